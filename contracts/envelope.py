@@ -50,9 +50,7 @@ class Event(Contract):
     time: AwareDatetime = Field(
         default_factory=utc_now, description="When the fact happened (UTC)."
     )
-    subject: str = Field(
-        description="Id of the entity the event is about; equals the Kafka key."
-    )
+    subject: str = Field(description="Id of the entity the event is about; equals the Kafka key.")
     datacontenttype: str = Field(default="application/json")
     schema_version: int = Field(
         default=1, description="Version of this event type's `data` schema."

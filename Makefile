@@ -1,0 +1,44 @@
+# The two commands of the README:
+#   make up    set everything up and run the platform (embedded broker + services + gateway)
+#   make test  set everything up and run ruff, mypy and the tests (what .ci/run calls)
+PYTHON ?= python3.11
+UV := .tools/bin/uv
+VENV := .venv
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: up test setup lint typecheck pytest bench schemas asyncapi clean
+
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check "uv==0.13.9"
+
+$(VENV)/.synced: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --python $(PYTHON) --quiet
+	touch $@
+
+setup: $(VENV)/.synced
+
+up: setup
+	exec $(VENV)/bin/atr up
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: setup
+	$(VENV)/bin/mypy contracts services programs bench
+
+pytest: setup
+	$(VENV)/bin/pytest -q
+
+test: lint typecheck pytest
+
+bench: setup
+	$(VENV)/bin/python -m bench.claims
+
+schemas: setup
+	$(VENV)/bin/atr export-schemas docs/schemas
+	$(VENV)/bin/atr asyncapi docs/asyncapi.json
+
+clean:
+	rm -rf $(VENV) .tools var

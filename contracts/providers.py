@@ -1,0 +1,68 @@
+"""Events on ``atr.providers.v1`` (compacted, keyed by ``provider_id``).
+
+Every event carries the provider's full snapshot, so the latest record per key is all a
+consumer needs (state transfer). No PHI: organisations, ids, codes and credentials only;
+staff are identified by id, never by personal name.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from contracts.envelope import Contract, Event
+
+
+class StaffSnapshot(Contract):
+    """A provider's staff member as claims adjudication needs it (SPEC §3.2)."""
+
+    staff_id: str = Field(description="Provider-scoped staff id.", examples=["STF-17"])
+    credentials: list[str] = Field(
+        default_factory=list,
+        description="Credential codes, e.g. `ordained_minister`, `CADC`, `LPC`.",
+        examples=[["addictions_academy_graduate", "ordained_minister"]],
+    )
+    months_experience: int = Field(default=0, ge=0, examples=[24])
+    supervised: bool = Field(default=False, description="Works under clinical supervision.")
+    background_check_date: date | None = Field(
+        default=None, description="Date of the last background check (needed to serve minors)."
+    )
+
+
+class ProviderSnapshot(Contract):
+    """The whole provider record at the time of the event."""
+
+    provider_id: str = Field(examples=["PRV-0001"])
+    name: str = Field(description="Organisation name.", examples=["Hope Recovery Center"])
+    services: list[str] = Field(examples=[["RECOVERY_MENTORING_IND"]])
+    counties: list[str] = Field(examples=[["Boone"]])
+    faith_based: bool = Field(examples=[True])
+    religious_affiliation: str | None = Field(default=None, examples=["Methodist"])
+    status: Literal["active", "suspended", "ineligible_next_fiscal_year"] = Field(
+        description="Only `active` providers receive vouchers and admissions."
+    )
+    staff: list[StaffSnapshot] = Field(default_factory=list)
+
+
+class ProviderRegistered(Event):
+    """A provider joined the network (SPEC §3.2)."""
+
+    type: Literal["atr.provider.registered"] = "atr.provider.registered"
+    source: str = "/atr/eligibility"
+    schema_version: Literal[1] = 1
+    data: ProviderSnapshot
+
+
+class ProviderUpdated(Event):
+    """A provider's record changed: status, services, counties or staff."""
+
+    type: Literal["atr.provider.updated"] = "atr.provider.updated"
+    source: str = "/atr/eligibility"
+    schema_version: Literal[1] = 1
+    data: ProviderSnapshot
+
+
+ProviderEvent = Annotated[ProviderRegistered | ProviderUpdated, Field(discriminator="type")]
+"""Any event on ``atr.providers.v1``."""

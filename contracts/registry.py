@@ -1,0 +1,30 @@
+"""Which events travel on which topic: the message union of every topic."""
+
+from __future__ import annotations
+
+import importlib
+import typing
+from typing import Any
+
+from contracts.envelope import Event
+from contracts.topics import CLIENTS, PROVIDERS, VOUCHERS, Topic
+
+_TOPIC_UNIONS: dict[str, tuple[str, str]] = {
+    PROVIDERS.name: ("contracts.providers", "ProviderEvent"),
+    CLIENTS.name: ("contracts.clients", "ClientEvent"),
+    VOUCHERS.name: ("contracts.vouchers", "VoucherEvent"),
+}
+
+
+def events_of(topic: Topic) -> list[type[Event]]:
+    """The event classes published on ``topic`` (empty until its contracts exist)."""
+    target = _TOPIC_UNIONS.get(topic.name)
+    if target is None:
+        return []
+    try:
+        module = importlib.import_module(target[0])
+    except ModuleNotFoundError:
+        return []
+    union: Any = getattr(module, target[1])
+    members = typing.get_args(typing.get_args(union)[0])
+    return [member for member in members if isinstance(member, type) and issubclass(member, Event)]

@@ -1,0 +1,77 @@
+"""``atr``: the platform's command line.
+
+atr up                         run the whole platform (README command 1)
+atr migrate SERVICE            apply a service's migrations (prestart step)
+atr export-schemas [DIR]       write the JSON Schemas of every Kafka event
+atr asyncapi [FILE]            write the AsyncAPI document of every service
+atr token create ROLE [--provider-id ID] [--label L]
+atr token revoke TOKEN_ID
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Dispatch an ``atr`` sub-command; returns the process exit code."""
+    parser = argparse.ArgumentParser(prog="atr", description="ATR voucher platform")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("up", help="start broker, services and gateway")
+    migrate = sub.add_parser("migrate", help="alembic upgrade head for one service")
+    migrate.add_argument("service")
+    schemas = sub.add_parser("export-schemas", help="export event JSON Schemas")
+    schemas.add_argument("directory", nargs="?", default="docs/schemas")
+    asyncapi = sub.add_parser("asyncapi", help="write the AsyncAPI document")
+    asyncapi.add_argument("file", nargs="?", default="docs/asyncapi.json")
+    token = sub.add_parser("token", help="create or revoke API tokens")
+    token_sub = token.add_subparsers(dest="action", required=True)
+    create_cmd = token_sub.add_parser("create")
+    create_cmd.add_argument(
+        "role", choices=["admin", "assessor", "provider", "doc_thu", "state_system"]
+    )
+    create_cmd.add_argument("--provider-id")
+    create_cmd.add_argument("--organisation-id")
+    create_cmd.add_argument("--label")
+    revoke_cmd = token_sub.add_parser("revoke")
+    revoke_cmd.add_argument("token_id")
+    args = parser.parse_args(argv)
+
+    if args.command == "up":
+        from services.launcher import run
+
+        return run()
+    if args.command == "migrate":
+        from services.kit.migrations import upgrade_to_head
+        from services.kit.settings import Settings
+
+        upgrade_to_head(args.service, Settings(service=args.service).resolved_database_url)
+        return 0
+    if args.command == "export-schemas":
+        from contracts.export import export_json_schemas
+
+        written = export_json_schemas(Path(args.directory))
+        print(f"wrote {len(written)} schemas to {args.directory}")
+        return 0
+    if args.command == "asyncapi":
+        from services.asyncapi import write_asyncapi
+
+        write_asyncapi(Path(args.file))
+        print(f"wrote {args.file}")
+        return 0
+    if args.command == "token":
+        from services.gateway.token_cli import create, revoke
+
+        if args.action == "create":
+            return asyncio.run(
+                create(args.role, args.provider_id, args.organisation_id, args.label)
+            )
+        return asyncio.run(revoke(args.token_id))
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

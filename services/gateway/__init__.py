@@ -1,0 +1,1 @@
+"""The HTTP gateway: API tokens, authorisation, claim intake, proxy to owning services."""

@@ -1,0 +1,54 @@
+"""The gateway process: module-level ``runtime``, ``broker`` and ``app``."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+import httpx
+from fastapi import FastAPI
+from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+
+from services.gateway.adapters.orm import metadata
+from services.gateway.adapters.token_store import create_token
+from services.gateway.domain.tokens import Role
+from services.gateway.entrypoints import providers
+from services.kit.runtime import ServiceRuntime
+
+runtime = ServiceRuntime("gateway", metadata)
+broker = runtime.broker
+
+
+async def bootstrap_admin_token() -> None:
+    """Development convenience: ``ATR_BOOTSTRAP_ADMIN_TOKEN`` becomes an admin token."""
+    token = runtime.settings.bootstrap_admin_token
+    if not token:
+        return
+    async with runtime.unit_of_work() as uow:
+        await create_token(
+            uow.session, runtime.settings.secret_key, Role.ADMIN, label="bootstrap", token=token
+        )
+        await uow.commit()
+
+
+app = runtime.http_app(
+    providers.router,
+    title="ATR voucher platform API",
+    description="Provider EHRs, assessors, the state program office and state systems "
+    "use this API. Every call except the provider directory and health checks needs "
+    "`Authorization: Bearer <token>`.",
+)
+app.state.runtime = runtime
+_service_lifespan = app.router.lifespan_context
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(fastapi_app: FastAPI) -> AsyncIterator[None]:
+    async with _service_lifespan(fastapi_app), httpx.AsyncClient(timeout=30.0) as client:
+        HTTPXClientInstrumentor.instrument_client(client, tracer_provider=runtime.tracer_provider)
+        fastapi_app.state.http = client
+        await bootstrap_admin_token()
+        yield
+
+
+app.router.lifespan_context = _lifespan

@@ -1,0 +1,43 @@
+"""Provider registry routes (SPEC §4): admin writes, public directory reads."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request, Response
+
+from contracts.api.providers import RegisterProvider
+from services.gateway.domain.tokens import Principal, Role
+from services.gateway.entrypoints.auth import require
+from services.gateway.entrypoints.proxy import forward
+
+router = APIRouter(prefix="/v1/providers", tags=["providers"])
+
+
+@router.post("", status_code=201)
+async def register_provider(
+    body: RegisterProvider, request: Request, principal: Principal = Depends(require(Role.ADMIN))
+) -> Response:
+    """Register a provider (admin); eligibility publishes it on ``atr.providers.v1``."""
+    return await forward(
+        request,
+        "eligibility",
+        "/providers",
+        principal=principal,
+        json_body=body.model_dump(mode="json"),
+    )
+
+
+@router.get("")
+async def provider_directory(
+    request: Request,
+    service: str | None = None,
+    county: str | None = None,
+    faith_based: bool | None = None,
+) -> Response:
+    """Public provider directory: no token, no PHI."""
+    return await forward(
+        request,
+        "eligibility",
+        "/providers",
+        principal=None,
+        params={"service": service, "county": county, "faith_based": faith_based},
+    )

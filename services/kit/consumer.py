@@ -1,0 +1,179 @@
+"""Idempotent event consumers with a dead-letter topic.
+
+``subscribe_events`` registers a FastStream subscriber (manual acks, ``earliest``) whose
+handler runs inside a unit of work guarded by the processed-events table, so a redelivered
+event has exactly one effect. Offsets are committed only after the database commit
+(BROKER.md rule 4).
+
+Failure policy (SPEC §5 Reliability, DEVELOPERS non-negotiable 5):
+- a message that is not a valid event of the topic, or whose handling raises anything
+  but a database outage, goes to ``atr.deadletter.v1`` with the error and the original
+  bytes, then is committed: the consumer keeps going;
+- an event type this consumer does not know (a newer producer's additive event) is
+  committed and ignored;
+- a database outage is retried with backoff and, if it persists, the message is nacked
+  (the offset is rewound) so nothing is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from faststream.middlewares import AckPolicy
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from contracts.envelope import Event
+from contracts.topics import DEAD_LETTER, Topic
+from services.kit.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+E = TypeVar("E", bound=Event)
+EventHandler = Callable[[UnitOfWork, Any], Awaitable[None]]
+
+TRANSIENT_RETRIES = 5
+
+
+class EventConsumer:
+    """Applies one topic's events to one service database, exactly once in effect."""
+
+    def __init__(
+        self,
+        *,
+        runtime: Any,
+        topic: Topic,
+        name: str,
+        adapter: TypeAdapter[Any],
+        handlers: dict[type[Event], EventHandler],
+    ) -> None:
+        self.runtime = runtime
+        self.topic = topic
+        self.name = name
+        self.adapter = adapter
+        self.handlers = handlers
+        self.known_types = {cls.model_fields["type"].default for cls in handlers} | _types_of(
+            adapter
+        )
+
+    async def handle(self, message: KafkaMessage) -> None:
+        """Process one Kafka message, then commit its offset (or rewind it)."""
+        raw: bytes = message.body
+        try:
+            event = self.adapter.validate_json(raw)
+        except ValidationError as exc:
+            if self._is_unknown_type(raw):
+                await message.ack()
+                return
+            await self.dead_letter(message, _describe(exc))
+            await message.ack()
+            return
+        handler = self.handlers.get(type(event))
+        if handler is None:
+            await message.ack()
+            return
+        for attempt in range(1, TRANSIENT_RETRIES + 1):
+            try:
+                await self._apply(event, handler)
+                break
+            except (OperationalError, DBAPIError, ConnectionError) as exc:
+                if attempt == TRANSIENT_RETRIES:
+                    log.error("database unavailable; rewinding %s: %s", self.topic.name, exc)
+                    await asyncio.sleep(1.0)
+                    await message.nack()
+                    return
+                await asyncio.sleep(0.2 * 2**attempt)
+            except Exception as exc:
+                log.exception("event %s could not be applied; dead-lettered", event.id)
+                await self.dead_letter(message, f"{type(exc).__name__}: {exc}")
+                break
+        await message.ack()
+
+    async def _apply(self, event: Event, handler: EventHandler) -> None:
+        async with self.runtime.unit_of_work() as uow:
+            if not await uow.first_time(self.name, self.topic.name, str(event.id)):
+                self.runtime.metrics.events_duplicate.labels(self.topic.name).inc()
+                return
+            await handler(uow, event)
+            await uow.commit()
+        self.runtime.metrics.events_processed.labels(self.topic.name, event.type).inc()
+
+    async def dead_letter(self, message: KafkaMessage, error: str) -> None:
+        """Publish the original bytes with the error to the dead-letter topic (acked)."""
+        record = message.raw_message
+        first = record[0] if isinstance(record, tuple) else record
+        await self.runtime.broker.publish(
+            message.body,
+            DEAD_LETTER.name,
+            key=first.key,
+            headers={
+                "x-error": error[:4000],
+                "x-original-topic": first.topic,
+                "x-original-partition": str(first.partition),
+                "x-original-offset": str(first.offset),
+                "x-consumer": self.name,
+            },
+        )
+        self.runtime.metrics.events_dead_lettered.labels(self.topic.name).inc()
+
+    def _is_unknown_type(self, raw: bytes) -> bool:
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            return False
+        return (
+            isinstance(body, dict)
+            and isinstance(body.get("type"), str)
+            and isinstance(body.get("id"), str)
+            and body["type"] not in self.known_types
+        )
+
+
+def subscribe_events(
+    broker: KafkaBroker,
+    consumer: EventConsumer,
+    *,
+    group_id: str,
+    session_timeout_ms: int,
+    heartbeat_interval_ms: int,
+) -> None:
+    """Register ``consumer`` on ``broker`` for its topic with manual, post-commit acks."""
+
+    @broker.subscriber(
+        consumer.topic.name,
+        group_id=group_id,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.MANUAL,
+        session_timeout_ms=session_timeout_ms,
+        heartbeat_interval_ms=heartbeat_interval_ms,
+        title=f"{consumer.topic.name}:{consumer.name}",
+        description=f"{consumer.name} consumes {consumer.topic.description}",
+    )
+    async def on_topic(message: KafkaMessage) -> None:
+        await consumer.handle(message)
+
+
+def _types_of(adapter: TypeAdapter[Any]) -> set[str]:
+    schema = adapter.json_schema()
+    types: set[str] = set()
+    for definition in schema.get("$defs", {}).values():
+        type_field = definition.get("properties", {}).get("type", {})
+        if "const" in type_field:
+            types.add(type_field["const"])
+        elif "default" in type_field:
+            types.add(type_field["default"])
+    return types
+
+
+def _describe(exc: ValidationError) -> str:
+    """Field-level validation errors without input values (no data echoed)."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
+        for err in exc.errors(include_input=False, include_url=False)
+    )

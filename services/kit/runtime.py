@@ -1,0 +1,145 @@
+"""A service process: settings, database, broker, outbox relay and HTTP app, wired once.
+
+Each service builds one :class:`ServiceRuntime` in its ``app`` module (the module-level
+``broker`` and ``app`` FastStream and uvicorn expect) and registers its consumers and
+routes on it. Nothing else in a service constructs infrastructure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from pydantic import TypeAdapter
+from sqlalchemy import MetaData
+
+from contracts.envelope import Event
+from contracts.topics import Topic
+from services.kit.broker import ensure_topics, make_broker
+from services.kit.consumer import EventConsumer, EventHandler, subscribe_events
+from services.kit.database import Database
+from services.kit.http import health_router, install_request_metrics, install_validation_errors
+from services.kit.logs import configure_logging
+from services.kit.metrics import ServiceMetrics
+from services.kit.migrations import upgrade_to_head
+from services.kit.outbox_relay import OutboxRelay
+from services.kit.schema import add_kit_tables
+from services.kit.settings import Settings
+from services.kit.telemetry import configure_tracing
+from services.kit.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+BackgroundTask = Callable[[], Coroutine[Any, Any, None]]
+
+
+class ServiceRuntime:
+    """Everything one service process needs, built from :class:`Settings`."""
+
+    def __init__(self, service: str, metadata: MetaData, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings(service=service)
+        configure_logging(service, self.settings.log_level)
+        self.metrics = ServiceMetrics.create(service)
+        self.tracer_provider = configure_tracing(self.settings)
+        self.tables = add_kit_tables(metadata)
+        self.metadata = metadata
+        self.db = Database(self.settings.resolved_database_url)
+        self.broker = make_broker(self.settings, self.metrics, self.tracer_provider)
+        self.relay = OutboxRelay(
+            self.db,
+            self.tables,
+            self.broker,
+            self.metrics,
+            poll_interval_s=self.settings.outbox_poll_interval_s,
+        )
+        self.background_tasks: list[BackgroundTask] = [self.relay.run]
+        self._tasks: list[asyncio.Task[None]] = []
+
+    @property
+    def service(self) -> str:
+        """The service name (``claims``, ``gateway``, …)."""
+        return self.settings.service
+
+    def unit_of_work(self) -> UnitOfWork:
+        """A new unit of work whose commit wakes the outbox relay."""
+        return UnitOfWork(self.db, self.tables, on_commit=self.relay.wake)
+
+    def consume(
+        self,
+        topic: Topic,
+        adapter: TypeAdapter[Any],
+        handlers: dict[type[Event], EventHandler],
+        *,
+        name: str | None = None,
+    ) -> EventConsumer:
+        """Subscribe this service's consumer group to ``topic`` with idempotent handlers."""
+        consumer = EventConsumer(
+            runtime=self,
+            topic=topic,
+            name=name or f"{self.service}.{topic.name}",
+            adapter=adapter,
+            handlers=handlers,
+        )
+        subscribe_events(
+            self.broker,
+            consumer,
+            group_id=f"atr-{self.service}",
+            session_timeout_ms=self.settings.kafka_session_timeout_ms,
+            heartbeat_interval_ms=self.settings.kafka_heartbeat_interval_ms,
+        )
+        return consumer
+
+    async def readiness(self) -> dict[str, str]:
+        """Reachability of the database and the broker (``/readyz``)."""
+        checks: dict[str, str] = {}
+        try:
+            await asyncio.wait_for(self.db.ping(), timeout=3)
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"error: {type(exc).__name__}"
+        try:
+            ok = await self.broker.ping(timeout=3)
+            checks["broker"] = "ok" if ok else "unreachable"
+        except Exception as exc:
+            checks["broker"] = f"error: {type(exc).__name__}"
+        return checks
+
+    async def prestart(self) -> None:
+        """Migrate the database to head and create the registry's topics."""
+        await asyncio.to_thread(upgrade_to_head, self.service, self.db.url)
+        await ensure_topics(self.settings.kafka_bootstrap_servers)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, _app: FastAPI) -> AsyncIterator[None]:
+        """Start broker and background tasks with the HTTP server; stop them after."""
+        await self.prestart()
+        await self.broker.start()
+        self._tasks = [asyncio.create_task(task()) for task in self.background_tasks]
+        log.info("service %s started", self.service)
+        try:
+            yield
+        finally:
+            for task in self._tasks:
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+            await self.broker.stop()
+            await self.db.dispose()
+            self.tracer_provider.shutdown()
+
+    def http_app(self, *routers: APIRouter, title: str, description: str = "") -> FastAPI:
+        """The service's FastAPI app with health, readiness, metrics and its routes."""
+        app = FastAPI(title=title, description=description, version="0.1.0", lifespan=self.lifespan)
+        app.include_router(health_router(self))
+        for router in routers:
+            app.include_router(router)
+        install_request_metrics(app, self)
+        install_validation_errors(app)
+        FastAPIInstrumentor.instrument_app(
+            app, tracer_provider=self.tracer_provider, excluded_urls="healthz,readyz,metrics"
+        )
+        return app

@@ -1,0 +1,94 @@
+"""Platform settings (pydantic-settings, env prefix ``ATR_``), shared by every run mode.
+
+The defaults give the embedded stack on loopback; compose and Kubernetes set the same
+variables. ``DATABASE_URL`` is per process (each service owns its database); without it a
+service uses the SQLite file ``$ATR_DATA_DIR/<service>.db``.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SERVICES: tuple[str, ...] = ("eligibility", "vouchers", "claims", "payments", "reporting")
+"""Back-end services, in start order; the gateway starts after them."""
+
+DEVELOPMENT_SECRET = "development-only-secret-change-me"  # noqa: S105 - refused outside development
+
+
+class Settings(BaseSettings):
+    """Every setting of the platform; one instance per process."""
+
+    model_config = SettingsConfigDict(env_prefix="ATR_", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    service: str = Field(default="gateway", description="Which service this process runs.")
+    data_dir: Path = Path("var")
+    host: str = "127.0.0.1"
+
+    gateway_port: int = 8080
+    eligibility_port: int = 8081
+    vouchers_port: int = 8082
+    claims_port: int = 8083
+    payments_port: int = 8084
+    reporting_port: int = 8085
+    eligibility_url: str | None = None
+    vouchers_url: str | None = None
+    claims_url: str | None = None
+    payments_url: str | None = None
+    reporting_url: str | None = None
+
+    kafka_bootstrap_servers: str = Field(
+        default="127.0.0.1:9092",
+        validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "ATR_KAFKA_BOOTSTRAP_SERVERS"),
+    )
+    kafka_session_timeout_ms: int = 10_000
+    kafka_heartbeat_interval_ms: int = 3_000
+
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_URL", "ATR_DATABASE_URL")
+    )
+    database_url_template: str | None = Field(
+        default=None,
+        description="Launcher only: e.g. postgresql+asyncpg://postgres@127.0.0.1/atr_{service}",
+    )
+
+    secret_key: str = DEVELOPMENT_SECRET
+    bootstrap_admin_token: str | None = None
+
+    program: str = "missouri_atr2"
+
+    log_level: str = "INFO"
+    otel_traces: Literal["none", "console", "file", "otlp"] = "none"
+    outbox_poll_interval_s: float = 0.2
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> Settings:
+        """Refuse to start with the development secret outside development (STYLE)."""
+        if self.environment == "production" and self.secret_key == DEVELOPMENT_SECRET:
+            raise ValueError("ATR_SECRET_KEY must be set to a real secret in production")
+        return self
+
+    def port_of(self, service: str) -> int:
+        """The HTTP port a service listens on."""
+        port: int = getattr(self, f"{service}_port")
+        return port
+
+    def url_of(self, service: str) -> str:
+        """Base URL of a service's HTTP API (explicit ``ATR_<SERVICE>_URL`` wins)."""
+        explicit: str | None = getattr(self, f"{service}_url", None)
+        return explicit or f"http://{self.host}:{self.port_of(service)}"
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        """This process's database: ``DATABASE_URL`` or a SQLite file in the data dir."""
+        if self.database_url:
+            return self.database_url
+        if self.database_url_template:
+            return self.database_url_template.format(service=self.service)
+        path = (self.data_dir / f"{self.service}.db").resolve()
+        return f"sqlite+aiosqlite:///{path}"

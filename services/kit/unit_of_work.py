@@ -1,0 +1,112 @@
+"""Unit of work: one transaction, rolled back unless ``commit()`` is called.
+
+Events recorded with :meth:`UnitOfWork.emit` are written to the outbox in the same
+transaction as the state change that caused them (STYLE "one transaction per unit of
+work, no dual writes"); the relay publishes them after the commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Self
+
+from opentelemetry import trace
+from sqlalchemy import insert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contracts.envelope import Event
+from contracts.topics import Topic
+from services.kit.database import Database
+from services.kit.schema import OUTBOX_NOT_PUBLISHED, KitTables
+from services.kit.telemetry import current_traceparent
+
+
+class UnitOfWork:
+    """A transaction on one service database with an outbox attached."""
+
+    def __init__(
+        self, db: Database, tables: KitTables, on_commit: Callable[[], None] | None = None
+    ) -> None:
+        self._db = db
+        self._tables = tables
+        self._on_commit = on_commit
+        self._pending: list[tuple[Topic, Event]] = []
+        self._committed = False
+        self.session: AsyncSession
+
+    async def __aenter__(self) -> Self:
+        self.session = self._db.sessions()
+        await self.session.begin()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if not self._committed:
+                await self.session.rollback()
+        finally:
+            await self.session.close()
+
+    def emit(self, topic: Topic, event: Event) -> None:
+        """Record an integration event to publish if and when this unit commits."""
+        self._pending.append((topic, event))
+
+    async def first_time(self, consumer: str, topic: str, event_id: str) -> bool:
+        """Idempotent-consumer guard: record ``event_id`` for ``consumer``.
+
+        Returns False when the id was already processed (the caller then does nothing).
+        The row is written in this transaction, so it exists iff the effects do.
+        """
+        table = self._tables.processed_events
+        values = {
+            "consumer": consumer,
+            "event_id": event_id,
+            "topic": topic,
+            "trace_id": _current_trace_id(),
+            "processed_at": datetime.now(UTC),
+        }
+        dialect_insert = pg_insert if not self._db.is_sqlite else sqlite_insert
+        statement = dialect_insert(table).values(**values).on_conflict_do_nothing()
+        result = await self.session.execute(statement)
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def commit(self) -> None:
+        """Write pending events to the outbox and commit everything atomically."""
+        if self._pending:
+            now = datetime.now(UTC)
+            headers = current_traceparent()
+            await self.session.execute(
+                insert(self._tables.outbox),
+                [
+                    {
+                        "event_id": str(event.id),
+                        "topic": topic.name,
+                        "message_key": event.subject,
+                        "event_type": event.type,
+                        "payload": event.to_bytes(),
+                        "headers": headers,
+                        "status": OUTBOX_NOT_PUBLISHED,
+                        "attempts": 0,
+                        "created_at": now,
+                    }
+                    for topic, event in self._pending
+                ],
+            )
+        await self.session.commit()
+        self._committed = True
+        if self._pending and self._on_commit is not None:
+            self._on_commit()
+        self._pending.clear()
+
+
+def _current_trace_id() -> str | None:
+    ctx = trace.get_current_span().get_span_context()
+    return f"{ctx.trace_id:032x}" if ctx.is_valid else None

@@ -1,0 +1,203 @@
+"""``atr up``: the whole platform on one machine (README command 1).
+
+Starts the embedded broker (unless ``KAFKA_BOOTSTRAP_SERVERS`` points at one), creates
+the topics, starts every service and the gateway as separate processes, waits until each
+answers ``/readyz``, prints where everything is, and on Ctrl-C / SIGTERM stops them all.
+Children are bound to this process (``PR_SET_PDEATHSIG``), so none outlives it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from services.kit.broker import ensure_topics
+from services.kit.embedded_broker import EmbeddedBroker
+from services.kit.processes import port_in_use, spawn, stop
+from services.kit.settings import SERVICES, Settings
+
+READY_TIMEOUT_S = 60.0
+
+
+class LaunchError(RuntimeError):
+    """The platform could not start; the message says why."""
+
+
+@dataclass
+class Platform:
+    """The running platform: broker, services and gateway processes."""
+
+    settings: Settings
+    extra_env: dict[str, str] = field(default_factory=dict)
+    broker: EmbeddedBroker | None = None
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    bootstrap_servers: str = ""
+
+    @property
+    def data_dir(self) -> Path:
+        """Absolute data directory (databases, logs, traces)."""
+        return self.settings.data_dir.resolve()
+
+    @property
+    def names(self) -> list[str]:
+        """Process names in start order."""
+        return [*SERVICES, "gateway"]
+
+    def check_ports(self, kafka_port: int | None) -> None:
+        """Fail fast, with the port named, when anything we need is taken."""
+        ports = {name: self.settings.port_of(name) for name in self.names}
+        if kafka_port is not None:
+            ports["embedded broker"] = kafka_port
+        taken = [
+            f"{name} ({port})"
+            for name, port in ports.items()
+            if port_in_use(self.settings.host, port)
+        ]
+        if taken:
+            raise LaunchError(
+                "port(s) already in use: " + ", ".join(taken) + ". Stop what uses them or set "
+                "ATR_<SERVICE>_PORT / ATR_KAFKA_PORT."
+            )
+
+    def start(self, kafka_port: int = 9092) -> None:
+        """Start everything and wait until every service is ready."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        external = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+        self.check_ports(None if external else kafka_port)
+        if external:
+            self.bootstrap_servers = external
+        else:
+            self.broker = EmbeddedBroker(kafka_port, self.data_dir / "logs" / "broker.log")
+            self.broker.start()
+            self.bootstrap_servers = self.broker.bootstrap_servers
+        asyncio.run(ensure_topics(self.bootstrap_servers))
+        for name in self.names:
+            self.processes[name] = spawn(
+                [sys.executable, "-m", f"services.{name}"],
+                env=self._env_for(name),
+                log_path=self.data_dir / "logs" / f"{name}.log",
+            )
+        self.wait_ready()
+
+    def _env_for(self, name: str) -> dict[str, str]:
+        env = {**os.environ, **self.extra_env}
+        env["KAFKA_BOOTSTRAP_SERVERS"] = self.bootstrap_servers
+        env["ATR_DATA_DIR"] = str(self.data_dir)
+        env.pop("DATABASE_URL", None)
+        if self.settings.database_url_template:
+            env["DATABASE_URL"] = self.settings.database_url_template.format(service=name)
+        return env
+
+    def wait_ready(self, timeout_s: float = READY_TIMEOUT_S) -> None:
+        """Poll every ``/readyz`` until 200; fail on a dead process or the deadline."""
+        deadline = time.monotonic() + timeout_s
+        pending = set(self.names)
+        with httpx.Client(timeout=2.0) as client:
+            while pending:
+                for name in sorted(pending):
+                    process = self.processes[name]
+                    if process.poll() is not None:
+                        raise LaunchError(
+                            f"{name} exited with code {process.returncode} while starting; "
+                            f"last lines of {self.log_of(name)}:\n{self.tail(name)}"
+                        )
+                    try:
+                        answer = client.get(f"{self.settings.url_of(name)}/readyz")
+                        if answer.status_code == 200:
+                            pending.discard(name)
+                    except httpx.HTTPError:
+                        pass
+                if pending and time.monotonic() > deadline:
+                    raise LaunchError(
+                        f"not ready after {timeout_s:.0f} s: {', '.join(sorted(pending))}; "
+                        f"logs in {self.data_dir / 'logs'}"
+                    )
+                time.sleep(0.2)
+
+    def log_of(self, name: str) -> Path:
+        """Where a process writes its output."""
+        return self.data_dir / "logs" / f"{name}.log"
+
+    def tail(self, name: str, lines: int = 30) -> str:
+        """Last lines of a process's log (for error messages)."""
+        try:
+            return "\n".join(self.log_of(name).read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    def stop(self) -> None:
+        """Stop the gateway, then the services, then the broker."""
+        for name in reversed(list(self.processes)):
+            process = self.processes[name]
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes.values():
+            stop(process)
+        self.processes.clear()
+        if self.broker is not None:
+            self.broker.stop()
+            self.broker = None
+
+    def summary(self) -> str:
+        """What runs where, for the console."""
+        gateway = self.settings.url_of("gateway")
+        lines = [
+            "ATR platform is up.",
+            f"  gateway      {gateway}",
+            f"  API docs     {gateway}/docs   (spec {gateway}/openapi.json)",
+            f"  dashboard    {gateway}/dashboard",
+            f"  metrics      {gateway}/metrics and /metrics on every service",
+        ]
+        lines += [f"  {name:<12} {self.settings.url_of(name)}" for name in SERVICES]
+        lines += [
+            f"  kafka        {self.bootstrap_servers}"
+            + ("   (embedded Tansu, in memory)" if self.broker else ""),
+            f"  data dir     {self.data_dir}   (databases, logs/, traces/)",
+            "Press Ctrl-C to stop.",
+        ]
+        return "\n".join(lines)
+
+
+def run() -> int:
+    """Start the platform and block until Ctrl-C / SIGTERM; return the exit code."""
+    settings = Settings()
+    platform = Platform(settings)
+    stopping = False
+
+    def _on_signal(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGINT, _on_signal)
+    started = time.monotonic()
+    try:
+        platform.start(kafka_port=int(os.environ.get("ATR_KAFKA_PORT", "9092")))
+        print(platform.summary(), flush=True)
+        print(f"(ready in {time.monotonic() - started:.1f} s)", flush=True)
+        while not stopping:
+            for name, process in platform.processes.items():
+                if process.poll() is not None:
+                    print(
+                        f"{name} exited unexpectedly (code {process.returncode}); stopping. "
+                        f"Last lines:\n{platform.tail(name)}",
+                        file=sys.stderr,
+                    )
+                    return 1
+            time.sleep(0.5)
+        return 0
+    except LaunchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        print("stopping…", flush=True)
+        platform.stop()
+        print("stopped.", flush=True)
