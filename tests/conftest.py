@@ -1,0 +1,40 @@
+"""Session fixtures: one real broker for the run; SQLite and PostgreSQL databases."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from contracts.topics import ALL_TOPICS
+from services.kit.broker import ensure_topics
+from tests.infrastructure import (
+    create_postgres_database,
+    drop_postgres_database,
+    kafka_broker,
+    sqlalchemy_postgres_url,
+)
+
+
+@pytest.fixture(scope="session")
+def bootstrap_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Kafka-protocol broker with the registry's topics created."""
+    import asyncio
+
+    with kafka_broker(tmp_path_factory.mktemp("broker")) as servers:
+        asyncio.run(ensure_topics(servers, ALL_TOPICS))
+        yield servers
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """An empty database of each kind (the local PostgreSQL and a SQLite file)."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'service.db'}"
+        return
+    name = await create_postgres_database()
+    try:
+        yield sqlalchemy_postgres_url(name)
+    finally:
+        await drop_postgres_database(name)

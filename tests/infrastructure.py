@@ -1,0 +1,100 @@
+"""Real infrastructure for tests: a Kafka-protocol broker and databases.
+
+Broker choice (DEVELOPERS.md): ``KAFKA_BOOTSTRAP_SERVERS`` if set, else a testcontainers
+Kafka when a Docker engine answers, else the embedded Tansu broker on a free port.
+Databases: a SQLite file, and a fresh database on the local PostgreSQL (which ``.ci/run``
+starts), so persistence is proven on both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import asyncpg
+
+from services.kit.embedded_broker import EmbeddedBroker
+from services.kit.processes import free_port
+
+POSTGRES_ADMIN_DSN = os.environ.get(
+    "ATR_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+
+
+def docker_reachable() -> bool:
+    """True when a Docker engine answers on its socket."""
+    try:
+        import docker
+
+        client = docker.from_env(timeout=2)
+        client.ping()
+        return True
+    except Exception:
+        return False
+
+
+@contextmanager
+def kafka_broker(log_dir: Path) -> Iterator[str]:
+    """Yield bootstrap servers of a real Kafka-protocol broker for the test session."""
+    configured = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    if configured:
+        yield configured
+        return
+    if docker_reachable():
+        from testcontainers.kafka import KafkaContainer
+
+        with KafkaContainer() as container:
+            yield container.get_bootstrap_server()
+        return
+    broker = EmbeddedBroker(free_port(), log_dir / "tansu.log")
+    broker.start()
+    try:
+        yield broker.bootstrap_servers
+    finally:
+        broker.stop()
+
+
+def postgres_base_dsn() -> str:
+    """``postgresql://user@host:port`` of the local server, without a database name."""
+    return POSTGRES_ADMIN_DSN.rsplit("/", 1)[0]
+
+
+async def create_postgres_database(prefix: str = "atr_test") -> str:
+    """Create an empty database and return its name."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    connection = await asyncpg.connect(POSTGRES_ADMIN_DSN)
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    return name
+
+
+async def drop_postgres_database(name: str) -> None:
+    """Drop a test database, disconnecting any leftover sessions."""
+    connection = await asyncpg.connect(POSTGRES_ADMIN_DSN)
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await connection.close()
+
+
+def sqlalchemy_postgres_url(database: str) -> str:
+    """The SQLAlchemy async URL of a local PostgreSQL database."""
+    return postgres_base_dsn().replace("postgresql://", "postgresql+asyncpg://") + f"/{database}"
+
+
+async def wait_until(predicate, timeout_s: float = 30.0, interval_s: float = 0.1):  # type: ignore[no-untyped-def]
+    """Poll an async predicate until it returns a truthy value (never a fixed sleep)."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while True:
+        value = await predicate()
+        if value:
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {timeout_s} s")
+        await asyncio.sleep(interval_s)

@@ -1,0 +1,76 @@
+"""Unit of work and idempotent-consumer guard on SQLite and PostgreSQL (STYLE: one
+transaction per unit of work; rolled back unless committed)."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from contracts.topics import Topic
+from services.kit.database import Database
+from services.kit.schema import OUTBOX_NOT_PUBLISHED, add_kit_tables
+from services.kit.unit_of_work import UnitOfWork
+from tests.kit.events import Tally, TallyBumped, tally_metadata
+
+TOPIC = Topic("atr.test.uow.v1", key="counter", partitions=1, description="t")
+
+
+async def _setup(url: str):  # type: ignore[no-untyped-def]
+    metadata, tally = tally_metadata()
+    tables = add_kit_tables(metadata)
+    db = Database(url)
+    async with db.engine.begin() as connection:
+        await connection.run_sync(metadata.create_all)
+    return db, tables, tally
+
+
+async def test_unit_of_work_rolls_back_unless_committed(database_url: str) -> None:
+    db, tables, tally = await _setup(database_url)
+    try:
+        async with UnitOfWork(db, tables) as uow:
+            await uow.session.execute(tally.insert().values(counter="a", value=1))
+            uow.emit(TOPIC, TallyBumped(subject="a", data=Tally(counter="a")))
+        async with db.sessions() as session:
+            assert await session.scalar(select(func.count()).select_from(tally)) == 0
+            assert await session.scalar(select(func.count()).select_from(tables.outbox)) == 0
+    finally:
+        await db.dispose()
+
+
+async def test_commit_writes_state_and_outbox_rows_together(database_url: str) -> None:
+    db, tables, tally = await _setup(database_url)
+    woken: list[bool] = []
+    try:
+        event = TallyBumped(subject="a", data=Tally(counter="a"))
+        async with UnitOfWork(db, tables, on_commit=lambda: woken.append(True)) as uow:
+            await uow.session.execute(tally.insert().values(counter="a", value=1))
+            uow.emit(TOPIC, event)
+            await uow.commit()
+        async with db.sessions() as session:
+            assert await session.scalar(select(tally.c.value)) == 1
+            row = (await session.execute(select(tables.outbox))).one()
+        assert row.event_id == str(event.id)
+        assert row.message_key == "a"
+        assert row.topic == TOPIC.name
+        assert row.status == OUTBOX_NOT_PUBLISHED
+        assert TallyBumped.model_validate_json(row.payload) == event
+        assert woken == [True]
+    finally:
+        await db.dispose()
+
+
+async def test_first_time_is_true_once_per_consumer_and_event(database_url: str) -> None:
+    db, tables, _ = await _setup(database_url)
+    try:
+        async with UnitOfWork(db, tables) as uow:
+            assert await uow.first_time("c1", "t", "e1") is True
+            assert await uow.first_time("c1", "t", "e1") is False
+            assert await uow.first_time("c2", "t", "e1") is True  # another consumer
+            await uow.commit()
+        async with UnitOfWork(db, tables) as uow:
+            assert await uow.first_time("c1", "t", "e1") is False
+        async with UnitOfWork(db, tables) as uow:  # a rolled-back guard leaves no trace
+            assert await uow.first_time("c1", "t", "e2") is True
+        async with UnitOfWork(db, tables) as uow:
+            assert await uow.first_time("c1", "t", "e2") is True
+    finally:
+        await db.dispose()
