@@ -8,6 +8,7 @@ survives the hop through the database.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import IO
 
@@ -27,7 +28,27 @@ _file_handles: list[IO[str]] = []
 
 
 def _one_line(span: ReadableSpan) -> str:
-    return str(span.to_json(indent=None)) + "\n"
+    """One span as one JSON line (the SDK's ``to_json`` fails on bytes attributes,
+    which FastStream sets for Kafka keys)."""
+    context = span.get_span_context()
+    record = {
+        "name": span.name,
+        "context": {
+            "trace_id": f"0x{context.trace_id:032x}" if context else None,
+            "span_id": f"0x{context.span_id:016x}" if context else None,
+        },
+        "parent_id": f"0x{span.parent.span_id:016x}" if span.parent else None,
+        "kind": str(span.kind),
+        "start_time": span.start_time,
+        "end_time": span.end_time,
+        "status": span.status.status_code.name,
+        "attributes": {
+            key: value.decode(errors="replace") if isinstance(value, bytes) else value
+            for key, value in (span.attributes or {}).items()
+        },
+        "service": span.resource.attributes.get("service.name"),
+    }
+    return json.dumps(record, default=str) + "\n"
 
 
 def configure_tracing(settings: Settings) -> TracerProvider:

@@ -140,3 +140,7 @@ async def test_provider_registration_flows_exactly_once_with_one_trace(
     assert any("/v1/providers" in str(span["name"]) for span in gateway_spans)
     eligibility_spans = await wait_until(lambda: spans_of_trace("eligibility"))
     assert any("/providers" in str(span["name"]) for span in eligibility_spans)
+    assert any(f"{PROVIDERS.name} publish" == span["name"] for span in eligibility_spans)
+    for consumer in ("reporting", "claims"):
+        spans = await wait_until(lambda c=consumer: spans_of_trace(c))
+        assert any(f"{PROVIDERS.name} process" == span["name"] for span in spans), consumer
