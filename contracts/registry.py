@@ -7,12 +7,14 @@ import typing
 from typing import Any
 
 from contracts.envelope import Event
-from contracts.topics import CLIENTS, PROVIDERS, VOUCHERS, Topic
+from contracts.topics import CLAIMS_ADJUDICATED, CLAIMS_SUBMITTED, CLIENTS, PROVIDERS, VOUCHERS, Topic
 
 _TOPIC_UNIONS: dict[str, tuple[str, str]] = {
     PROVIDERS.name: ("contracts.providers", "ProviderEvent"),
     CLIENTS.name: ("contracts.clients", "ClientEvent"),
     VOUCHERS.name: ("contracts.vouchers", "VoucherEvent"),
+    CLAIMS_SUBMITTED.name: ("contracts.claims", "ClaimSubmittedEvent"),
+    CLAIMS_ADJUDICATED.name: ("contracts.claims", "ClaimAdjudicatedEvent"),
 }
 
 
@@ -26,5 +28,6 @@ def events_of(topic: Topic) -> list[type[Event]]:
     except ModuleNotFoundError:
         return []
     union: Any = getattr(module, target[1])
-    members = typing.get_args(typing.get_args(union)[0])
+    inner = typing.get_args(union)[0]
+    members = typing.get_args(inner) or (inner,)
     return [member for member in members if isinstance(member, type) and issubclass(member, Event)]

@@ -1,0 +1,132 @@
+"""Claims: the line a provider EHR posts and the events around its adjudication.
+
+``SubmitClaim`` is the body of ``POST /v1/claims`` (SPEC §3.4 fields, snake_case,
+unknown fields rejected). The gateway publishes ``ClaimSubmitted`` on
+``atr.claims.submitted.v1`` keyed by ``client_id``; claim workers publish
+``ClaimAdjudicated`` on ``atr.claims.adjudicated.v1``. Neither carries PHI.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, Field
+
+from contracts.envelope import Contract, Event
+
+Outcome = Literal["approved", "partially_approved", "denied"]
+"""Adjudication outcome (SPEC §3.4)."""
+
+REASON_CODES: tuple[str, ...] = (
+    "VOUCHER_NOT_FOUND",
+    "VOUCHER_NOT_ACTIVE",
+    "VOUCHER_EXPIRED",
+    "VOUCHER_CLOSED",
+    "SERVICE_NOT_AUTHORIZED",
+    "VOUCHER_UNITS_EXHAUSTED",
+    "VOUCHER_VALUE_EXHAUSTED",
+    "PROVIDER_NOT_ELIGIBLE",
+    "PROVIDER_NOT_SELECTED",
+    "STAFF_NOT_QUALIFIED",
+    "DAILY_LIMIT",
+    "WEEKLY_LIMIT",
+    "MONTHLY_LIMIT",
+    "EPISODE_LIMIT",
+    "LEVEL_ONE_LIMIT",
+    "DOLLAR_CAP",
+    "GROUP_SIZE",
+    "CONFLICTING_SERVICE",
+    "CONCURRENT_PROVIDER",
+    "CLIENT_NOT_ELIGIBLE",
+    "DOCUMENTATION_MISSING",
+    "INVALID_UNITS",
+    "MILEAGE_LIMIT",
+    "PASS_LIMIT",
+    "DUPLICATE_CLAIM",
+    "FUTURE_DATE",
+    "NOT_BILLABLE",
+)
+"""Denial reason codes, normative (SPEC §3.4)."""
+
+Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+
+
+class SubmitClaim(Contract):
+    """One claim line as a provider EHR posts it (SPEC §3.4)."""
+
+    claim_ref: Id = Field(description="The provider's own id; with provider_id, idempotency key.")
+    provider_id: Id
+    client_id: Id
+    voucher_id: Id
+    service_code: str = Field(min_length=1, max_length=64, examples=["RECOVERY_MENTORING_IND"])
+    service_date: date
+    units: int = Field(gt=0, le=10_000, description="Billed units of the service's unit.")
+    staff_id: Id
+    start_time: time | None = None
+    end_time: time | None = None
+    group_size: int | None = Field(default=None, ge=1, le=1000)
+    client_signature: bool | None = None
+    face_to_face: bool | None = None
+    miles: Decimal | None = Field(default=None, ge=0, max_digits=8, decimal_places=2)
+    pass_type: Literal["daily", "weekly", "monthly"] | None = None
+    pass_serial: str | None = Field(default=None, max_length=64)
+    pass_price: Decimal | None = Field(default=None, ge=0, max_digits=8, decimal_places=2)
+    activity: str | None = Field(default=None, max_length=64)
+
+
+class SubmitClaimBatch(Contract):
+    """``POST /v1/claims/batch``: up to 1,000 lines, each validated like a single claim."""
+
+    claims: list[SubmitClaim] = Field(min_length=1, max_length=1000)
+
+
+class ClaimSubmittedData(SubmitClaim):
+    """The accepted line with the platform's claim id and acceptance time."""
+
+    claim_id: str
+    submitted_at: AwareDatetime
+
+
+class ClaimSubmitted(Event):
+    """Accepted by the gateway (202); keyed by ``client_id`` for per-client order."""
+
+    type: Literal["atr.claim.submitted"] = "atr.claim.submitted"
+    source: str = "/atr/gateway"
+    schema_version: Literal[1] = 1
+    data: ClaimSubmittedData
+
+
+class ClaimAdjudicatedData(Contract):
+    """The decision on one claim line."""
+
+    claim_id: str
+    claim_ref: str
+    provider_id: str
+    client_id: str
+    voucher_id: str
+    service_code: str
+    service_date: date
+    billed_units: int
+    allowed_units: int
+    denied_units: int
+    unit_rate: Decimal | None
+    allowed_amount: Decimal
+    denied_amount: Decimal
+    outcome: Outcome
+    reasons: list[str] = Field(default_factory=list)
+    adjudicated_at: datetime
+
+
+class ClaimAdjudicated(Event):
+    """A claim line was decided; payments funds it, vouchers updates balances."""
+
+    type: Literal["atr.claim.adjudicated"] = "atr.claim.adjudicated"
+    source: str = "/atr/claims"
+    schema_version: Literal[1] = 1
+    data: ClaimAdjudicatedData
+
+
+ClaimSubmittedEvent = Annotated[ClaimSubmitted, Field(discriminator="type")]
+ClaimAdjudicatedEvent = Annotated[ClaimAdjudicated, Field(discriminator="type")]

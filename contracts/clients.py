@@ -1,0 +1,175 @@
+"""Events on ``atr.clients.v1`` (keyed by ``client_id``): client facts without PHI.
+
+The client is identified only by the platform's pseudonymous ``client_id``. No name, SSN,
+date of birth, address, diagnosis or instrument score ever appears here (SPEC §3.1,
+DEVELOPERS non-negotiable 6); consumers get only what they need to decide: eligibility,
+treatment status (claims: level-one caps, residential conditions), authorised services
+(vouchers), GPRA completeness and drug-test outcomes (payments, reporting).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from contracts.envelope import Contract, Event
+
+TreatmentStatus = Literal["none", "level_1", "level_1_residential", "level_2", "level_3"]
+"""Clinical treatment status (SPEC §3.1; seed 000 level-one caps and residential rules)."""
+
+GpraKind = Literal["intake", "follow_up", "discharge", "post_exit"]
+"""When a GPRA interview was conducted (seed 003 App. C)."""
+
+
+class ClientEnrolledData(Contract):
+    """A person entered the program (or returned: ``returning`` is then true)."""
+
+    client_id: str = Field(examples=["CL-7F3A9C21"])
+    returning: bool = Field(description="The person was already known (same client_id).")
+    minor: bool = Field(default=False, description="Under 18 on the intake date.")
+    county: str | None = Field(default=None, examples=["Boone"])
+    enrolled_on: date
+
+
+class ClientEnrolled(Event):
+    """Intake established the client's identity (SPEC §3.1)."""
+
+    type: Literal["atr.client.enrolled"] = "atr.client.enrolled"
+    source: str = "/atr/eligibility"
+    schema_version: Literal[1] = 1
+    data: ClientEnrolledData
+
+
+class EligibilityDeterminedData(Contract):
+    """A recorded eligibility determination: outcome, who and when (inputs stay private)."""
+
+    client_id: str
+    determination_id: str
+    eligible: bool
+    determined_on: date
+    determined_by: str = Field(description="Token id of the assessor who decided.")
+    assessor_organisation_id: str | None = None
+    assessment_voucher_days: int = Field(
+        default=30, description="Validity of the assessment voucher (seed 003 App. E §4)."
+    )
+
+
+class EligibilityDetermined(Event):
+    """Eligibility was decided; an eligible client gets a 30-day assessment voucher."""
+
+    type: Literal["atr.client.eligibility_determined"] = "atr.client.eligibility_determined"
+    source: str = "/atr/eligibility"
+    schema_version: Literal[1] = 1
+    data: EligibilityDeterminedData
+
+
+class AuthorizedService(Contract):
+    """One service a voucher authorises: units and/or an amount (SPEC §3.3)."""
+
+    service_code: str = Field(examples=["RECOVERY_MENTORING_IND"])
+    units: int | None = Field(default=None, gt=0, examples=[40])
+    amount: Decimal | None = Field(
+        default=None, gt=0, max_digits=12, decimal_places=2, examples=["400.00"]
+    )
+
+
+class ClientAssessedData(Contract):
+    """An assessment's outcome as other services need it (no diagnosis, no scores)."""
+
+    client_id: str
+    assessment_id: str
+    case_number: int = Field(ge=1, description="Counts the client's assessments.")
+    assessed_on: date
+    level_of_care: str = Field(examples=["outpatient"])
+    treatment_status: TreatmentStatus
+    authorized_services: list[AuthorizedService] = Field(default_factory=list)
+    max_value: Decimal | None = Field(default=None, max_digits=12, decimal_places=2)
+    attributes: list[str] = Field(
+        default_factory=list,
+        description="Program facts rules depend on, e.g. `national_guard_referral`, "
+        "`employment_coaching_plan`, `transport_preauthorized` (seed 001).",
+    )
+    assessor_organisation_id: str | None = None
+    assessed_by: str = Field(description="Token id of the assessor.")
+
+
+class ClientAssessed(Event):
+    """An assessment was recorded; vouchers creates the 365-day service voucher from it."""
+
+    type: Literal["atr.client.assessed"] = "atr.client.assessed"
+    source: str = "/atr/eligibility"
+    schema_version: Literal[1] = 1
+    data: ClientAssessedData
+
+
+class TreatmentStatusChangedData(Contract):
+    """The client's clinical treatment status from a date on (SPEC §3.1)."""
+
+    client_id: str
+    treatment_status: TreatmentStatus
+    effective_from: date
+    reported_by: str | None = Field(default=None, description="Provider id, when a provider.")
+
+
+class TreatmentStatusChanged(Event):
+    """Clinical treatment status changed (used by the level-one and residential rules)."""
+
+    type: Literal["atr.client.treatment_status_changed"] = "atr.client.treatment_status_changed"
+    source: str = "/atr/eligibility"
+    schema_version: Literal[1] = 1
+    data: TreatmentStatusChangedData
+
+
+class GpraRecordedData(Contract):
+    """A GPRA interview was recorded; the answers stay in eligibility."""
+
+    client_id: str
+    interview_id: str
+    kind: GpraKind
+    conducted_on: date
+    complete: bool = Field(description="Every required item of the seven domains answered.")
+    provider_id: str | None = None
+
+
+class GpraRecorded(Event):
+    """GPRA interview recorded (seed 003 App. C); payments releases holdbacks on discharge."""
+
+    type: Literal["atr.client.gpra_recorded"] = "atr.client.gpra_recorded"
+    source: str = "/atr/eligibility"
+    schema_version: Literal[1] = 1
+    data: GpraRecordedData
+
+
+class DrugTestRecordedData(Contract):
+    """A drug test: date, random or not, result (seed 003 §II footnote 2)."""
+
+    client_id: str
+    test_id: str
+    tested_on: date
+    random: bool
+    result: Literal["negative", "positive"]
+    provider_id: str | None = None
+
+
+class DrugTestRecorded(Event):
+    """Drug test recorded (successful-completion incentive uses the last four random)."""
+
+    type: Literal["atr.client.drug_test_recorded"] = "atr.client.drug_test_recorded"
+    source: str = "/atr/eligibility"
+    schema_version: Literal[1] = 1
+    data: DrugTestRecordedData
+
+
+ClientEvent = Annotated[
+    ClientEnrolled
+    | EligibilityDetermined
+    | ClientAssessed
+    | TreatmentStatusChanged
+    | GpraRecorded
+    | DrugTestRecorded,
+    Field(discriminator="type"),
+]
+"""Any event on ``atr.clients.v1``."""

@@ -1,0 +1,1 @@
+"""Claims adjudication domain: pure data and rules, no I/O."""
