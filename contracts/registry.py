@@ -7,7 +7,14 @@ import typing
 from typing import Any
 
 from contracts.envelope import Event
-from contracts.topics import CLAIMS_ADJUDICATED, CLAIMS_SUBMITTED, CLIENTS, PROVIDERS, VOUCHERS, Topic
+from contracts.topics import (
+    CLAIMS_ADJUDICATED,
+    CLAIMS_SUBMITTED,
+    CLIENTS,
+    PROVIDERS,
+    VOUCHERS,
+    Topic,
+)
 
 _TOPIC_UNIONS: dict[str, tuple[str, str]] = {
     PROVIDERS.name: ("contracts.providers", "ProviderEvent"),

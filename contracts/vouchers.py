@@ -21,9 +21,7 @@ from contracts.envelope import Contract, Event
 VoucherKind = Literal["assessment", "service", "reentry"]
 """Assessment (30 days), service (365 days from assessment), re-entry coordination."""
 
-VoucherStatus = Literal[
-    "issued", "provider_selected", "active", "discharged", "closed", "expired"
-]
+VoucherStatus = Literal["issued", "provider_selected", "active", "discharged", "closed", "expired"]
 """Lifecycle state (SPEC §3.3): chargeable only while ``active``."""
 
 ClosureReason = Literal["moved_out_of_state", "death"]

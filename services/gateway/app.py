@@ -12,7 +12,7 @@ from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from services.gateway.adapters.orm import metadata
 from services.gateway.adapters.token_store import create_token
 from services.gateway.domain.tokens import Role
-from services.gateway.entrypoints import providers
+from services.gateway.entrypoints import providers, tokens, vouchers
 from services.kit.runtime import ServiceRuntime
 
 runtime = ServiceRuntime("gateway", metadata)
@@ -33,6 +33,8 @@ async def bootstrap_admin_token() -> None:
 
 app = runtime.http_app(
     providers.router,
+    tokens.router,
+    vouchers.router,
     title="ATR voucher platform API",
     description="Provider EHRs, assessors, the state program office and state systems "
     "use this API. Every call except the provider directory and health checks needs "

@@ -88,7 +88,7 @@ class ServiceRuntime:
         subscribe_events(
             self.broker,
             consumer,
-            group_id=f"atr-{self.service}",
+            group_id=f"atr-{self.service}.{topic.name}",
             session_timeout_ms=self.settings.kafka_session_timeout_ms,
             heartbeat_interval_ms=self.settings.kafka_heartbeat_interval_ms,
         )

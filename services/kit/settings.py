@@ -7,6 +7,7 @@ service uses the SQLite file ``$ATR_DATA_DIR/<service>.db``.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -60,7 +61,29 @@ class Settings(BaseSettings):
     secret_key: str = DEVELOPMENT_SECRET
     bootstrap_admin_token: str | None = None
 
-    program: str = "missouri_atr2"
+    program: str = Field(
+        default="missouri_atr2",
+        description="Active program catalog: a file name under programs/ without .yaml.",
+    )
+    program_rates: dict[str, Decimal] = Field(
+        default_factory=dict,
+        description="State-set prices by service code for catalogs without them "
+        '(JSON, e.g. ATR_PROGRAM_RATES=\'{"RECOVERY_COACHING": "25.00"}\').',
+    )
+    clock_offset_days: int = Field(
+        default=0, description="Shift the program clock (demo and test environments only)."
+    )
+    voucher_expiry_interval_s: float = Field(
+        default=60.0, description="How often the vouchers scheduler looks for expired vouchers."
+    )
+    claim_workers: int = Field(
+        default=1, ge=0, description="Claim worker processes `atr up` starts (≤ partitions)."
+    )
+    claim_batch_size: int = Field(default=500, ge=1, le=5000)
+    claim_pend_grace_s: float = Field(
+        default=300.0,
+        description="How long a claim may wait for voucher state before it is decided anyway.",
+    )
 
     log_level: str = "INFO"
     otel_traces: Literal["none", "console", "file", "otlp"] = "none"

@@ -1,11 +1,72 @@
-"""The vouchers process: module-level ``runtime``, ``broker`` and ``app``."""
+"""The vouchers process: module-level ``runtime``, ``broker`` and ``app``.
+
+Consumes eligibility (assessment and service vouchers), the provider registry (who may
+be selected) and adjudicated claims (balances); publishes ``atr.vouchers.v1``.
+"""
 
 from __future__ import annotations
 
+from programs.catalog import Catalog
+from pydantic import TypeAdapter
+
+from contracts.claims import ClaimAdjudicated, ClaimAdjudicatedEvent
+from contracts.clients import ClientAssessed, ClientEvent, EligibilityDetermined
+from contracts.providers import ProviderEvent, ProviderRegistered, ProviderUpdated
+from contracts.topics import CLAIMS_ADJUDICATED, CLIENTS, PROVIDERS, VOUCHERS
+from contracts.vouchers import VoucherEvent
+from services.kit.clock import SystemClock
+from services.kit.program import active_catalog
 from services.kit.runtime import ServiceRuntime
+from services.kit.unit_of_work import UnitOfWork
 from services.vouchers.adapters.orm import metadata
+from services.vouchers.entrypoints.http import router
+from services.vouchers.service_layer import use_cases
+from services.vouchers.service_layer.scheduler import expiry_task
 
 runtime = ServiceRuntime("vouchers", metadata)
 broker = runtime.broker
-app = runtime.http_app(title="ATR vouchers service")
+clock = SystemClock(runtime.settings.clock_offset_days)
+
+
+def catalog() -> Catalog:
+    """The active program catalog (loaded once)."""
+    return active_catalog(runtime.settings)
+
+
+async def _eligibility(uow: UnitOfWork, event: EligibilityDetermined) -> None:
+    await use_cases.on_eligibility(uow, event, clock)
+
+
+async def _assessed(uow: UnitOfWork, event: ClientAssessed) -> None:
+    await use_cases.on_assessment(uow, event, catalog(), clock)
+
+
+async def _adjudicated(uow: UnitOfWork, event: ClaimAdjudicated) -> None:
+    await use_cases.on_claim_adjudicated(uow, event, clock)
+
+
+on_atr_clients_v1 = runtime.consume(
+    CLIENTS,
+    TypeAdapter(ClientEvent),
+    {EligibilityDetermined: _eligibility, ClientAssessed: _assessed},
+)
+on_atr_providers_v1 = runtime.consume(
+    PROVIDERS,
+    TypeAdapter(ProviderEvent),
+    {ProviderRegistered: use_cases.on_provider, ProviderUpdated: use_cases.on_provider},
+)
+on_atr_claims_adjudicated_v1 = runtime.consume(
+    CLAIMS_ADJUDICATED, TypeAdapter(ClaimAdjudicatedEvent), {ClaimAdjudicated: _adjudicated}
+)
+to_atr_vouchers_v1 = broker.publisher(
+    VOUCHERS.name,
+    title="atr.vouchers.v1",
+    description=VOUCHERS.description
+    + " Key: voucher_id. Every event carries the voucher snapshot after the change.",
+    schema=VoucherEvent,
+)
+runtime.background_tasks.append(expiry_task(runtime, clock))
+app = runtime.http_app(router, title="ATR vouchers service")
 app.state.runtime = runtime
+app.state.clock = clock
+app.state.catalog = catalog

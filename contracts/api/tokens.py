@@ -1,0 +1,33 @@
+"""API token administration (SPEC §4 roles; issue 6 "created and revoked by an admin endpoint")."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from contracts.envelope import Contract
+
+
+class CreateToken(Contract):
+    """``POST /v1/tokens``: an admin grants a token for one role (provider tokens: one provider)."""
+
+    role: Literal["admin", "assessor", "provider", "doc_thu", "state_system"]
+    provider_id: str | None = Field(
+        default=None, max_length=64, description="Required for, and only for, provider tokens."
+    )
+    organisation_id: str | None = Field(
+        default=None,
+        max_length=64,
+        description="The assessor's organisation (provider id), used to flag self-referrals.",
+    )
+    label: str | None = Field(default=None, max_length=200, examples=["Hope EHR production"])
+
+
+class TokenCreated(Contract):
+    """The new token: shown once, stored only as a keyed hash."""
+
+    token_id: str
+    token: str
+    role: str
+    provider_id: str | None = None

@@ -1,0 +1,135 @@
+"""Voucher routes (SPEC §4): the gateway checks roles and bodies, vouchers decides.
+
+A provider token reaches only vouchers whose packet was made available to its provider;
+any other voucher answers 404, never its data (the vouchers service enforces it from
+the forwarded provider binding).
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request, Response
+
+from contracts.api.vouchers import (
+    CloseVoucher,
+    CreateVoucher,
+    DischargeClient,
+    ExtendVoucher,
+    ReportAdmission,
+    SelectProvider,
+)
+from services.gateway.domain.tokens import Principal, Role
+from services.gateway.entrypoints.auth import require
+from services.gateway.entrypoints.proxy import forward
+
+router = APIRouter(prefix="/v1/vouchers", tags=["vouchers"])
+
+
+@router.post("", status_code=201)
+async def create_voucher(
+    body: CreateVoucher,
+    request: Request,
+    principal: Principal = Depends(require(Role.ASSESSOR, Role.DOC_THU)),
+) -> Response:
+    """Create a service voucher (assessor) or a re-entry voucher (doc_thu, ≤14 days to release)."""
+    return await forward(
+        request,
+        "vouchers",
+        "/vouchers",
+        principal=principal,
+        json_body=body.model_dump(mode="json"),
+    )
+
+
+@router.get("/{voucher_id}")
+async def read_voucher(
+    voucher_id: str,
+    request: Request,
+    principal: Principal = Depends(require(Role.ASSESSOR, Role.PROVIDER, Role.ADMIN)),
+) -> Response:
+    """The voucher with its balance: authorised, used and remaining units and value."""
+    return await forward(request, "vouchers", f"/vouchers/{voucher_id}", principal=principal)
+
+
+@router.post("/{voucher_id}/selection")
+async def select_provider(
+    voucher_id: str,
+    body: SelectProvider,
+    request: Request,
+    principal: Principal = Depends(require(Role.ASSESSOR)),
+) -> Response:
+    """Record the client's provider choice (self-referrals are flagged)."""
+    return await forward(
+        request,
+        "vouchers",
+        f"/vouchers/{voucher_id}/selection",
+        principal=principal,
+        json_body=body.model_dump(mode="json"),
+    )
+
+
+@router.post("/{voucher_id}/admission")
+async def report_admission(
+    voucher_id: str,
+    body: ReportAdmission,
+    request: Request,
+    principal: Principal = Depends(require(Role.PROVIDER)),
+) -> Response:
+    """The selected provider reports the admission; the voucher becomes chargeable."""
+    return await forward(
+        request,
+        "vouchers",
+        f"/vouchers/{voucher_id}/admission",
+        principal=principal,
+        json_body=body.model_dump(mode="json"),
+    )
+
+
+@router.post("/{voucher_id}/extension")
+async def extend_voucher(
+    voucher_id: str,
+    body: ExtendVoucher,
+    request: Request,
+    principal: Principal = Depends(require(Role.ADMIN)),
+) -> Response:
+    """Utilisation-review extension (who, why, new expiry)."""
+    return await forward(
+        request,
+        "vouchers",
+        f"/vouchers/{voucher_id}/extension",
+        principal=principal,
+        json_body=body.model_dump(mode="json"),
+    )
+
+
+@router.post("/{voucher_id}/closure")
+async def close_voucher(
+    voucher_id: str,
+    body: CloseVoucher,
+    request: Request,
+    principal: Principal = Depends(require(Role.ADMIN)),
+) -> Response:
+    """Early closure: moved out of state or death (anything else is 422)."""
+    return await forward(
+        request,
+        "vouchers",
+        f"/vouchers/{voucher_id}/closure",
+        principal=principal,
+        json_body=body.model_dump(mode="json"),
+    )
+
+
+@router.post("/{voucher_id}/discharge")
+async def discharge_client(
+    voucher_id: str,
+    body: DischargeClient,
+    request: Request,
+    principal: Principal = Depends(require(Role.PROVIDER, Role.ADMIN)),
+) -> Response:
+    """Separation from the provider (the provider itself or the program office)."""
+    return await forward(
+        request,
+        "vouchers",
+        f"/vouchers/{voucher_id}/discharge",
+        principal=principal,
+        json_body=body.model_dump(mode="json"),
+    )

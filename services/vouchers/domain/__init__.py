@@ -1,0 +1,1 @@
+"""Voucher lifecycle domain: pure transitions, no I/O."""

@@ -1,0 +1,106 @@
+"""Loading and saving voucher snapshots, with their events and decision log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from contracts.envelope import Event
+from contracts.topics import VOUCHERS
+from contracts.vouchers import VoucherSnapshot
+from services.kit.unit_of_work import UnitOfWork
+from services.vouchers.adapters.orm import voucher_decisions, vouchers
+
+
+class VoucherNotFoundError(Exception):
+    """No voucher with this id (HTTP 404)."""
+
+
+async def load(uow: UnitOfWork, voucher_id: str, *, for_update: bool = True) -> VoucherSnapshot:
+    """The voucher's current snapshot, locked for the transaction on PostgreSQL."""
+    query = select(vouchers.c.snapshot).where(vouchers.c.voucher_id == voucher_id)
+    if for_update:
+        query = query.with_for_update()
+    raw = await uow.session.scalar(query)
+    if raw is None:
+        raise VoucherNotFoundError(voucher_id)
+    return VoucherSnapshot.model_validate(raw)
+
+
+async def exists(uow: UnitOfWork, voucher_id: str) -> bool:
+    """True when the voucher id is taken."""
+    found = await uow.session.scalar(
+        select(vouchers.c.voucher_id).where(vouchers.c.voucher_id == voucher_id)
+    )
+    return found is not None
+
+
+async def client_vouchers(uow: UnitOfWork, client_id: str) -> list[VoucherSnapshot]:
+    """Every voucher of one client."""
+    rows = await uow.session.scalars(
+        select(vouchers.c.snapshot).where(vouchers.c.client_id == client_id)
+    )
+    return [VoucherSnapshot.model_validate(raw) for raw in rows]
+
+
+def _columns(voucher: VoucherSnapshot, now: datetime) -> dict[str, Any]:
+    return {
+        "client_id": voucher.client_id,
+        "kind": voucher.kind,
+        "status": voucher.status,
+        "provider_id": voucher.provider_id,
+        "valid_until": voucher.valid_until,
+        "version": voucher.version,
+        "snapshot": voucher.model_dump(mode="json"),
+        "updated_at": now,
+    }
+
+
+async def insert(uow: UnitOfWork, voucher: VoucherSnapshot, event: Event, now: datetime) -> None:
+    """Store a new voucher and emit its ``VoucherIssued`` event in the same transaction."""
+    await uow.session.execute(
+        vouchers.insert().values(
+            voucher_id=voucher.voucher_id, created_at=now, **_columns(voucher, now)
+        )
+    )
+    uow.emit(VOUCHERS, event)
+
+
+async def save(
+    uow: UnitOfWork,
+    voucher: VoucherSnapshot,
+    event: Event,
+    now: datetime,
+    *,
+    action: str,
+    actor: str,
+    actor_role: str,
+    reason: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Store the new state, log who decided what, and emit the lifecycle event."""
+    result = await uow.session.execute(
+        vouchers.update()
+        .where(
+            vouchers.c.voucher_id == voucher.voucher_id,
+            vouchers.c.version == voucher.version - 1,
+        )
+        .values(**_columns(voucher, now))
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise RuntimeError(f"voucher {voucher.voucher_id} changed concurrently")
+    await uow.session.execute(
+        voucher_decisions.insert().values(
+            voucher_id=voucher.voucher_id,
+            action=action,
+            actor=actor,
+            actor_role=actor_role,
+            reason=reason,
+            detail=detail or {},
+            version=voucher.version,
+            decided_at=now,
+        )
+    )
+    uow.emit(VOUCHERS, event)

@@ -1,0 +1,463 @@
+"""Voucher use cases: load, decide (pure domain), save, emit — one transaction each.
+
+SPEC §3.3. Every change is published on ``atr.vouchers.v1`` through the outbox in the
+transaction that made it, so state systems see exactly the committed history in order.
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Protocol
+
+from sqlalchemy import select
+
+from contracts.api.vouchers import (
+    CloseVoucher,
+    CreateVoucher,
+    DischargeClient,
+    ExtendVoucher,
+    ReportAdmission,
+    SelectProvider,
+)
+from contracts.claims import ClaimAdjudicated
+from contracts.clients import AuthorizedService, ClientAssessed, EligibilityDetermined
+from contracts.providers import ProviderRegistered, ProviderUpdated
+from contracts.vouchers import (
+    ActivatedData,
+    BalanceChangedData,
+    ClosedData,
+    DischargedData,
+    ExpiredData,
+    ExtendedData,
+    ProviderSelectedData,
+    VoucherActivated,
+    VoucherBalanceChanged,
+    VoucherClosed,
+    VoucherDischarged,
+    VoucherExpired,
+    VoucherExtended,
+    VoucherIssued,
+    VoucherIssuedData,
+    VoucherProviderSelected,
+    VoucherSnapshot,
+)
+from services.kit.actor import Actor
+from services.kit.clock import Clock
+from services.kit.unit_of_work import UnitOfWork
+from services.vouchers.adapters.orm import voucher_providers, vouchers
+from services.vouchers.domain import lifecycle
+from services.vouchers.domain.lifecycle import RuleViolationError
+from services.vouchers.service_layer import repository
+
+REENTRY_SERVICE = "REENTRY_COORDINATION"
+SYSTEM = Actor(role="system", token_id="system")  # noqa: S106 - an actor id, not a secret
+
+
+class PricedCatalog(Protocol):
+    """What vouchers needs from the active program catalog (``programs``)."""
+
+    def rate_of(self, code: str) -> Decimal | None:
+        """The unit rate, or None when the program has no price for the service."""
+        ...
+
+    def may_create_voucher(self, code: str, role: str) -> bool:
+        """Whether ``role`` may create vouchers for the service."""
+        ...
+
+
+class ForbiddenError(Exception):
+    """The actor may not do this (HTTP 403) or may not see the voucher (HTTP 404)."""
+
+
+def new_voucher_id(seed: str | None = None) -> str:
+    """A voucher id; derived from ``seed`` (an upstream event's id) when given, so replays
+    of the same upstream fact issue the same voucher."""
+    value = uuid.uuid5(uuid.NAMESPACE_URL, f"atr:voucher:{seed}") if seed else uuid.uuid4()
+    return f"VCH-{value.hex[:12].upper()}"
+
+
+def check_services(services: list[AuthorizedService], catalog: PricedCatalog, role: str) -> None:
+    """Refuse unknown, unpriced or role-restricted services (SPEC §3.4 Illinois; seed 000 §2)."""
+    for index, service in enumerate(services):
+        field = f"authorized_services.{index}.service_code"
+        try:
+            rate = catalog.rate_of(service.service_code)
+        except KeyError as exc:
+            raise RuleViolationError(field, "not a service of the active program") from exc
+        if rate is None:
+            raise RuleViolationError(field, "the program has no price for this service")
+        if not catalog.may_create_voucher(service.service_code, role):
+            raise RuleViolationError(field, f"role {role} may not create vouchers for this service")
+
+
+async def create_voucher(
+    uow: UnitOfWork, command: CreateVoucher, actor: Actor, catalog: PricedCatalog, clock: Clock
+) -> VoucherSnapshot:
+    """``POST /v1/vouchers``: service vouchers (assessor) and re-entry vouchers (doc_thu).
+
+    Re-entry coordination vouchers only by ``doc_thu`` and only when release is 14 days
+    away or less (seed 000 §2); every service must be priced by the program.
+    """
+    today = clock.today()
+    codes = {s.service_code for s in command.authorized_services}
+    if command.kind == "reentry":
+        if actor.role != "doc_thu":
+            raise ForbiddenError("only doc_thu creates re-entry vouchers")
+        if command.release_date is None:
+            raise RuleViolationError("release_date", "required for re-entry vouchers")
+        lifecycle.check_reentry_window(command.release_date, today)
+        if codes != {REENTRY_SERVICE}:
+            raise RuleViolationError(
+                "authorized_services", f"a re-entry voucher authorises {REENTRY_SERVICE} only"
+            )
+    elif actor.role not in ("assessor", "system"):
+        raise ForbiddenError("only assessors create service vouchers")
+    check_services(command.authorized_services, catalog, actor.role)
+    voucher = lifecycle.issue(
+        voucher_id=new_voucher_id(),
+        client_id=command.client_id,
+        kind=command.kind,
+        today=today,
+        valid_from=command.assessed_on or today,
+        authorized_services=command.authorized_services,
+        max_value=command.max_value,
+        assessment_id=command.assessment_id,
+    )
+    await _insert(uow, voucher, actor, clock)
+    return voucher
+
+
+async def _insert(uow: UnitOfWork, voucher: VoucherSnapshot, actor: Actor, clock: Clock) -> None:
+    event = VoucherIssued(
+        subject=voucher.voucher_id,
+        data=VoucherIssuedData(voucher=voucher, issued_by=actor.token_id),
+    )
+    await repository.insert(uow, voucher, event, clock.now())
+
+
+async def on_eligibility(uow: UnitOfWork, event: EligibilityDetermined, clock: Clock) -> None:
+    """An eligible client receives an assessment voucher valid 30 days (seed 003 App. E §4)."""
+    if not event.data.eligible:
+        return
+    voucher_id = new_voucher_id(f"eligibility:{event.data.determination_id}")
+    if await repository.exists(uow, voucher_id):
+        return
+    voucher = lifecycle.issue(
+        voucher_id=voucher_id,
+        client_id=event.data.client_id,
+        kind="assessment",
+        today=clock.today(),
+        valid_from=event.data.determined_on,
+        authorized_services=[],
+        max_value=None,
+    )
+    await _insert(uow, voucher, SYSTEM, clock)
+
+
+async def on_assessment(
+    uow: UnitOfWork, event: ClientAssessed, catalog: PricedCatalog, clock: Clock
+) -> None:
+    """An assessment with authorised services creates the 365-day service voucher."""
+    data = event.data
+    if not data.authorized_services:
+        return
+    voucher_id = new_voucher_id(f"assessment:{data.assessment_id}")
+    if await repository.exists(uow, voucher_id):
+        return
+    priced = [s for s in data.authorized_services if _priced(catalog, s.service_code)]
+    if not priced:
+        return
+    voucher = lifecycle.issue(
+        voucher_id=voucher_id,
+        client_id=data.client_id,
+        kind="service",
+        today=clock.today(),
+        valid_from=data.assessed_on,
+        authorized_services=priced,
+        max_value=data.max_value,
+        assessment_id=data.assessment_id,
+    )
+    await _insert(uow, voucher, Actor(role="assessor", token_id=data.assessed_by), clock)
+
+
+def _priced(catalog: PricedCatalog, code: str) -> bool:
+    try:
+        return catalog.rate_of(code) is not None
+    except KeyError:
+        return False
+
+
+def visible_to(voucher: VoucherSnapshot, actor: Actor) -> bool:
+    """A provider sees only vouchers whose packet was made available to it (SPEC §4)."""
+    if actor.role == "provider":
+        return voucher.provider_id is not None and voucher.provider_id == actor.provider_id
+    return actor.role in ("admin", "assessor", "state_system", "doc_thu", "system")
+
+
+async def get_voucher(uow: UnitOfWork, voucher_id: str, actor: Actor) -> VoucherSnapshot:
+    """The voucher with its balance; 404 for a provider that was not selected."""
+    voucher = await repository.load(uow, voucher_id, for_update=False)
+    if not visible_to(voucher, actor):
+        raise repository.VoucherNotFoundError(voucher_id)
+    return voucher
+
+
+async def select_provider(
+    uow: UnitOfWork, voucher_id: str, command: SelectProvider, actor: Actor, clock: Clock
+) -> VoucherSnapshot:
+    """The client's choice, recorded with who recorded it; self-referrals flagged (§3.2)."""
+    voucher = await repository.load(uow, voucher_id)
+    provider = (
+        await uow.session.execute(
+            select(voucher_providers).where(voucher_providers.c.provider_id == command.provider_id)
+        )
+    ).first()
+    if provider is None:
+        raise RuleViolationError("provider_id", "unknown provider")
+    if provider.status != "active":
+        raise RuleViolationError("provider_id", "the provider may not receive vouchers")
+    missing = {s.service_code for s in voucher.authorized_services} - set(provider.services)
+    if missing:
+        raise RuleViolationError("provider_id", f"the provider does not offer {sorted(missing)[0]}")
+    updated = lifecycle.select_provider(voucher, command.provider_id)
+    self_referral = (
+        actor.organisation_id is not None and actor.organisation_id == command.provider_id
+    )
+    event = VoucherProviderSelected(
+        subject=voucher_id,
+        data=ProviderSelectedData(
+            voucher=updated,
+            provider_id=command.provider_id,
+            selected_by=actor.token_id,
+            self_referral=self_referral,
+        ),
+    )
+    await repository.save(
+        uow,
+        updated,
+        event,
+        clock.now(),
+        action="provider_selected",
+        actor=actor.token_id,
+        actor_role=actor.role,
+        detail={"provider_id": command.provider_id, "self_referral": self_referral},
+    )
+    return updated
+
+
+async def admit(
+    uow: UnitOfWork, voucher_id: str, command: ReportAdmission, actor: Actor, clock: Clock
+) -> VoucherSnapshot:
+    """The selected provider reports admission: the voucher becomes chargeable (§3.3).
+
+    Refused when another provider already subsidises one of the voucher's services for
+    this client (no concurrent subsidy, SPEC §3.3).
+    """
+    voucher = await repository.load(uow, voucher_id)
+    if not visible_to(voucher, actor):
+        raise repository.VoucherNotFoundError(voucher_id)
+    provider_id = actor.provider_id or voucher.provider_id or ""
+    others = await repository.client_vouchers(uow, voucher.client_id)
+    clash = lifecycle.concurrent_conflict(voucher, provider_id, others)
+    if clash is not None:
+        raise lifecycle.InvalidTransitionError(
+            voucher, "admit on", f"another provider is subsidised for {clash} (CONCURRENT_PROVIDER)"
+        )
+    updated = lifecycle.admit(
+        voucher, provider_id, command.admitted_on, today=clock.today(), now=clock.now()
+    )
+    event = VoucherActivated(
+        subject=voucher_id, data=ActivatedData(voucher=updated, admitted_on=command.admitted_on)
+    )
+    await repository.save(
+        uow,
+        updated,
+        event,
+        clock.now(),
+        action="activated",
+        actor=actor.token_id,
+        actor_role=actor.role,
+        detail={"admitted_on": command.admitted_on.isoformat()},
+    )
+    return updated
+
+
+async def extend(
+    uow: UnitOfWork, voucher_id: str, command: ExtendVoucher, actor: Actor, clock: Clock
+) -> VoucherSnapshot:
+    """A utilisation-review decision moves the expiry: who, why, new date (§3.3)."""
+    voucher = await repository.load(uow, voucher_id)
+    updated = lifecycle.extend(voucher, command.new_valid_until)
+    event = VoucherExtended(
+        subject=voucher_id,
+        data=ExtendedData(
+            voucher=updated,
+            previous_valid_until=voucher.valid_until,
+            new_valid_until=command.new_valid_until,
+            decided_by=actor.token_id,
+            reason=command.reason,
+        ),
+    )
+    await repository.save(
+        uow,
+        updated,
+        event,
+        clock.now(),
+        action="extended",
+        actor=actor.token_id,
+        actor_role=actor.role,
+        reason=command.reason,
+        detail={
+            "previous_valid_until": voucher.valid_until.isoformat(),
+            "new_valid_until": command.new_valid_until.isoformat(),
+        },
+    )
+    return updated
+
+
+async def close(
+    uow: UnitOfWork, voucher_id: str, command: CloseVoucher, actor: Actor, clock: Clock
+) -> VoucherSnapshot:
+    """Early closure: moved out of state or death only (seed 003 App. E §4)."""
+    voucher = await repository.load(uow, voucher_id)
+    updated = lifecycle.close(voucher, command.reason)
+    closed_on = command.closed_on or clock.today()
+    event = VoucherClosed(
+        subject=voucher_id,
+        data=ClosedData(
+            voucher=updated, reason=command.reason, closed_on=closed_on, closed_by=actor.token_id
+        ),
+    )
+    await repository.save(
+        uow,
+        updated,
+        event,
+        clock.now(),
+        action="closed",
+        actor=actor.token_id,
+        actor_role=actor.role,
+        reason=command.reason,
+        detail={"closed_on": closed_on.isoformat()},
+    )
+    return updated
+
+
+async def discharge(
+    uow: UnitOfWork, voucher_id: str, command: DischargeClient, actor: Actor, clock: Clock
+) -> VoucherSnapshot:
+    """Separation from the provider (§3.3): by that provider, or by the program office."""
+    voucher = await repository.load(uow, voucher_id)
+    if actor.role == "provider" and not visible_to(voucher, actor):
+        raise repository.VoucherNotFoundError(voucher_id)
+    provider_id = voucher.provider_id or ""
+    updated = lifecycle.discharge(voucher, provider_id, command.discharged_on)
+    event = VoucherDischarged(
+        subject=voucher_id,
+        data=DischargedData(
+            voucher=updated,
+            provider_id=provider_id,
+            discharged_on=command.discharged_on,
+            reason=command.reason,
+        ),
+    )
+    await repository.save(
+        uow,
+        updated,
+        event,
+        clock.now(),
+        action="discharged",
+        actor=actor.token_id,
+        actor_role=actor.role,
+        reason=command.reason,
+        detail={"discharged_on": command.discharged_on.isoformat()},
+    )
+    return updated
+
+
+async def expire_due(uow: UnitOfWork, clock: Clock, limit: int = 500) -> int:
+    """The scheduler: expire open vouchers whose validity ended before today (§3.3)."""
+    today = clock.today()
+    ids = (
+        await uow.session.scalars(
+            select(vouchers.c.voucher_id)
+            .where(
+                vouchers.c.valid_until < today,
+                vouchers.c.status.in_(lifecycle.OPEN_STATES),
+            )
+            .limit(limit)
+        )
+    ).all()
+    for voucher_id in ids:
+        voucher = await repository.load(uow, voucher_id)
+        if not lifecycle.is_due_to_expire(voucher, today):
+            continue
+        updated = lifecycle.expire(voucher, today)
+        event = VoucherExpired(
+            subject=voucher_id, data=ExpiredData(voucher=updated, expired_on=today)
+        )
+        await repository.save(
+            uow,
+            updated,
+            event,
+            clock.now(),
+            action="expired",
+            actor="scheduler",
+            actor_role="system",
+        )
+    return len(ids)
+
+
+async def on_claim_adjudicated(uow: UnitOfWork, event: ClaimAdjudicated, clock: Clock) -> None:
+    """Keep the balance current from ``atr.claims.adjudicated.v1`` (issue 5 item 5)."""
+    data = event.data
+    if data.allowed_units <= 0 and data.allowed_amount <= 0:
+        return
+    try:
+        voucher = await repository.load(uow, data.voucher_id)
+    except repository.VoucherNotFoundError:
+        return
+    updated = lifecycle.apply_adjudication(
+        voucher, data.service_code, data.allowed_units, data.allowed_amount
+    )
+    change = VoucherBalanceChanged(
+        subject=voucher.voucher_id,
+        data=BalanceChangedData(
+            voucher=updated,
+            claim_id=data.claim_id,
+            service_code=data.service_code,
+            units=data.allowed_units,
+            amount=data.allowed_amount,
+        ),
+    )
+    await repository.save(
+        uow,
+        updated,
+        change,
+        clock.now(),
+        action="balance_changed",
+        actor="claims",
+        actor_role="system",
+        detail={"claim_id": data.claim_id},
+    )
+
+
+async def on_provider(uow: UnitOfWork, event: ProviderRegistered | ProviderUpdated) -> None:
+    """Replica of the provider registry: only active providers may be selected (§3.2)."""
+    snapshot = event.data
+    current = await uow.session.scalar(
+        select(voucher_providers.c.as_of).where(
+            voucher_providers.c.provider_id == snapshot.provider_id
+        )
+    )
+    values = {"status": snapshot.status, "services": snapshot.services, "as_of": event.time}
+    if current is None:
+        await uow.session.execute(
+            voucher_providers.insert().values(provider_id=snapshot.provider_id, **values)
+        )
+    else:
+        await uow.session.execute(
+            voucher_providers.update()
+            .where(voucher_providers.c.provider_id == snapshot.provider_id)
+            .values(**values)
+        )
