@@ -61,6 +61,8 @@ class VoucherSnapshot(Contract):
         default=None, description="When the platform acknowledged the admission."
     )
     assessment_id: str | None = None
+    discharged_on: date | None = Field(default=None, description="Separation date, if any.")
+    closed_on: date | None = Field(default=None, description="Early closure date, if any.")
     used_amount: Decimal = Decimal("0.00")
     balances: list[ServiceBalance] = Field(default_factory=list)
 

@@ -48,12 +48,29 @@ class Platform:
 
     @property
     def names(self) -> list[str]:
-        """Process names in start order."""
-        return [*SERVICES, "gateway"]
+        """Process names in start order (extra claim workers are ``claims-2`` …)."""
+        extra = [f"claims-{k}" for k in range(2, self.settings.claim_workers + 1)]
+        return [*SERVICES, *extra, "gateway"]
+
+    def port_for(self, name: str) -> int:
+        """HTTP port of a process; claim worker k listens on the claims port + 10·(k-1)."""
+        if name.startswith("claims-"):
+            return self.settings.port_of("claims") + 10 * (int(name.split("-")[1]) - 1)
+        return self.settings.port_of(name)
+
+    def url_for(self, name: str) -> str:
+        """Base URL of a process's HTTP API."""
+        if name.startswith("claims-"):
+            return f"http://{self.settings.host}:{self.port_for(name)}"
+        return self.settings.url_of(name)
+
+    def module_of(self, name: str) -> str:
+        """The Python module a process runs."""
+        return "services.claims" if name.startswith("claims-") else f"services.{name}"
 
     def check_ports(self, kafka_port: int | None) -> None:
         """Fail fast, with the port named, when anything we need is taken."""
-        ports = {name: self.settings.port_of(name) for name in self.names}
+        ports = {name: self.port_for(name) for name in self.names}
         if kafka_port is not None:
             ports["embedded broker"] = kafka_port
         taken = [
@@ -81,7 +98,7 @@ class Platform:
         asyncio.run(ensure_topics(self.bootstrap_servers))
         for name in self.names:
             self.processes[name] = spawn(
-                [sys.executable, "-m", f"services.{name}"],
+                [sys.executable, "-m", self.module_of(name)],
                 env=self._env_for(name),
                 log_path=self.data_dir / "logs" / f"{name}.log",
             )
@@ -92,8 +109,11 @@ class Platform:
         env["KAFKA_BOOTSTRAP_SERVERS"] = self.bootstrap_servers
         env["ATR_DATA_DIR"] = str(self.data_dir)
         env.pop("DATABASE_URL", None)
+        service = self.module_of(name).split(".")[1]
         if self.settings.database_url_template:
-            env["DATABASE_URL"] = self.settings.database_url_template.format(service=name)
+            env["DATABASE_URL"] = self.settings.database_url_template.format(service=service)
+        if name.startswith("claims-"):
+            env["ATR_CLAIMS_PORT"] = str(self.port_for(name))
         return env
 
     def wait_ready(self, timeout_s: float = READY_TIMEOUT_S) -> None:
@@ -110,7 +130,7 @@ class Platform:
                             f"last lines of {self.log_of(name)}:\n{self.tail(name)}"
                         )
                     try:
-                        answer = client.get(f"{self.settings.url_of(name)}/readyz")
+                        answer = client.get(f"{self.url_for(name)}/readyz")
                         if answer.status_code == 200:
                             pending.discard(name)
                     except httpx.HTTPError:
@@ -121,6 +141,19 @@ class Platform:
                         f"logs in {self.data_dir / 'logs'}"
                     )
                 time.sleep(0.2)
+
+    def restart(self, name: str) -> None:
+        """Start one process again (after a crash or a fault-injection kill)."""
+        old = self.processes.get(name)
+        if old is not None and old.poll() is None:
+            old.kill()
+            old.wait()
+        self.processes[name] = spawn(
+            [sys.executable, "-m", self.module_of(name)],
+            env=self._env_for(name),
+            log_path=self.data_dir / "logs" / f"{name}.log",
+        )
+        self.wait_ready()
 
     def log_of(self, name: str) -> Path:
         """Where a process writes its output."""
@@ -156,7 +189,7 @@ class Platform:
             f"  dashboard    {gateway}/dashboard",
             f"  metrics      {gateway}/metrics and /metrics on every service",
         ]
-        lines += [f"  {name:<12} {self.settings.url_of(name)}" for name in SERVICES]
+        lines += [f"  {name:<12} {self.url_for(name)}" for name in self.names if name != "gateway"]
         lines += [
             f"  kafka        {self.bootstrap_servers}"
             + ("   (embedded Tansu, in memory)" if self.broker else ""),

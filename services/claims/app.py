@@ -1,21 +1,98 @@
-"""The claims process: module-level ``runtime``, ``broker`` and ``app``."""
+"""The claims process: module-level ``runtime``, ``broker`` and ``app``.
+
+Every claims process is a claim worker (consumer group ``atr-claims-workers``) and keeps
+the replicas it adjudicates from; ``atr up`` starts ``ATR_CLAIM_WORKERS`` of them on
+one database.
+"""
 
 from __future__ import annotations
 
 from pydantic import TypeAdapter
 
+from contracts.claims import ClaimAdjudicatedEvent
+from contracts.clients import (
+    ClientAssessed,
+    ClientEnrolled,
+    ClientEvent,
+    EligibilityDetermined,
+    TreatmentStatusChanged,
+)
 from contracts.providers import ProviderEvent, ProviderRegistered, ProviderUpdated
-from contracts.topics import PROVIDERS
+from contracts.topics import CLAIMS_ADJUDICATED, CLIENTS, PROVIDERS, VOUCHERS
+from contracts.vouchers import (
+    VoucherActivated,
+    VoucherBalanceChanged,
+    VoucherClosed,
+    VoucherDischarged,
+    VoucherEvent,
+    VoucherExpired,
+    VoucherExtended,
+    VoucherIssued,
+    VoucherProviderSelected,
+)
+from programs.catalog import Catalog
 from services.claims.adapters.orm import metadata
-from services.claims.service_layer.replicas import apply_provider_snapshot
+from services.claims.entrypoints.http import router
+from services.claims.service_layer.pending import sweeper, voucher_handler
+from services.claims.service_layer.replicas import apply_client_event, apply_provider_snapshot
+from services.claims.service_layer.worker import ClaimWorker, VoucherLookup
+from services.kit.clock import SystemClock
+from services.kit.program import active_catalog
 from services.kit.runtime import ServiceRuntime
 
 runtime = ServiceRuntime("claims", metadata)
 broker = runtime.broker
+clock = SystemClock(runtime.settings.clock_offset_days)
+
+
+def catalog() -> Catalog:
+    """The active program catalog (loaded once)."""
+    return active_catalog(runtime.settings)
+
+
+lookup = VoucherLookup(runtime.settings.url_of("vouchers"))
+worker = ClaimWorker(runtime, catalog, clock, lookup)
+on_voucher = voucher_handler(catalog, clock)
+
 on_atr_providers_v1 = runtime.consume(
     PROVIDERS,
     TypeAdapter(ProviderEvent),
     {ProviderRegistered: apply_provider_snapshot, ProviderUpdated: apply_provider_snapshot},
 )
-app = runtime.http_app(title="ATR claims service")
+on_atr_clients_v1 = runtime.consume(
+    CLIENTS,
+    TypeAdapter(ClientEvent),
+    {
+        ClientEnrolled: apply_client_event,
+        EligibilityDetermined: apply_client_event,
+        ClientAssessed: apply_client_event,
+        TreatmentStatusChanged: apply_client_event,
+    },
+)
+on_atr_vouchers_v1 = runtime.consume(
+    VOUCHERS,
+    TypeAdapter(VoucherEvent),
+    dict.fromkeys(
+        (
+            VoucherIssued,
+            VoucherProviderSelected,
+            VoucherActivated,
+            VoucherExtended,
+            VoucherClosed,
+            VoucherExpired,
+            VoucherDischarged,
+            VoucherBalanceChanged,
+        ),
+        on_voucher,
+    ),
+)
+to_atr_claims_adjudicated_v1 = broker.publisher(
+    CLAIMS_ADJUDICATED.name,
+    title="atr.claims.adjudicated.v1",
+    description=CLAIMS_ADJUDICATED.description,
+    schema=ClaimAdjudicatedEvent,
+)
+runtime.background_tasks.append(worker.run)
+runtime.background_tasks.append(sweeper(runtime, catalog, clock, lookup))
+app = runtime.http_app(router, title="ATR claims service")
 app.state.runtime = runtime

@@ -9,14 +9,23 @@ import httpx
 from fastapi import FastAPI
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 
+from contracts.claims import ClaimSubmittedEvent
+from contracts.topics import CLAIMS_SUBMITTED
 from services.gateway.adapters.orm import metadata
 from services.gateway.adapters.token_store import create_token
 from services.gateway.domain.tokens import Role
-from services.gateway.entrypoints import providers, tokens, vouchers
+from services.gateway.entrypoints import claims, providers, tokens, vouchers
+from services.kit.http import BodySizeLimit
 from services.kit.runtime import ServiceRuntime
 
 runtime = ServiceRuntime("gateway", metadata)
 broker = runtime.broker
+to_atr_claims_submitted_v1 = broker.publisher(
+    CLAIMS_SUBMITTED.name,
+    title="atr.claims.submitted.v1",
+    description=CLAIMS_SUBMITTED.description,
+    schema=ClaimSubmittedEvent,
+)
 
 
 async def bootstrap_admin_token() -> None:
@@ -34,6 +43,7 @@ async def bootstrap_admin_token() -> None:
 app = runtime.http_app(
     providers.router,
     tokens.router,
+    claims.router,
     vouchers.router,
     title="ATR voucher platform API",
     description="Provider EHRs, assessors, the state program office and state systems "
@@ -41,6 +51,7 @@ app = runtime.http_app(
     "`Authorization: Bearer <token>`.",
 )
 app.state.runtime = runtime
+app.add_middleware(BodySizeLimit, max_bytes=runtime.settings.max_body_bytes)
 _service_lifespan = app.router.lifespan_context
 
 

@@ -6,7 +6,6 @@ from functools import lru_cache
 
 from programs.catalog import Catalog
 from programs.loader import load_catalog
-
 from services.kit.settings import Settings
 
 

@@ -79,10 +79,13 @@ class Settings(BaseSettings):
     claim_workers: int = Field(
         default=1, ge=0, description="Claim worker processes `atr up` starts (≤ partitions)."
     )
+    max_body_bytes: int = Field(
+        default=2_000_000, description="Largest request body the gateway accepts (413 above)."
+    )
     claim_batch_size: int = Field(default=500, ge=1, le=5000)
-    claim_pend_grace_s: float = Field(
-        default=300.0,
-        description="How long a claim may wait for voucher state before it is decided anyway.",
+    claim_pending_sweep_s: float = Field(
+        default=5.0,
+        description="How often pending claims are re-checked against the vouchers service.",
     )
 
     log_level: str = "INFO"

@@ -6,7 +6,6 @@ be selected) and adjudicated claims (balances); publishes ``atr.vouchers.v1``.
 
 from __future__ import annotations
 
-from programs.catalog import Catalog
 from pydantic import TypeAdapter
 
 from contracts.claims import ClaimAdjudicated, ClaimAdjudicatedEvent
@@ -14,6 +13,7 @@ from contracts.clients import ClientAssessed, ClientEvent, EligibilityDetermined
 from contracts.providers import ProviderEvent, ProviderRegistered, ProviderUpdated
 from contracts.topics import CLAIMS_ADJUDICATED, CLIENTS, PROVIDERS, VOUCHERS
 from contracts.vouchers import VoucherEvent
+from programs.catalog import Catalog
 from services.kit.clock import SystemClock
 from services.kit.program import active_catalog
 from services.kit.runtime import ServiceRuntime

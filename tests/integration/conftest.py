@@ -68,6 +68,8 @@ def platform(
         "ATR_KAFKA_SESSION_TIMEOUT_MS": "6000",
         "ATR_KAFKA_HEARTBEAT_INTERVAL_MS": "2000",
         "ATR_ENVIRONMENT": "test",
+        "ATR_CLAIM_WORKERS": "2",
+        "ATR_CLAIM_PENDING_SWEEP_S": "1",
     }
     previous = {key: os.environ.get(key) for key in [*env, "KAFKA_BOOTSTRAP_SERVERS"]}
     os.environ.update(env)
@@ -96,7 +98,7 @@ def platform(
 def _per_service_database(env_for, base: str, databases: dict[str, str]):  # type: ignore[no-untyped-def]
     def with_database(name: str) -> dict[str, str]:
         env: dict[str, str] = env_for(name)
-        env["DATABASE_URL"] = f"{base}/{databases[name]}"
+        env["DATABASE_URL"] = f"{base}/{databases[name.split('-')[0]]}"
         return env
 
     return with_database

@@ -70,7 +70,8 @@ STATES = {
 def test_service_voucher_is_valid_365_days_from_the_assessment() -> None:
     """Seed 003 App. E §4: service vouchers are valid one year from the assessment."""
     voucher = issued()
-    assert voucher.status == "issued" and voucher.version == 1
+    assert voucher.status == "issued"
+    assert voucher.version == 1
     assert (voucher.valid_until - voucher.valid_from).days + 1 == 365
     assert [b.remaining_units for b in voucher.balances] == [40, None]
 
@@ -119,7 +120,8 @@ def test_duplicate_service_codes_are_refused() -> None:
 def test_selection_allowed_before_admission_and_after_discharge(start: str, expected: str) -> None:
     voucher = STATES[start]()
     after = lifecycle.select_provider(voucher, "PRV-B")
-    assert after.status == expected and after.provider_id == "PRV-B"
+    assert after.status == expected
+    assert after.provider_id == "PRV-B"
     assert after.version == voucher.version + 1
     assert after.admitted_on is None
 
@@ -137,7 +139,8 @@ def test_admission_by_the_selected_provider_activates() -> None:
     """Seed 003 App. E §4: the voucher is chargeable only after the admission report."""
     voucher = active()
     assert voucher.status == "active"
-    assert voucher.admitted_on == TODAY and voucher.admission_recorded_at == NOW
+    assert voucher.admitted_on == TODAY
+    assert voucher.admission_recorded_at == NOW
 
 
 @pytest.mark.parametrize("start", ["issued", "active", "discharged", "closed", "expired"])
@@ -164,7 +167,8 @@ def test_extension_moves_expiry_in_open_states(start: str) -> None:
     voucher = STATES[start]()
     later = voucher.valid_until + timedelta(days=90)
     after = lifecycle.extend(voucher, later)
-    assert after.valid_until == later and after.status == voucher.status
+    assert after.valid_until == later
+    assert after.status == voucher.status
 
 
 def test_extension_must_move_the_date_later() -> None:

@@ -1,11 +1,20 @@
-"""The claims service's tables: replicas of the facts adjudication needs.
-
-Claims, results and utilisation counters arrive with the claims issue.
-"""
+"""The claims service's tables: replicas of the facts adjudication needs."""
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, DateTime, MetaData, String, Table
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+)
 
 metadata = MetaData()
 
@@ -18,3 +27,58 @@ provider_replica = Table(
     Column("staff", JSON, nullable=False),
     Column("as_of", DateTime(timezone=True), nullable=False),
 )
+
+claims = Table(
+    "claims",
+    metadata,
+    Column(
+        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("claim_id", String(64), nullable=False, unique=True),
+    Column("claim_ref", String(64), nullable=False),
+    Column("provider_id", String(64), nullable=False, index=True),
+    Column("client_id", String(64), nullable=False, index=True),
+    Column("voucher_id", String(64), nullable=False, index=True),
+    Column("service_code", String(64), nullable=False),
+    Column("service_date", Date, nullable=False),
+    Column("status", String(24), nullable=False, index=True),
+    Column("billed_units", Integer, nullable=False),
+    Column("allowed_units", Integer, nullable=False),
+    Column("denied_units", Integer, nullable=False),
+    Column("unit_rate", Numeric(12, 2)),
+    Column("allowed_amount", Numeric(12, 2), nullable=False),
+    Column("denied_amount", Numeric(12, 2), nullable=False),
+    Column("reasons", JSON, nullable=False),
+    Column("line", JSON, nullable=False),
+    Column("submitted_at", DateTime(timezone=True), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("decided_at", DateTime(timezone=True)),
+    Column("decision_seq", BigInteger().with_variant(Integer, "sqlite")),
+)
+"""Every claim line the workers received, its status and decision.
+
+``seq`` is the order lines were received in (per client, the submission order);
+``decision_seq`` the order they were decided in. ``status`` is ``pending`` while the
+line waits for voucher state (SPEC §3.4 event lag), then the outcome.
+"""
+
+voucher_replica = Table(
+    "voucher_replica",
+    metadata,
+    Column("voucher_id", String(64), primary_key=True),
+    Column("client_id", String(64), nullable=False, index=True),
+    Column("version", Integer, nullable=False),
+    Column("snapshot", JSON, nullable=False),
+)
+"""Latest ``atr.vouchers.v1`` snapshot per voucher (highest version wins)."""
+
+client_replica = Table(
+    "client_replica",
+    metadata,
+    Column("client_id", String(64), primary_key=True),
+    Column("eligible", Boolean),
+    Column("minor", Boolean, nullable=False),
+    Column("statuses", JSON, nullable=False),
+    Column("attributes", JSON, nullable=False),
+)
+"""What adjudication needs about a client from ``atr.clients.v1`` (no PHI)."""

@@ -1,13 +1,25 @@
-"""Local replicas of other services' facts, kept from their topics (SPEC §2)."""
+"""Local replicas of other services' facts, kept from their topics (SPEC §2).
+
+Vouchers and clients feed adjudication; when a voucher's new state arrives, the
+client's pending lines are decided at once (SPEC §3.4 event lag).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from sqlalchemy import select
 
+from contracts.clients import (
+    ClientAssessed,
+    ClientEnrolled,
+    EligibilityDetermined,
+    TreatmentStatusChanged,
+)
 from contracts.providers import ProviderRegistered, ProviderUpdated
-from services.claims.adapters.orm import provider_replica
+from contracts.vouchers import VoucherSnapshot
+from services.claims.adapters.orm import client_replica, provider_replica, voucher_replica
 from services.kit.unit_of_work import UnitOfWork
 
 
@@ -37,6 +49,99 @@ async def apply_provider_snapshot(
             .where(provider_replica.c.provider_id == snapshot.provider_id)
             .values(**values)
         )
+
+
+async def apply_voucher_snapshot(uow: UnitOfWork, snapshot: VoucherSnapshot) -> bool:
+    """Keep the highest version of each voucher; True when the replica changed."""
+    current = await uow.session.scalar(
+        select(voucher_replica.c.version).where(voucher_replica.c.voucher_id == snapshot.voucher_id)
+    )
+    values = {
+        "client_id": snapshot.client_id,
+        "version": snapshot.version,
+        "snapshot": snapshot.model_dump(mode="json"),
+    }
+    if current is None:
+        await uow.session.execute(
+            voucher_replica.insert().values(voucher_id=snapshot.voucher_id, **values)
+        )
+        return True
+    if current < snapshot.version:
+        await uow.session.execute(
+            voucher_replica.update()
+            .where(voucher_replica.c.voucher_id == snapshot.voucher_id)
+            .values(**values)
+        )
+        return True
+    return False
+
+
+ClientChange = Callable[[dict[str, object]], None]
+
+
+async def _update_client(uow: UnitOfWork, client_id: str, change: ClientChange) -> None:
+    row = (
+        await uow.session.execute(
+            select(client_replica).where(client_replica.c.client_id == client_id)
+        )
+    ).first()
+    values: dict[str, object] = (
+        dict(row._mapping)
+        if row is not None
+        else {
+            "client_id": client_id,
+            "eligible": None,
+            "minor": False,
+            "statuses": [],
+            "attributes": [],
+        }
+    )
+    change(values)
+    if row is None:
+        await uow.session.execute(client_replica.insert().values(**values))
+    else:
+        await uow.session.execute(
+            client_replica.update().where(client_replica.c.client_id == client_id).values(**values)
+        )
+
+
+def _with_status(values: dict[str, object], status: str, effective_from: str) -> None:
+    periods = [p for p in values["statuses"] if p["effective_from"] != effective_from]  # type: ignore[attr-defined]
+    periods.append({"status": status, "effective_from": effective_from})
+    values["statuses"] = sorted(periods, key=lambda p: p["effective_from"])
+
+
+async def apply_client_event(
+    uow: UnitOfWork,
+    event: ClientEnrolled | EligibilityDetermined | ClientAssessed | TreatmentStatusChanged,
+) -> None:
+    """Eligibility, age group, treatment statuses and program attributes (no PHI)."""
+    data = event.data
+    if isinstance(event, ClientEnrolled):
+        minor = event.data.minor
+
+        def change(values: dict[str, object]) -> None:
+            values["minor"] = minor
+    elif isinstance(event, EligibilityDetermined):
+        eligible = event.data.eligible
+
+        def change(values: dict[str, object]) -> None:
+            values["eligible"] = eligible
+    elif isinstance(event, ClientAssessed):
+        assessed = event.data
+
+        def change(values: dict[str, object]) -> None:
+            _with_status(values, assessed.treatment_status, assessed.assessed_on.isoformat())
+            values["attributes"] = sorted(
+                set(values["attributes"]) | set(assessed.attributes)  # type: ignore[call-overload]
+            )
+    else:
+        status = event.data
+
+        def change(values: dict[str, object]) -> None:
+            _with_status(values, status.treatment_status, status.effective_from.isoformat())
+
+    await _update_client(uow, data.client_id, change)
 
 
 def _aware(moment: datetime) -> datetime:

@@ -1,4 +1,4 @@
-"""The gateway's own tables: API tokens (hashed)."""
+"""The gateway's own tables: API tokens (hashed) and claim idempotency keys."""
 
 from __future__ import annotations
 
@@ -18,3 +18,15 @@ api_tokens = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("revoked_at", DateTime(timezone=True)),
 )
+
+claim_keys = Table(
+    "claim_keys",
+    metadata,
+    Column("provider_id", String(64), primary_key=True),
+    Column("claim_ref", String(64), primary_key=True),
+    Column("claim_id", String(40), nullable=False, unique=True),
+    Column("client_id", String(64), nullable=False),
+    Column("body_hash", String(64), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+)
+"""Idempotency keys of claim submissions: (provider_id, claim_ref) → claim (SPEC §4)."""

@@ -144,6 +144,7 @@ def select_provider(voucher: VoucherSnapshot, provider_id: str) -> VoucherSnapsh
         provider_id=provider_id,
         admitted_on=None,
         admission_recorded_at=None,
+        discharged_on=None,
     )
 
 
@@ -175,12 +176,12 @@ def extend(voucher: VoucherSnapshot, new_valid_until: date) -> VoucherSnapshot:
     return _next(voucher, valid_until=new_valid_until)
 
 
-def close(voucher: VoucherSnapshot, reason: str) -> VoucherSnapshot:
+def close(voucher: VoucherSnapshot, reason: str, closed_on: date | None = None) -> VoucherSnapshot:
     """Early closure, only for moving out of state or death (seed 003 App. E §4)."""
     if reason not in CLOSURE_REASONS:
         raise RuleViolationError("reason", "closure only for moved_out_of_state or death")
     _require_open(voucher, "close")
-    return _next(voucher, status="closed")
+    return _next(voucher, status="closed", closed_on=closed_on)
 
 
 def is_due_to_expire(voucher: VoucherSnapshot, today: date) -> bool:
@@ -205,7 +206,7 @@ def discharge(voucher: VoucherSnapshot, provider_id: str, discharged_on: date) -
         raise InvalidTransitionError(voucher, "discharge from", "another provider holds it")
     if voucher.admitted_on is not None and discharged_on < voucher.admitted_on:
         raise RuleViolationError("discharged_on", "discharge before the admission date")
-    return _next(voucher, status="discharged")
+    return _next(voucher, status="discharged", discharged_on=discharged_on)
 
 
 def apply_adjudication(

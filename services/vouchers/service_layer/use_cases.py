@@ -321,8 +321,8 @@ async def close(
 ) -> VoucherSnapshot:
     """Early closure: moved out of state or death only (seed 003 App. E §4)."""
     voucher = await repository.load(uow, voucher_id)
-    updated = lifecycle.close(voucher, command.reason)
     closed_on = command.closed_on or clock.today()
+    updated = lifecycle.close(voucher, command.reason, closed_on)
     event = VoucherClosed(
         subject=voucher_id,
         data=ClosedData(

@@ -1,0 +1,143 @@
+"""Loading what adjudication needs for a batch of claims, in one round trip per table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, time
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+
+from contracts.vouchers import VoucherSnapshot
+from services.claims.adapters.orm import claims, client_replica, provider_replica, voucher_replica
+from services.claims.domain.checks import ProviderFacts, VoucherUsage
+from services.claims.domain.model import PriorLine, StaffRecord, StatusPeriod
+from services.kit.unit_of_work import UnitOfWork
+
+
+@dataclass(frozen=True)
+class ClientFacts:
+    """A client's replica row: eligibility, age group, treatment statuses, attributes."""
+
+    eligible: bool | None = None
+    minor: bool = False
+    statuses: tuple[StatusPeriod, ...] = ()
+    attributes: frozenset[str] = frozenset()
+
+
+@dataclass
+class BatchState:
+    """Replicas, ledgers and histories for the clients, vouchers and providers in a batch."""
+
+    vouchers: dict[str, VoucherSnapshot] = field(default_factory=dict)
+    providers: dict[str, ProviderFacts] = field(default_factory=dict)
+    clients: dict[str, ClientFacts] = field(default_factory=dict)
+    usage: dict[str, VoucherUsage] = field(default_factory=dict)
+    prior: dict[str, list[PriorLine]] = field(default_factory=dict)
+    pending_clients: set[str] = field(default_factory=set)
+
+    def staff_record(self, provider_id: str, staff_id: str) -> StaffRecord | None:
+        """The roster entry of a provider's staff member, if any."""
+        provider = self.providers.get(provider_id)
+        member = provider.staff.get(staff_id) if provider else None
+        if member is None:
+            return None
+        checked = member.get("background_check_date")
+        return StaffRecord(
+            staff_id=staff_id,
+            credentials=frozenset(member.get("credentials", [])),
+            months_experience=int(member.get("months_experience", 0)),
+            supervised=bool(member.get("supervised", False)),
+            background_check_date=date.fromisoformat(checked) if checked else None,
+        )
+
+
+async def load_vouchers(uow: UnitOfWork, voucher_ids: set[str]) -> dict[str, VoucherSnapshot]:
+    """Voucher replicas by id."""
+    if not voucher_ids:
+        return {}
+    rows = await uow.session.execute(
+        select(voucher_replica.c.voucher_id, voucher_replica.c.snapshot).where(
+            voucher_replica.c.voucher_id.in_(voucher_ids)
+        )
+    )
+    return {row.voucher_id: VoucherSnapshot.model_validate(row.snapshot) for row in rows}
+
+
+async def load_state(
+    uow: UnitOfWork, client_ids: set[str], voucher_ids: set[str], provider_ids: set[str]
+) -> BatchState:
+    """Everything the checks and the catalog engine read, for these ids."""
+    state = BatchState(vouchers=await load_vouchers(uow, voucher_ids))
+    if provider_ids:
+        for row in await uow.session.execute(
+            select(provider_replica).where(provider_replica.c.provider_id.in_(provider_ids))
+        ):
+            state.providers[row.provider_id] = ProviderFacts(
+                provider_id=row.provider_id,
+                status=row.status,
+                services=frozenset(row.services),
+                staff={member["staff_id"]: member for member in row.staff},
+            )
+    if client_ids:
+        for row in await uow.session.execute(
+            select(client_replica).where(client_replica.c.client_id.in_(client_ids))
+        ):
+            state.clients[row.client_id] = ClientFacts(
+                eligible=row.eligible,
+                minor=row.minor,
+                statuses=tuple(
+                    StatusPeriod(s["status"], date.fromisoformat(s["effective_from"]))
+                    for s in row.statuses
+                ),
+                attributes=frozenset(row.attributes),
+            )
+        lines = await uow.session.execute(
+            select(
+                claims.c.claim_id,
+                claims.c.provider_id,
+                claims.c.client_id,
+                claims.c.voucher_id,
+                claims.c.service_code,
+                claims.c.service_date,
+                claims.c.allowed_units,
+                claims.c.allowed_amount,
+                claims.c.status,
+                claims.c.line,
+            )
+            .where(claims.c.client_id.in_(client_ids))
+            .order_by(claims.c.decision_seq)
+        )
+        for row in lines:
+            if row.status == "pending":
+                state.pending_clients.add(row.client_id)
+                continue
+            if row.allowed_units <= 0 and row.allowed_amount <= 0:
+                continue
+            state.prior.setdefault(row.client_id, []).append(_prior(row._mapping))
+            usage = state.usage.setdefault(row.voucher_id, VoucherUsage())
+            usage.add(row.service_code, row.allowed_units, Decimal(row.allowed_amount))
+    return state
+
+
+def _prior(row: Any) -> PriorLine:
+    line = row["line"]
+    return PriorLine(
+        claim_id=row["claim_id"],
+        provider_id=row["provider_id"],
+        voucher_id=row["voucher_id"],
+        service_code=row["service_code"],
+        service_date=row["service_date"],
+        allowed_units=row["allowed_units"],
+        allowed_amount=Decimal(row["allowed_amount"]),
+        start_time=_time(line.get("start_time")),
+        end_time=_time(line.get("end_time")),
+        miles=Decimal(line["miles"]) if line.get("miles") is not None else None,
+        pass_type=line.get("pass_type"),
+        activity=line.get("activity"),
+    )
+
+
+def _time(value: str | None) -> time | None:
+    return time.fromisoformat(value) if value else None

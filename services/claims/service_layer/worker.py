@@ -1,0 +1,265 @@
+"""The claim worker: batched, ordered, exactly once in effect (issue 6 items 4-8).
+
+One loop per process, in the consumer group ``atr-claims-workers`` of
+``atr.claims.submitted.v1`` (keyed by ``client_id``, so each client's lines reach one
+worker in order). For every batch the worker:
+
+1. takes up to ``claim_batch_size`` records (``getmany``) and dead-letters the ones
+   that are not valid ``ClaimSubmitted`` events (the loop keeps going);
+2. asks the vouchers service, only for lines whose voucher this worker has not seen
+   active, whether the admission was acknowledged before the claim (SPEC §3.4 lag);
+3. in ONE transaction: skips claim ids it already has (redelivery), decides the rest
+   in memory in key order, writes every line and every outgoing event (outbox);
+4. only then commits the offsets. The outbox relay publishes the results pipelined.
+
+A crash anywhere before step 4 redelivers the batch; step 3 makes the redelivery a
+no-op for lines already written, so no line is lost or decided twice (BROKER.md: no
+idempotent producer here, so consumers are idempotent).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import httpx
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.errors import CommitFailedError, KafkaError
+from opentelemetry import propagate, trace
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from contracts.claims import ClaimSubmitted
+from contracts.topics import CLAIMS_SUBMITTED, DEAD_LETTER
+from contracts.vouchers import VoucherSnapshot
+from programs.catalog import Catalog
+from services.claims.adapters.orm import claims
+from services.claims.domain import checks
+from services.claims.service_layer import adjudication
+from services.claims.service_layer.adjudication import UNREACHABLE, Received
+from services.claims.service_layer.state import load_state, load_vouchers
+from services.kit.clock import Clock
+from services.kit.runtime import ServiceRuntime
+from services.kit.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+GROUP_ID = "atr-claims-workers"
+
+
+class VoucherLookup:
+    """Asks the vouchers service for a voucher's current state (the lag check only)."""
+
+    def __init__(self, base_url: str, timeout_s: float = 2.0) -> None:
+        self._client = httpx.AsyncClient(base_url=base_url, timeout=timeout_s)
+
+    async def fetch(self, voucher_ids: set[str]) -> dict[str, VoucherSnapshot | str | None]:
+        """Each voucher's snapshot, ``None`` when unknown, ``UNREACHABLE`` on failure."""
+
+        async def one(voucher_id: str) -> tuple[str, VoucherSnapshot | str | None]:
+            try:
+                answer = await self._client.get(f"/vouchers/{voucher_id}")
+            except httpx.HTTPError:
+                return voucher_id, UNREACHABLE
+            if answer.status_code == 404:
+                return voucher_id, None
+            if answer.status_code != 200:
+                return voucher_id, UNREACHABLE
+            return voucher_id, VoucherSnapshot.model_validate(answer.json())
+
+        return dict(await asyncio.gather(*(one(v) for v in sorted(voucher_ids))))
+
+    async def close(self) -> None:
+        """Close the HTTP client."""
+        await self._client.aclose()
+
+
+class ClaimWorker:
+    """The adjudication loop of one claims process."""
+
+    def __init__(
+        self,
+        runtime: ServiceRuntime,
+        catalog: Callable[[], Catalog],
+        clock: Clock,
+        lookup: VoucherLookup,
+    ) -> None:
+        self.runtime = runtime
+        self.catalog = catalog
+        self.clock = clock
+        self.lookup = lookup
+        self.tracer = trace.get_tracer(__name__, tracer_provider=runtime.tracer_provider)
+        self.settings = runtime.settings
+
+    async def run(self) -> None:
+        """Consume, decide, write, commit — until cancelled."""
+        consumer = AIOKafkaConsumer(
+            CLAIMS_SUBMITTED.name,
+            bootstrap_servers=self.settings.kafka_bootstrap_servers,
+            group_id=GROUP_ID,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=self.settings.claim_batch_size,
+            session_timeout_ms=self.settings.kafka_session_timeout_ms,
+            heartbeat_interval_ms=self.settings.kafka_heartbeat_interval_ms,
+        )
+        await consumer.start()
+        try:
+            while True:
+                fetched = await consumer.getmany(
+                    timeout_ms=200, max_records=self.settings.claim_batch_size
+                )
+                records = [r for tp in sorted(fetched, key=_tp_key) for r in fetched[tp]]
+                if not records:
+                    continue
+                try:
+                    await self.process(records)
+                except (OperationalError, DBAPIError, ConnectionError) as exc:
+                    log.error("database unavailable; batch will be redelivered: %s", exc)
+                    for tp, batch in fetched.items():
+                        consumer.seek(tp, batch[0].offset)
+                    await asyncio.sleep(1.0)
+                    continue
+                offsets = {tp: batch[-1].offset + 1 for tp, batch in fetched.items()}
+                try:
+                    await consumer.commit(offsets)
+                except (CommitFailedError, KafkaError) as exc:
+                    # a rebalance moved the partitions: the new owner gets the records
+                    # again and skips what this batch already wrote
+                    log.warning("offset commit failed after rebalance: %s", exc)
+        finally:
+            await consumer.stop()
+
+    async def process(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> int:
+        """Decide one batch of records; returns how many lines were new."""
+        batch: list[Received] = []
+        links = []
+        for record in records:
+            try:
+                event = ClaimSubmitted.model_validate_json(record.value or b"")
+            except ValidationError as exc:
+                await self.dead_letter(record, _describe(exc))
+                continue
+            batch.append(adjudication.to_line(event.data))
+            context = trace.get_current_span(
+                propagate.extract({k: v.decode() for k, v in record.headers or ()})
+            ).get_span_context()
+            if context.is_valid:
+                links.append(trace.Link(context))
+        if not batch:
+            return 0
+        with self.tracer.start_as_current_span(
+            "adjudicate claims batch", links=links[:128], attributes={"atr.batch": len(batch)}
+        ):
+            authoritative = await self._lag_truth(batch)
+            async with self.runtime.unit_of_work() as uow:
+                fresh = await self._new_only(uow, batch)
+                if fresh:
+                    await self._decide_and_write(uow, fresh, authoritative)
+                await uow.commit()
+        self.runtime.metrics.events_processed.labels(CLAIMS_SUBMITTED.name, "batch").inc(len(batch))
+        return len(fresh)
+
+    async def _lag_truth(self, batch: Sequence[Received]) -> Mapping[str, Any]:
+        """Ask vouchers about the vouchers this worker has not seen admitted (rare)."""
+        async with self.runtime.unit_of_work() as uow:
+            replicas = await load_vouchers(uow, {r.line.voucher_id for r in batch})
+        suspects = set()
+        today = self.clock.today()
+        for received in batch:
+            voucher = replicas.get(received.line.voucher_id)
+            reasons = checks.voucher_reasons(
+                received.line, voucher, None, today=today, client_eligible=None
+            )
+            if set(reasons) & checks.LAG_REASONS:
+                suspects.add(received.line.voucher_id)
+        return await self.lookup.fetch(suspects) if suspects else {}
+
+    async def _new_only(self, uow: UnitOfWork, batch: Sequence[Received]) -> list[Received]:
+        ids = [r.line.claim_id for r in batch]
+        known = set(
+            await uow.session.scalars(select(claims.c.claim_id).where(claims.c.claim_id.in_(ids)))
+        )
+        seen: set[str] = set()
+        fresh = []
+        for received in batch:
+            if received.line.claim_id in known or received.line.claim_id in seen:
+                self.runtime.metrics.events_duplicate.labels(CLAIMS_SUBMITTED.name).inc()
+                continue
+            seen.add(received.line.claim_id)
+            fresh.append(received)
+        return fresh
+
+    async def _decide_and_write(
+        self, uow: UnitOfWork, batch: Sequence[Received], authoritative: Mapping[str, Any]
+    ) -> None:
+        state = await load_state(
+            uow,
+            {r.line.client_id for r in batch},
+            {r.line.voucher_id for r in batch},
+            {r.line.provider_id for r in batch},
+        )
+        now = self.clock.now()
+        results = await adjudication.decide_all(
+            uow,
+            batch,
+            state,
+            self.catalog(),
+            today=self.clock.today(),
+            now=now,
+            authoritative=authoritative,
+        )
+        await uow.session.execute(
+            claims.insert(),
+            [
+                {
+                    "claim_id": received.line.claim_id,
+                    "claim_ref": received.claim_ref,
+                    "provider_id": received.line.provider_id,
+                    "client_id": received.line.client_id,
+                    "voucher_id": received.line.voucher_id,
+                    "service_code": received.line.service_code,
+                    "service_date": received.line.service_date,
+                    "billed_units": received.line.units,
+                    "line": dict(received.data),
+                    "submitted_at": received.submitted_at,
+                    "received_at": now,
+                    **values,
+                }
+                for received, values in results
+            ],
+        )
+
+    async def dead_letter(self, record: ConsumerRecord[bytes, bytes], error: str) -> None:
+        """Poison message: original bytes + error to ``atr.deadletter.v1``; keep going."""
+        await self.runtime.broker.publish(
+            record.value or b"",
+            DEAD_LETTER.name,
+            key=record.key,
+            headers={
+                "x-error": error[:4000],
+                "x-original-topic": record.topic,
+                "x-original-partition": str(record.partition),
+                "x-original-offset": str(record.offset),
+                "x-consumer": GROUP_ID,
+            },
+        )
+        self.runtime.metrics.events_dead_lettered.labels(record.topic).inc()
+        log.warning(
+            "claim message dead-lettered (%s[%d]@%d)", record.topic, record.partition, record.offset
+        )
+
+
+def _tp_key(tp: TopicPartition) -> tuple[str, int]:
+    return tp.topic, tp.partition
+
+
+def _describe(exc: ValidationError) -> str:
+    """Field-level validation errors without input values (no data echoed)."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
+        for err in exc.errors(include_input=False, include_url=False)
+    )

@@ -1,0 +1,116 @@
+"""Claim intake (SPEC §4 ``POST /v1/claims`` and ``/batch``; issue 6 item 2).
+
+Lines are accepted atomically: the idempotency keys and the ``ClaimSubmitted`` events
+(outbox) are written in one transaction, so a 202 means the claim will reach the
+workers even if the gateway dies the next instant. Idempotent on
+(``provider_id``, ``claim_ref``): the same body again returns the original claim id; a
+different body under a used ref is a conflict (409) and nothing of the request is kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, tuple_
+
+from contracts.claims import ClaimSubmitted, ClaimSubmittedData, SubmitClaim
+from contracts.topics import CLAIMS_SUBMITTED
+from services.gateway.adapters.orm import claim_keys
+from services.kit.unit_of_work import UnitOfWork
+
+
+class ClaimRefConflictError(Exception):
+    """A ``claim_ref`` reused with a different body (HTTP 409)."""
+
+    def __init__(self, claim_ref: str, claim_id: str) -> None:
+        super().__init__(f"claim_ref {claim_ref} was used for a different claim ({claim_id})")
+        self.claim_ref = claim_ref
+        self.claim_id = claim_id
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """One line's answer: its claim id and whether it repeats an earlier submission."""
+
+    claim_ref: str
+    claim_id: str
+    duplicate: bool
+
+
+def body_hash(line: SubmitClaim) -> str:
+    """Fingerprint of a line's content (field order is the model's, so stable)."""
+    return hashlib.sha256(line.model_dump_json().encode()).hexdigest()
+
+
+async def accept_claims(
+    uow: UnitOfWork, lines: Sequence[SubmitClaim], now: datetime
+) -> list[Accepted]:
+    """Record new lines and queue their ``ClaimSubmitted`` events; answer duplicates."""
+    keys = {(line.provider_id, line.claim_ref) for line in lines}
+    known: dict[tuple[str, str], tuple[str, str]] = {}
+    for chunk in _chunks(sorted(keys), 500):
+        rows = await uow.session.execute(
+            select(
+                claim_keys.c.provider_id,
+                claim_keys.c.claim_ref,
+                claim_keys.c.claim_id,
+                claim_keys.c.body_hash,
+            ).where(tuple_(claim_keys.c.provider_id, claim_keys.c.claim_ref).in_(chunk))
+        )
+        for row in rows:
+            known[(row.provider_id, row.claim_ref)] = (row.claim_id, row.body_hash)
+    answers: list[Accepted] = []
+    new_rows = []
+    for line in lines:
+        key = (line.provider_id, line.claim_ref)
+        digest = body_hash(line)
+        if key in known:
+            claim_id, previous = known[key]
+            if previous != digest:
+                raise ClaimRefConflictError(line.claim_ref, claim_id)
+            answers.append(Accepted(line.claim_ref, claim_id, duplicate=True))
+            continue
+        claim_id = f"CLM-{uuid.uuid4().hex}"
+        known[key] = (claim_id, digest)
+        new_rows.append(
+            {
+                "provider_id": line.provider_id,
+                "claim_ref": line.claim_ref,
+                "claim_id": claim_id,
+                "client_id": line.client_id,
+                "body_hash": digest,
+                "received_at": now,
+            }
+        )
+        uow.emit(
+            CLAIMS_SUBMITTED,
+            ClaimSubmitted(
+                subject=line.client_id,
+                time=now,
+                data=ClaimSubmittedData(**line.model_dump(), claim_id=claim_id, submitted_at=now),
+            ),
+        )
+        answers.append(Accepted(line.claim_ref, claim_id, duplicate=False))
+    if new_rows:
+        await uow.session.execute(claim_keys.insert(), new_rows)
+    return answers
+
+
+async def find_claim(uow: UnitOfWork, claim_id: str) -> tuple[str, str] | None:
+    """``(provider_id, claim_ref)`` of a claim the gateway accepted, if any."""
+    row = (
+        await uow.session.execute(
+            select(claim_keys.c.provider_id, claim_keys.c.claim_ref).where(
+                claim_keys.c.claim_id == claim_id
+            )
+        )
+    ).first()
+    return (row.provider_id, row.claim_ref) if row else None
+
+
+def _chunks(items: list[tuple[str, str]], size: int) -> list[list[tuple[str, str]]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]

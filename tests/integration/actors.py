@@ -1,0 +1,107 @@
+"""Setting up the actors of a scenario through the gateway, as the program office would."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import httpx
+
+from tests.infrastructure import wait_until
+from tests.integration.conftest import RunningPlatform
+
+
+def utc_today() -> date:
+    """The services' program date (UTC)."""
+    return datetime.now(UTC).date()
+
+
+def bearer(token: str) -> dict[str, str]:
+    """The Authorization header of a token."""
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def grant(
+    gateway: httpx.AsyncClient,
+    platform: RunningPlatform,
+    role: str,
+    *,
+    provider_id: str | None = None,
+    organisation_id: str | None = None,
+) -> dict[str, str]:
+    """A new token for ``role`` (admin endpoint), as an Authorization header."""
+    answer = await gateway.post(
+        "/v1/tokens",
+        json={"role": role, "provider_id": provider_id, "organisation_id": organisation_id},
+        headers=platform.admin,
+    )
+    assert answer.status_code == 201, answer.text
+    return bearer(answer.json()["token"])
+
+
+async def register_provider(
+    gateway: httpx.AsyncClient,
+    platform: RunningPlatform,
+    provider_id: str,
+    services: list[str],
+    staff: list[dict[str, Any]],
+) -> None:
+    """Register an active provider with its staff roster."""
+    answer = await gateway.post(
+        "/v1/providers",
+        json={
+            "provider_id": provider_id,
+            "name": f"Provider {provider_id}",
+            "services": services,
+            "counties": ["Boone"],
+        },
+        headers=platform.admin,
+    )
+    assert answer.status_code == 201, answer.text
+    for member in staff:
+        answer = await gateway.post(
+            f"/v1/providers/{provider_id}/staff", json=member, headers=platform.admin
+        )
+        assert answer.status_code in (200, 201), answer.text
+
+
+async def active_voucher(
+    gateway: httpx.AsyncClient,
+    *,
+    assessor: dict[str, str],
+    provider: dict[str, str],
+    provider_id: str,
+    client_id: str,
+    services: list[dict[str, Any]],
+    max_value: str | None = None,
+    admitted_on: date | None = None,
+) -> dict[str, Any]:
+    """Issue a service voucher, select the provider, report the admission."""
+    created = await gateway.post(
+        "/v1/vouchers",
+        json={"client_id": client_id, "authorized_services": services, "max_value": max_value},
+        headers=assessor,
+    )
+    assert created.status_code == 201, created.text
+    voucher_id = created.json()["voucher_id"]
+
+    async def selected() -> bool:
+        answer = await gateway.post(
+            f"/v1/vouchers/{voucher_id}/selection",
+            json={"provider_id": provider_id},
+            headers=assessor,
+        )
+        if answer.status_code == 422 and "unknown provider" in answer.text:
+            return False  # the provider event has not reached vouchers yet
+        assert answer.status_code == 200, answer.text
+        return True
+
+    await wait_until(selected, timeout_s=30)
+    admitted = await gateway.post(
+        f"/v1/vouchers/{voucher_id}/admission",
+        json={"admitted_on": (admitted_on or utc_today()).isoformat()},
+        headers=provider,
+    )
+    assert admitted.status_code == 200, admitted.text
+    body: dict[str, Any] = admitted.json()
+    return body
