@@ -1,0 +1,394 @@
+"""Claims benchmark (issue 6 item 9; SPEC §5): the gateway to adjudication, end to end.
+
+``make bench`` (or ``.venv/bin/python -m bench.claims``) starts the embedded stack
+(Tansu + every service + gateway, SQLite) twice — with 1 and with 2 claim workers — and
+for each run:
+
+1. sets up a provider with staff and ``--clients`` clients with active vouchers;
+2. posts ``--single`` claims one per request (``POST /v1/claims``, 32 in flight) and
+   ``--batched`` claims in batches of 1,000 (``POST /v1/claims/batch``, 4 in flight);
+3. counts adjudication events on ``atr.claims.adjudicated.v1`` until every claim is
+   decided, and reports claims/s end to end (first post → last decision), p50/p99
+   acknowledgement latency (per request) and p50/p99 end-to-end latency (per claim);
+4. measures, in the same run, the raw aiokafka pipeline on the same bytes: produce the
+   batched claims' ``ClaimSubmitted`` messages (pipelined, ``acks=all``) to a scratch
+   topic and consume them back; the end-to-end rate is also shown as a ratio of it.
+
+A benchmark, not a test: nothing here asserts a speed. Bounded in count and time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+from contracts.claims import ClaimSubmitted, ClaimSubmittedData, SubmitClaim
+from contracts.topics import CLAIMS_ADJUDICATED
+from services.kit.processes import free_port
+from services.kit.settings import SERVICES, Settings
+from services.launcher import Platform
+
+ADMIN = "bench-admin-token"
+SERVICE = "RECOVERY_MENTORING_IND"
+PROVIDER = "PRV-BENCH"
+STAFF = {"staff_id": "STF-B1", "credentials": ["addictions_academy_graduate"]}
+
+
+@dataclass
+class Run:
+    """Figures of one platform run."""
+
+    workers: int
+    single_acks: list[float] = field(default_factory=list)
+    batch_acks: list[float] = field(default_factory=list)
+    e2e_latency: list[float] = field(default_factory=list)
+    single_rate: float = 0.0
+    batched_rate: float = 0.0
+    raw_rate: float = 0.0
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-quantile (0..1) of ``values`` in milliseconds."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+def today() -> str:
+    """The services' program date (UTC)."""
+    return datetime.now(UTC).date().isoformat()
+
+
+def claim(ref: str, client_id: str, voucher_id: str, n: int) -> dict[str, Any]:
+    """A documented 30-minute mentoring line; dates spread so caps rarely bind."""
+    day = datetime.now(UTC).date() - timedelta(days=1 + n % 300)
+    return {
+        "claim_ref": ref,
+        "provider_id": PROVIDER,
+        "client_id": client_id,
+        "voucher_id": voucher_id,
+        "service_code": SERVICE,
+        "service_date": day.isoformat(),
+        "units": 2,
+        "staff_id": STAFF["staff_id"],
+        "start_time": "09:00:00",
+        "end_time": "09:30:00",
+        "client_signature": True,
+        "face_to_face": True,
+    }
+
+
+async def setup(gateway: httpx.AsyncClient, clients: int) -> tuple[dict[str, str], dict[str, str]]:
+    """Provider, tokens, and one active voucher per client."""
+    admin = {"Authorization": f"Bearer {ADMIN}"}
+    registered = await gateway.post(
+        "/v1/providers",
+        json={
+            "provider_id": PROVIDER,
+            "name": "Bench",
+            "services": [SERVICE],
+            "counties": ["Boone"],
+        },
+        headers=admin,
+    )
+    registered.raise_for_status()
+    await gateway.post(f"/v1/providers/{PROVIDER}/staff", json=STAFF, headers=admin)
+    tokens = {}
+    for role, extra in (("assessor", {}), ("provider", {"provider_id": PROVIDER})):
+        answer = await gateway.post("/v1/tokens", json={"role": role, **extra}, headers=admin)
+        answer.raise_for_status()
+        tokens[role] = {"Authorization": f"Bearer {answer.json()['token']}"}
+    assessed = (datetime.now(UTC).date() - timedelta(days=330)).isoformat()
+    vouchers: dict[str, str] = {}
+
+    async def one(n: int) -> None:
+        client_id = f"CL-BENCH-{n:05d}"
+        created = await gateway.post(
+            "/v1/vouchers",
+            json={
+                "client_id": client_id,
+                "assessed_on": assessed,
+                "authorized_services": [{"service_code": SERVICE, "units": 100_000}],
+            },
+            headers=tokens["assessor"],
+        )
+        created.raise_for_status()
+        voucher_id = created.json()["voucher_id"]
+        for _ in range(300):
+            selected = await gateway.post(
+                f"/v1/vouchers/{voucher_id}/selection",
+                json={"provider_id": PROVIDER},
+                headers=tokens["assessor"],
+            )
+            if selected.status_code == 200:
+                break
+            await asyncio.sleep(0.1)
+        selected.raise_for_status()
+        admitted = await gateway.post(
+            f"/v1/vouchers/{voucher_id}/admission",
+            json={"admitted_on": assessed},
+            headers=tokens["provider"],
+        )
+        admitted.raise_for_status()
+        vouchers[client_id] = voucher_id
+
+    for start in range(0, clients, 25):
+        await asyncio.gather(*(one(n) for n in range(start, min(clients, start + 25))))
+    return tokens["provider"], vouchers
+
+
+class Decisions:
+    """Counts adjudication events of this run's claims as they arrive."""
+
+    def __init__(self, bootstrap: str) -> None:
+        self.bootstrap = bootstrap
+        self.done: dict[str, float] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Start following the adjudicated topic from the beginning."""
+        consumer = AIOKafkaConsumer(
+            CLAIMS_ADJUDICATED.name,
+            bootstrap_servers=self.bootstrap,
+            group_id=f"bench-{uuid.uuid4().hex[:6]}",
+            auto_offset_reset="earliest",
+        )
+        await consumer.start()
+
+        async def follow() -> None:
+            try:
+                while True:
+                    batches = await consumer.getmany(timeout_ms=200, max_records=5000)
+                    now = time.perf_counter()
+                    for records in batches.values():
+                        for record in records:
+                            claim_id = json.loads(record.value)["data"]["claim_id"]
+                            self.done.setdefault(claim_id, now)
+            finally:
+                await consumer.stop()
+
+        self._task = asyncio.create_task(follow())
+
+    async def wait_for(self, claim_ids: set[str], timeout_s: float) -> float:
+        """The time the last of ``claim_ids`` was decided."""
+        deadline = time.perf_counter() + timeout_s
+        while not claim_ids <= self.done.keys():
+            if time.perf_counter() > deadline:
+                missing = len(claim_ids - self.done.keys())
+                raise RuntimeError(f"{missing} claims not adjudicated within {timeout_s:.0f} s")
+            await asyncio.sleep(0.05)
+        return max(self.done[c] for c in claim_ids)
+
+    async def stop(self) -> None:
+        """Stop following."""
+        if self._task:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+
+async def post_single(
+    gateway: httpx.AsyncClient, provider: dict[str, str], lines: list[dict[str, Any]], run: Run
+) -> tuple[dict[str, float], float]:
+    """One claim per request, 32 in flight; returns claim id → post time, and start."""
+    sent: dict[str, float] = {}
+    queue = list(lines)
+    started = time.perf_counter()
+
+    async def client() -> None:
+        while queue:
+            body = queue.pop()
+            t0 = time.perf_counter()
+            answer = await gateway.post("/v1/claims", json=body, headers=provider)
+            answer.raise_for_status()
+            run.single_acks.append(time.perf_counter() - t0)
+            sent[answer.json()["claim_id"]] = t0
+
+    await asyncio.gather(*(client() for _ in range(32)))
+    return sent, started
+
+
+async def post_batched(
+    gateway: httpx.AsyncClient, provider: dict[str, str], lines: list[dict[str, Any]], run: Run
+) -> tuple[dict[str, float], float]:
+    """Batches of 1,000, 4 in flight; returns claim id → post time, and start."""
+    sent: dict[str, float] = {}
+    batches = [lines[i : i + 1000] for i in range(0, len(lines), 1000)]
+    started = time.perf_counter()
+
+    async def client() -> None:
+        while batches:
+            batch = batches.pop(0)
+            t0 = time.perf_counter()
+            answer = await gateway.post(
+                "/v1/claims/batch", json={"claims": batch}, headers=provider
+            )
+            answer.raise_for_status()
+            run.batch_acks.append(time.perf_counter() - t0)
+            for line in answer.json()["claims"]:
+                sent[line["claim_id"]] = t0
+
+    await asyncio.gather(*(client() for _ in range(4)))
+    return sent, started
+
+
+async def raw_pipeline(bootstrap: str, lines: list[dict[str, Any]]) -> float:
+    """aiokafka produce (pipelined, acks=all) + consume of the same messages; msgs/s."""
+    topic = f"bench.raw.{uuid.uuid4().hex[:8]}"
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(topic, num_partitions=8, replication_factor=1)])
+    finally:
+        await admin.close()
+    now = datetime.now(UTC)
+    payloads = [
+        (
+            line["client_id"].encode(),
+            ClaimSubmitted(
+                subject=line["client_id"],
+                data=ClaimSubmittedData(
+                    **SubmitClaim.model_validate(line).model_dump(),
+                    claim_id=f"CLM-{n}",
+                    submitted_at=now,
+                ),
+            ).to_bytes(),
+        )
+        for n, line in enumerate(lines)
+    ]
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=topic,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await producer.start()
+    await consumer.start()
+    try:
+        started = time.perf_counter()
+        futures = [await producer.send(topic, value, key=key) for key, value in payloads]
+        await asyncio.gather(*futures)
+        seen = 0
+        while seen < len(payloads):
+            for records in (await consumer.getmany(timeout_ms=200, max_records=5000)).values():
+                seen += len(records)
+            await consumer.commit()
+        return len(payloads) / (time.perf_counter() - started)
+    finally:
+        await producer.stop()
+        await consumer.stop()
+
+
+async def measure(platform: Platform, run: Run, clients: int, single: int, batched: int) -> None:
+    """One run against a started platform."""
+    async with httpx.AsyncClient(
+        base_url=platform.url_for("gateway"), timeout=120, limits=httpx.Limits(max_connections=64)
+    ) as gateway:
+        provider, vouchers = await setup(gateway, clients)
+        ids = list(vouchers)
+        decisions = Decisions(platform.bootstrap_servers)
+        await decisions.start()
+        try:
+            tag = uuid.uuid4().hex[:6]
+            singles = [
+                claim(f"S{tag}-{n}", ids[n % len(ids)], vouchers[ids[n % len(ids)]], n)
+                for n in range(single)
+            ]
+            sent, started = await post_single(gateway, provider, singles, run)
+            finished = await decisions.wait_for(set(sent), timeout_s=300)
+            run.single_rate = len(sent) / (finished - started)
+
+            batch_lines = [
+                claim(f"B{tag}-{n}", ids[n % len(ids)], vouchers[ids[n % len(ids)]], n + single)
+                for n in range(batched)
+            ]
+            sent, started = await post_batched(gateway, provider, batch_lines, run)
+            finished = await decisions.wait_for(set(sent), timeout_s=300)
+            run.batched_rate = len(sent) / (finished - started)
+            run.e2e_latency = [decisions.done[c] - t for c, t in sent.items()]
+        finally:
+            await decisions.stop()
+        run.raw_rate = await raw_pipeline(platform.bootstrap_servers, batch_lines)
+
+
+def start_platform(workers: int, data_dir: str) -> Platform:
+    """The embedded stack on free ports with ``workers`` claim workers."""
+    os.environ.pop("KAFKA_BOOTSTRAP_SERVERS", None)
+    for name in [*SERVICES, "gateway"]:
+        os.environ[f"ATR_{name.upper()}_PORT"] = str(free_port())
+    os.environ.update(
+        {
+            "ATR_DATA_DIR": data_dir,
+            "ATR_CLAIM_WORKERS": str(workers),
+            "ATR_BOOTSTRAP_ADMIN_TOKEN": ADMIN,
+            "ATR_LOG_LEVEL": "WARNING",
+        }
+    )
+    platform = Platform(Settings())
+    platform.start(kafka_port=free_port())
+    return platform
+
+
+def report(runs: list[Run]) -> str:
+    """The figures as a table."""
+    lines = [
+        "workers  single c/s  batched c/s  raw c/s   ratio  ack p50/p99 single ms  "
+        "ack p50/p99 batch ms  e2e p50/p99 ms",
+    ]
+    for run in runs:
+        ratio = run.batched_rate / run.raw_rate if run.raw_rate else float("nan")
+        single = f"{percentile(run.single_acks, 0.5):.1f}/{percentile(run.single_acks, 0.99):.1f}"
+        batch = f"{percentile(run.batch_acks, 0.5):.1f}/{percentile(run.batch_acks, 0.99):.1f}"
+        e2e = f"{percentile(run.e2e_latency, 0.5):.0f}/{percentile(run.e2e_latency, 0.99):.0f}"
+        lines.append(
+            f"{run.workers:>7}  {run.single_rate:>10.0f}  {run.batched_rate:>11.0f}  "
+            f"{run.raw_rate:>7.0f}  {ratio:>6.3f}  {single:>22}  {batch:>20}  {e2e:>14}"
+        )
+    if len(runs) == 2 and runs[0].batched_rate:
+        lines.append(
+            f"2 workers / 1 worker (batched): {runs[1].batched_rate / runs[0].batched_rate:.2f}x"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    """Parse arguments, run 1 and 2 workers, print the table."""
+    parser = argparse.ArgumentParser(description="ATR claims benchmark (embedded stack)")
+    parser.add_argument("--clients", type=int, default=200)
+    parser.add_argument("--single", type=int, default=2_000)
+    parser.add_argument("--batched", type=int, default=20_000)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    arguments = parser.parse_args()
+    runs = []
+    for workers in arguments.workers:
+        with tempfile.TemporaryDirectory(prefix="atr-bench-") as data_dir:
+            platform = start_platform(workers, data_dir)
+            try:
+                run = Run(workers)
+                asyncio.run(
+                    measure(platform, run, arguments.clients, arguments.single, arguments.batched)
+                )
+                runs.append(run)
+                print(report([run]), flush=True)
+            finally:
+                platform.stop()
+    print()
+    print(report(runs))
+
+
+if __name__ == "__main__":
+    main()
