@@ -50,8 +50,8 @@ class Catalog:
 
     rates = {MENTORING: Decimal("5.00"), "REENTRY_COORDINATION": Decimal("5.00"), "UNPRICED": None}
 
-    def rate_of(self, code: str) -> Decimal | None:
-        return self.rates[code]
+    def is_priced(self, code: str) -> bool:
+        return self.rates[code] is not None
 
     def may_create_voucher(self, code: str, role: str) -> bool:
         return code != "REENTRY_COORDINATION" or role == "doc_thu"

@@ -54,6 +54,7 @@ class PriorLine:
     miles: Decimal | None = None
     pass_type: str | None = None
     activity: str | None = None
+    face_to_face: bool | None = None
 
 
 @dataclass(frozen=True)

@@ -163,6 +163,7 @@ def record(state: BatchState, claim: ClaimLine, decision: Decision) -> None:
             miles=claim.miles,
             pass_type=claim.pass_type,
             activity=claim.activity,
+            face_to_face=claim.face_to_face,
         )
     )
 

@@ -136,6 +136,7 @@ def _prior(row: Any) -> PriorLine:
         miles=Decimal(line["miles"]) if line.get("miles") is not None else None,
         pass_type=line.get("pass_type"),
         activity=line.get("activity"),
+        face_to_face=line.get("face_to_face"),
     )
 
 

@@ -7,7 +7,6 @@ transaction that made it, so state systems see exactly the committed history in 
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal
 from typing import Protocol
 
 from sqlalchemy import select
@@ -57,8 +56,8 @@ SYSTEM = Actor(role="system", token_id="system")  # noqa: S106 - an actor id, no
 class PricedCatalog(Protocol):
     """What vouchers needs from the active program catalog (``programs``)."""
 
-    def rate_of(self, code: str) -> Decimal | None:
-        """The unit rate, or None when the program has no price for the service."""
+    def is_priced(self, code: str) -> bool:
+        """Whether the program prices the service (``KeyError`` when it has none)."""
         ...
 
     def may_create_voucher(self, code: str, role: str) -> bool:
@@ -82,10 +81,10 @@ def check_services(services: list[AuthorizedService], catalog: PricedCatalog, ro
     for index, service in enumerate(services):
         field = f"authorized_services.{index}.service_code"
         try:
-            rate = catalog.rate_of(service.service_code)
+            priced = catalog.is_priced(service.service_code)
         except KeyError as exc:
             raise RuleViolationError(field, "not a service of the active program") from exc
-        if rate is None:
+        if not priced:
             raise RuleViolationError(field, "the program has no price for this service")
         if not catalog.may_create_voucher(service.service_code, role):
             raise RuleViolationError(field, f"role {role} may not create vouchers for this service")
@@ -183,7 +182,7 @@ async def on_assessment(
 
 def _priced(catalog: PricedCatalog, code: str) -> bool:
     try:
-        return catalog.rate_of(code) is not None
+        return catalog.is_priced(code)
     except KeyError:
         return False
 

@@ -1,0 +1,217 @@
+"""The program catalog format: services, prices, limits and conditions as validated data.
+
+SPEC §3.4: "Catalogs are data (one file per program, validated by a pydantic model, each
+rule citing its seed section), selected by configuration." One YAML file per program
+lives beside this module (``programs/<program>.yaml``); :mod:`programs.loader` reads it.
+Every rule object carries ``source`` — the seed file and section it encodes — and the
+loader refuses a catalog with a rule that does not.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Window = Literal["day", "week", "month", "episode"]
+"""Calendar windows (SPEC §3.4): service date; Monday-Sunday; calendar month; voucher life."""
+
+LIMIT_REASONS = {
+    "day": "DAILY_LIMIT",
+    "week": "WEEKLY_LIMIT",
+    "month": "MONTHLY_LIMIT",
+    "episode": "EPISODE_LIMIT",
+}
+
+LEVEL_ONE_STATUSES = frozenset({"level_1", "level_1_residential"})
+"""Clinical treatment statuses that count as "level one clinical treatment" (seed 000)."""
+
+
+class Rule(BaseModel):
+    """Base of every catalog rule: strict fields and a mandatory citation."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    source: str = Field(min_length=8, description="Seed file and section, e.g. `000 §1`.")
+
+
+class Limit(Rule):
+    """At most ``units`` (or ``amount`` dollars) of the service per ``per`` window.
+
+    ``codes`` widens the count to a family of services (e.g. work preparation individual
+    and group share 16 units); ``activity`` narrows it to lines with that activity;
+    ``face_to_face: false`` narrows it to lines that were not face to face.
+    """
+
+    per: Window
+    units: int | None = Field(default=None, ge=0)
+    amount: Decimal | None = Field(default=None, ge=0)
+    codes: list[str] | None = None
+    activity: str | None = None
+    face_to_face: bool | None = None
+    per_line: bool = Field(
+        default=False, description="Cap each line (e.g. one unit per team meeting)."
+    )
+
+    @model_validator(mode="after")
+    def _units_or_amount(self) -> Limit:
+        if (self.units is None) == (self.amount is None):
+            raise ValueError("a limit has either units or amount")
+        return self
+
+
+class LevelOneCap(Rule):
+    """Units allowed in total while the client is in level-one clinical treatment."""
+
+    units: int = Field(ge=0)
+
+
+class Conflict(Rule):
+    """Services that may not be billed with this one.
+
+    ``scope: same_day`` — not on the same service date; ``overlapping`` — not at
+    overlapping times (lines without times on the same day count as overlapping).
+    ``with_codes: ["*"]`` means every other service.
+    """
+
+    with_codes: list[str]
+    scope: Literal["same_day", "overlapping"]
+
+
+class Qualification(Rule):
+    """Staff qualification alternatives: a staff member must satisfy one of them."""
+
+    any_of: list[QualificationOption] = Field(min_length=1)
+    background_check_for_minors: bool = False
+
+
+class QualificationOption(BaseModel):
+    """One way to qualify: all credentials, and experience or supervision if required."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    credentials: list[str] = Field(default_factory=list)
+    min_months: int = 0
+    supervised_instead_of_months: bool = False
+    supervised: bool = Field(default=False, description="Qualifies by being supervised.")
+
+
+class Mileage(Rule):
+    """Miles per one-way trip and per day (units are miles)."""
+
+    per_trip: int
+    per_day: int
+
+
+class PassRule(Rule):
+    """Public-transport passes: administrative fee and per-episode count by pass type."""
+
+    fees: dict[str, Decimal]
+    per_episode: dict[str, int]
+
+
+class Activities(Rule):
+    """Activity codes a line must carry; some are never billable."""
+
+    billable: list[str]
+    non_billable: list[str] = Field(default_factory=list)
+    required: bool = Field(default=False, description="Every line must name its activity.")
+
+
+class Attendance(Rule):
+    """A unit needs at least ``min_minutes`` attended between start and end time."""
+
+    min_minutes: int
+
+
+class Service(BaseModel):
+    """One billable service of a program."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    code: str = Field(pattern=r"^[A-Z][A-Z0-9_]*$")
+    name: str
+    mode: Literal["individual", "group", "either"]
+    unit: Literal["15_minutes", "hour", "day", "mile", "pass", "session"]
+    rate: Decimal | None = Field(default=None, ge=0)
+    rate_from_config: bool = False
+    source: str = Field(min_length=8)
+    limits: list[Limit] = Field(default_factory=list)
+    level_one_cap: LevelOneCap | None = None
+    group_min: int | None = None
+    group_max: int | None = None
+    group_source: str | None = None
+    conflicts: list[Conflict] = Field(default_factory=list)
+    eligible_statuses: list[str] | None = None
+    excluded_statuses: list[str] = Field(default_factory=list)
+    status_source: str | None = None
+    requires_attributes: list[str] = Field(default_factory=list)
+    attributes_source: str | None = None
+    qualification: Qualification | None = None
+    documentation: list[Literal["client_signature", "start_end_times", "face_to_face"]] = Field(
+        default_factory=list
+    )
+    documentation_source: str | None = None
+    voucher_roles: list[str] | None = Field(
+        default=None, description="Roles that may create vouchers for it (None: assessors)."
+    )
+    voucher_roles_source: str | None = None
+    mileage: Mileage | None = None
+    passes: PassRule | None = None
+    activities: Activities | None = None
+    attendance: Attendance | None = None
+
+    @model_validator(mode="after")
+    def _cited(self) -> Service:
+        pairs = [
+            (self.group_min is not None or self.group_max is not None, self.group_source),
+            (bool(self.eligible_statuses or self.excluded_statuses), self.status_source),
+            (bool(self.requires_attributes), self.attributes_source),
+            (bool(self.documentation), self.documentation_source),
+            (self.voucher_roles is not None, self.voucher_roles_source),
+        ]
+        if any(used and not source for used, source in pairs):
+            raise ValueError(f"{self.code}: every rule needs its seed citation (`*_source`)")
+        if self.rate is not None and self.rate_from_config:
+            raise ValueError(f"{self.code}: a fixed rate or a configured one, not both")
+        return self
+
+
+class Catalog(BaseModel):
+    """A program: its services and where its rules come from."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    program: str
+    name: str
+    source: str
+    services: dict[str, Service]
+
+    @model_validator(mode="after")
+    def _codes_match(self) -> Catalog:
+        for code, service in self.services.items():
+            if code != service.code:
+                raise ValueError(f"service key {code} differs from its code {service.code}")
+        return self
+
+    def service(self, code: str) -> Service:
+        """The service with this code (``KeyError`` when the program has none)."""
+        return self.services[code]
+
+    def rate_of(self, code: str) -> Decimal | None:
+        """Unit rate, or None when the state has not priced it (SPEC §3.4 Illinois)."""
+        return self.services[code].rate
+
+    def is_priced(self, code: str) -> bool:
+        """A voucher may carry the service: it has a rate, or is priced per pass (seed 000 §16)."""
+        service = self.services[code]
+        return service.rate is not None or service.unit == "pass"
+
+    def may_create_voucher(self, code: str, role: str) -> bool:
+        """Whether ``role`` may create vouchers for the service (seed 000 §2: DOC THU)."""
+        roles = self.services[code].voucher_roles
+        return role in ("assessor", "system") if roles is None else role in roles
+
+
+Qualification.model_rebuild()

@@ -1,0 +1,329 @@
+"""The catalog rule engine: one claim line against the client's history (SPEC §3.4).
+
+:func:`evaluate` is pure. It reads the program :class:`~programs.catalog.Catalog` and a
+:class:`~services.claims.domain.model.ClientHistory` (earlier allowed lines, treatment
+statuses, the staff member, program attributes) and answers allowed units, amount and
+reason codes. Whole-line faults (documentation, group size, qualification, conflicts,
+eligibility) deny the line; caps allow what still fits and deny the rest with the
+cap's reason, as payers do (a partial approval).
+
+Windows (SPEC §3.4): a day is the service date, a week Monday-Sunday, a month the
+calendar month, an episode the service voucher's validity.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from programs.catalog import (
+    LEVEL_ONE_STATUSES,
+    LIMIT_REASONS,
+    Catalog,
+    Limit,
+    QualificationOption,
+    Service,
+)
+from services.claims.domain.model import ClaimLine, ClientHistory, Decision, PriorLine, StaffRecord
+
+CENT = Decimal("0.01")
+
+
+def money(value: Decimal) -> Decimal:
+    """Round to cents, half up (SPEC §2: money is Decimal with two places)."""
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def evaluate(catalog: Catalog, claim: ClaimLine, history: ClientHistory) -> Decision:
+    """Decide ``claim`` under ``catalog`` given ``history`` (pure; SPEC §3.4)."""
+    try:
+        service = catalog.service(claim.service_code)
+    except KeyError:
+        return _deny(claim, None, "NOT_BILLABLE")
+    rate = _unit_rate(service, claim)
+    if service.unit != "pass" and service.rate is None:
+        return _deny(claim, None, "NOT_BILLABLE")
+    fault = _whole_line_fault(catalog, service, claim, history)
+    if fault is not None:
+        return _deny(claim, rate, fault)
+    units = claim.units
+    reasons: list[str] = []
+
+    def cap(room: int, reason: str) -> None:
+        nonlocal units
+        room = max(room, 0)
+        if units > room:
+            units = room
+            reasons.append(reason)
+
+    quarters = _quarter_hours(claim)
+    if service.unit == "15_minutes" and quarters is not None:
+        cap(quarters, "INVALID_UNITS")
+    if service.unit == "hour" and claim.start_time and claim.end_time:
+        cap(_minutes(claim) // 60, "INVALID_UNITS")
+    prior = [p for p in history.prior_lines if p.claim_id != claim.claim_id]
+    for limit in service.limits:
+        if limit.units is not None:
+            cap(_units_room(limit, service, claim, history, prior), LIMIT_REASONS[limit.per])
+    if service.level_one_cap is not None and _in_level_one(history, claim.service_date):
+        used = sum(
+            p.allowed_units
+            for p in _episode(prior, history)
+            if p.service_code == service.code and _in_level_one(history, p.service_date)
+        )
+        cap(service.level_one_cap.units - used, "LEVEL_ONE_LIMIT")
+    if service.mileage is not None:
+        cap(service.mileage.per_trip, "MILEAGE_LIMIT")
+        used_today = sum(
+            p.allowed_units
+            for p in prior
+            if p.service_code == service.code and p.service_date == claim.service_date
+        )
+        cap(service.mileage.per_day - used_today, "MILEAGE_LIMIT")
+    if service.passes is not None and claim.pass_type is not None:
+        used_passes = sum(
+            p.allowed_units
+            for p in _episode(prior, history)
+            if p.service_code == service.code and p.pass_type == claim.pass_type
+        )
+        cap(service.passes.per_episode.get(claim.pass_type, 0) - used_passes, "PASS_LIMIT")
+    if rate is not None:
+        for limit in service.limits:
+            if limit.amount is not None:
+                spent = sum(
+                    (p.allowed_amount for p in _window(limit, prior, claim, history, service)),
+                    Decimal("0"),
+                )
+                room_amount = limit.amount - spent
+                cap(int(room_amount // rate) if rate > 0 else units, "DOLLAR_CAP")
+    amount = money(rate * units) if rate is not None else Decimal("0.00")
+    return Decision(
+        billed_units=claim.units,
+        allowed_units=units,
+        unit_rate=rate,
+        allowed_amount=amount,
+        reasons=tuple(dict.fromkeys(reasons)),
+    )
+
+
+def _deny(claim: ClaimLine, rate: Decimal | None, reason: str) -> Decision:
+    return Decision(claim.units, 0, rate, Decimal("0.00"), (reason,))
+
+
+def _unit_rate(service: Service, claim: ClaimLine) -> Decimal | None:
+    """Price of one unit; a public-transport pass costs its price plus the fee (§16)."""
+    if service.unit == "pass":
+        if service.passes is None or claim.pass_price is None or claim.pass_type is None:
+            return None
+        return money(claim.pass_price + service.passes.fees.get(claim.pass_type, Decimal("0")))
+    return service.rate
+
+
+def _whole_line_fault(
+    catalog: Catalog, service: Service, claim: ClaimLine, history: ClientHistory
+) -> str | None:
+    """The first reason the whole line is denied, or None."""
+    missing_attributes = set(service.requires_attributes) - history.attributes
+    if missing_attributes:
+        return "CLIENT_NOT_ELIGIBLE"
+    status = history.status_on(claim.service_date)
+    if status in service.excluded_statuses:
+        return "CLIENT_NOT_ELIGIBLE"
+    if service.eligible_statuses is not None and status not in service.eligible_statuses:
+        return "CLIENT_NOT_ELIGIBLE"
+    if service.qualification is not None and not qualified(
+        service, history.staff, history.minor, claim.service_date
+    ):
+        return "STAFF_NOT_QUALIFIED"
+    if _documentation_missing(service, claim):
+        return "DOCUMENTATION_MISSING"
+    if _bad_group(service, claim):
+        return "GROUP_SIZE"
+    if service.activities is not None:
+        if claim.activity is None:
+            if service.activities.required:
+                return "DOCUMENTATION_MISSING"
+        elif claim.activity not in service.activities.billable:
+            return "NOT_BILLABLE"  # the (B) list and anything unlisted (seed 004)
+    if service.attendance is not None and (
+        claim.start_time is None
+        or claim.end_time is None
+        or _minutes(claim) < service.attendance.min_minutes
+    ):
+        return "NOT_BILLABLE"
+    if _conflicts(catalog, service, claim, history.prior_lines):
+        return "CONFLICTING_SERVICE"
+    return None
+
+
+def qualified(service: Service, staff: StaffRecord | None, minor: bool, service_date: date) -> bool:
+    """The staff member meets one qualification alternative (seed 000; seed 002 §3).
+
+    When the rule asks for a background check before serving minors (seed 002
+    "Criminal Background Check"), a minor may only be served after a check dated on or
+    before the service date.
+    """
+    rule = service.qualification
+    if rule is None:
+        return True
+    if staff is None:
+        return False
+    if (
+        rule.background_check_for_minors
+        and minor
+        and (staff.background_check_date is None or staff.background_check_date > service_date)
+    ):
+        return False
+    return any(_meets(option, staff) for option in rule.any_of)
+
+
+def _meets(option: QualificationOption, staff: StaffRecord) -> bool:
+    if option.supervised and not option.credentials:
+        return staff.supervised
+    if not set(option.credentials) <= staff.credentials:
+        return False
+    if staff.months_experience >= option.min_months:
+        return True
+    return option.supervised_instead_of_months and staff.supervised
+
+
+def _documentation_missing(service: Service, claim: ClaimLine) -> bool:
+    needs = set(service.documentation)
+    if "client_signature" in needs and claim.client_signature is not True:
+        return True
+    if "start_end_times" in needs and (claim.start_time is None or claim.end_time is None):
+        return True
+    if "face_to_face" in needs and claim.face_to_face is False:
+        return True
+    if service.unit == "pass" and (
+        claim.pass_type is None or claim.pass_serial is None or claim.pass_price is None
+    ):
+        return True
+    return service.unit == "mile" and claim.units <= 0
+
+
+def _bad_group(service: Service, claim: ClaimLine) -> bool:
+    size = claim.group_size
+    if service.mode == "individual":
+        return size is not None and size > 1
+    if service.group_min is None and service.group_max is None:
+        return False
+    if size is None:
+        return True
+    if service.group_min is not None and size < service.group_min:
+        return True
+    return service.group_max is not None and size > service.group_max
+
+
+def _conflicts(
+    catalog: Catalog, service: Service, claim: ClaimLine, prior: Iterable[PriorLine]
+) -> bool:
+    """A same-day or overlapping conflict in either direction (seed 000 §2, §4)."""
+    for line in prior:
+        if line.service_date != claim.service_date or line.claim_id == claim.claim_id:
+            continue
+        if _rule_conflicts(service, line.service_code, claim, line):
+            return True
+        try:
+            other = catalog.service(line.service_code)
+        except KeyError:
+            continue
+        if _rule_conflicts(other, claim.service_code, claim, line):
+            return True
+    return False
+
+
+def _rule_conflicts(owner: Service, other_code: str, claim: ClaimLine, line: PriorLine) -> bool:
+    if claim.service_code == line.service_code:
+        return False  # repeats of one service are limits' business, not conflicts
+    for conflict in owner.conflicts:
+        if "*" not in conflict.with_codes and other_code not in conflict.with_codes:
+            continue
+        if conflict.scope == "same_day":
+            return True
+        if _overlap(claim.start_time, claim.end_time, line.start_time, line.end_time):
+            return True
+    return False
+
+
+def _overlap(s1: time | None, e1: time | None, s2: time | None, e2: time | None) -> bool:
+    """Times overlap; a line without times covers its whole day."""
+    if s1 is None or e1 is None or s2 is None or e2 is None:
+        return True
+    return s1 < e2 and s2 < e1
+
+
+def _minutes(claim: ClaimLine) -> int:
+    if claim.start_time is None or claim.end_time is None:
+        return 0
+    start = datetime.combine(claim.service_date, claim.start_time)
+    end = datetime.combine(claim.service_date, claim.end_time)
+    return max(int((end - start).total_seconds() // 60), 0)
+
+
+def _quarter_hours(claim: ClaimLine) -> int | None:
+    """Whole quarter hours between start and end (SPEC §3.4), or None without times."""
+    if claim.start_time is None or claim.end_time is None:
+        return None
+    return _minutes(claim) // 15
+
+
+def _in_level_one(history: ClientHistory, day: date) -> bool:
+    return history.status_on(day) in LEVEL_ONE_STATUSES
+
+
+def _episode(prior: Iterable[PriorLine], history: ClientHistory) -> list[PriorLine]:
+    start, end = history.episode_start, history.episode_end
+    return [
+        p
+        for p in prior
+        if (start is None or p.service_date >= start) and (end is None or p.service_date <= end)
+    ]
+
+
+def _in_window(per: str, day: date, history: ClientHistory) -> Callable[[date], bool]:
+    if per == "day":
+        return lambda d: d == day
+    if per == "week":
+        monday = day - timedelta(days=day.weekday())
+        return lambda d: monday <= d <= monday + timedelta(days=6)
+    if per == "month":
+        return lambda d: (d.year, d.month) == (day.year, day.month)
+    start, end = history.episode_start, history.episode_end
+    return lambda d: (start is None or d >= start) and (end is None or d <= end)
+
+
+def _window(
+    limit: Limit,
+    prior: Iterable[PriorLine],
+    claim: ClaimLine,
+    history: ClientHistory,
+    service: Service,
+) -> list[PriorLine]:
+    inside = _in_window(limit.per, claim.service_date, history)
+    codes = set(limit.codes or [service.code])
+    return [p for p in prior if p.service_code in codes and inside(p.service_date)]
+
+
+def _units_room(
+    limit: Limit,
+    service: Service,
+    claim: ClaimLine,
+    history: ClientHistory,
+    prior: list[PriorLine],
+) -> int:
+    """Units still allowed under ``limit`` for this line (unbounded when it does not apply)."""
+    assert limit.units is not None
+    if limit.activity is not None and claim.activity != limit.activity:
+        return claim.units
+    if limit.face_to_face is not None and claim.face_to_face != limit.face_to_face:
+        return claim.units
+    if limit.per_line:
+        return limit.units
+    lines = _window(limit, prior, claim, history, service)
+    if limit.activity is not None:
+        lines = [p for p in lines if p.activity == limit.activity]
+    if limit.face_to_face is not None:
+        lines = [p for p in lines if p.face_to_face == limit.face_to_face]
+    return limit.units - sum(p.allowed_units for p in lines)
