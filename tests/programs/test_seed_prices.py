@@ -53,7 +53,8 @@ def summary_table() -> dict[str, tuple[str, str]]:
     rows: dict[str, tuple[str, str]] = {}
     pattern = re.compile(
         r"^(?P<name>[A-Za-z -]+?)\s+(?P<type>Individual|Group)?\s*"
-        r"(?P<unit>15 minutes|One Hour|One Day|Per mile|Per pass)\s+(?P<price>\$[\d.]+(?:/mile)?|\*)\s*$"
+        r"(?P<unit>15 minutes|One Hour|One Day|Per mile|Per pass)\s+"
+        r"(?P<price>\$[\d.]+(?:/mile)?|\*)\s*$"
     )
     for raw in block.splitlines():
         match = pattern.match(raw.strip())
@@ -87,7 +88,8 @@ def test_public_transport_fees_match_the_seed_footnote() -> None:
     footnote = text[text.index("* Transportation") :][:300]
     monthly = re.search(r"\+\$(\d+\.\d\d) administrative fee for monthly", footnote)
     weekly = re.search(r"\$(\d+\.\d\d) administrative fee for weekly", footnote)
-    assert monthly and weekly
+    assert monthly
+    assert weekly
     passes = load_catalog("missouri_atr2").service("TRANSPORT_PUBLIC").passes
     assert passes is not None
     assert passes.fees["monthly"] == Decimal(monthly[1])

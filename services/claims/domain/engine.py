@@ -317,7 +317,7 @@ def _units_room(
     assert limit.units is not None
     if limit.activity is not None and claim.activity != limit.activity:
         return claim.units
-    if limit.face_to_face is not None and claim.face_to_face != limit.face_to_face:
+    if limit.face_to_face is not None and bool(claim.face_to_face) != limit.face_to_face:
         return claim.units
     if limit.per_line:
         return limit.units
@@ -325,5 +325,5 @@ def _units_room(
     if limit.activity is not None:
         lines = [p for p in lines if p.activity == limit.activity]
     if limit.face_to_face is not None:
-        lines = [p for p in lines if p.face_to_face == limit.face_to_face]
+        lines = [p for p in lines if bool(p.face_to_face) == limit.face_to_face]
     return limit.units - sum(p.allowed_units for p in lines)
