@@ -26,7 +26,7 @@ lint: setup
 	$(VENV)/bin/ruff format --check .
 
 typecheck: setup
-	$(VENV)/bin/mypy contracts services programs bench
+	$(VENV)/bin/mypy contracts services programs bench examples
 
 pytest: setup
 	$(VENV)/bin/pytest -q
