@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Literal
+
 from pydantic import Field
 
 from contracts.envelope import Contract
@@ -25,3 +28,28 @@ class RegisterProvider(Contract):
         description="Optional state-assigned id; generated when omitted.",
         examples=["PRV-0001"],
     )
+
+
+class UpdateProvider(Contract):
+    """``PATCH /v1/providers/{id}``: status, services, counties or faith details (admin)."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    services: list[str] | None = Field(default=None, min_length=1)
+    counties: list[str] | None = Field(default=None, min_length=1)
+    faith_based: bool | None = None
+    religious_affiliation: str | None = None
+    status: Literal["active", "suspended", "ineligible_next_fiscal_year"] | None = Field(
+        default=None, description="Suspending removes the provider from choice lists."
+    )
+
+
+class AddStaff(Contract):
+    """``POST /v1/providers/{id}/staff``: a staff member's credentials (no personal name)."""
+
+    staff_id: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$", examples=["STF-17"])
+    credentials: list[str] = Field(
+        default_factory=list, examples=[["addictions_academy_graduate", "ordained_minister"]]
+    )
+    months_experience: int = Field(default=0, ge=0, le=1200)
+    supervised: bool = False
+    background_check_date: date | None = None

@@ -8,8 +8,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from contracts.api.providers import RegisterProvider
-from contracts.providers import ProviderRegistered, ProviderSnapshot
+from contracts.api.providers import AddStaff, RegisterProvider, UpdateProvider
+from contracts.providers import (
+    ProviderRegistered,
+    ProviderSnapshot,
+    ProviderUpdated,
+    StaffSnapshot,
+)
 from contracts.topics import PROVIDERS
 from services.eligibility.adapters.orm import providers
 from services.kit.unit_of_work import UnitOfWork
@@ -76,3 +81,55 @@ async def directory(
             }
         )
     return entries
+
+
+class ProviderNotFoundError(Exception):
+    """No provider with this id (HTTP 404)."""
+
+
+async def _load(uow: UnitOfWork, provider_id: str) -> ProviderSnapshot:
+    row = (
+        await uow.session.execute(select(providers).where(providers.c.provider_id == provider_id))
+    ).first()
+    if row is None:
+        raise ProviderNotFoundError(provider_id)
+    return ProviderSnapshot.model_validate(
+        {field: getattr(row, field) for field in ProviderSnapshot.model_fields}
+    )
+
+
+async def _save(uow: UnitOfWork, snapshot: ProviderSnapshot) -> None:
+    await uow.session.execute(
+        providers.update()
+        .where(providers.c.provider_id == snapshot.provider_id)
+        .values(**snapshot.model_dump(mode="json"), updated_at=datetime.now(UTC))
+    )
+    uow.emit(PROVIDERS, ProviderUpdated(subject=snapshot.provider_id, data=snapshot))
+
+
+async def update_provider(
+    uow: UnitOfWork, provider_id: str, command: UpdateProvider
+) -> ProviderSnapshot:
+    """Change status, services, counties or faith details; publish ``ProviderUpdated``.
+
+    SPEC §3.2: a suspended provider leaves choice lists and takes no new admissions
+    (consumers read the status from the snapshot).
+    """
+    current = await _load(uow, provider_id)
+    changes = command.model_dump(exclude_unset=True)
+    for key in ("services", "counties"):
+        if key in changes:
+            changes[key] = sorted(set(changes[key]))
+    updated = current.model_copy(update=changes)
+    await _save(uow, updated)
+    return updated
+
+
+async def add_staff(uow: UnitOfWork, provider_id: str, command: AddStaff) -> ProviderSnapshot:
+    """Add or replace a staff member's credentials (seed 002 qualifications; SPEC §3.2)."""
+    current = await _load(uow, provider_id)
+    member = StaffSnapshot(**command.model_dump())
+    staff = [s for s in current.staff if s.staff_id != command.staff_id] + [member]
+    updated = current.model_copy(update={"staff": sorted(staff, key=lambda s: s.staff_id)})
+    await _save(uow, updated)
+    return updated

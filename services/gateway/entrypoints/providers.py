@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from contracts.api.providers import RegisterProvider
+from contracts.api.providers import AddStaff, RegisterProvider, UpdateProvider
 from services.gateway.domain.tokens import Principal, Role
 from services.gateway.entrypoints.auth import require
 from services.gateway.entrypoints.proxy import forward
@@ -40,4 +40,38 @@ async def provider_directory(
         "/providers",
         principal=None,
         params={"service": service, "county": county, "faith_based": faith_based},
+    )
+
+
+@router.patch("/{provider_id}")
+async def update_provider(
+    provider_id: str,
+    body: UpdateProvider,
+    request: Request,
+    principal: Principal = Depends(require(Role.ADMIN)),
+) -> Response:
+    """Change status (e.g. suspend), services, counties or faith details (admin)."""
+    return await forward(
+        request,
+        "eligibility",
+        f"/providers/{provider_id}",
+        principal=principal,
+        json_body=body.model_dump(mode="json", exclude_unset=True),
+    )
+
+
+@router.post("/{provider_id}/staff", status_code=201)
+async def add_staff(
+    provider_id: str,
+    body: AddStaff,
+    request: Request,
+    principal: Principal = Depends(require(Role.ADMIN)),
+) -> Response:
+    """Add a staff member with credentials and experience (admin)."""
+    return await forward(
+        request,
+        "eligibility",
+        f"/providers/{provider_id}/staff",
+        principal=principal,
+        json_body=body.model_dump(mode="json"),
     )
