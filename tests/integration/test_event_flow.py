@@ -65,6 +65,14 @@ def _spans(data_dir: Path, service: str) -> list[dict[str, object]]:
 async def test_provider_registration_flows_exactly_once_with_one_trace(
     platform: RunningPlatform, gateway: httpx.AsyncClient, bootstrap_servers: str
 ) -> None:
+    reporting_db = platform.database_urls["reporting"]
+
+    async def designated() -> object:
+        rows = await _query(
+            reporting_db, "SELECT value FROM program_counters WHERE name = 'providers_designated'"
+        )
+        return rows[0][0] if rows else 0
+
     answer = await gateway.post(
         "/v1/providers",
         headers=platform.admin,
@@ -77,16 +85,14 @@ async def test_provider_registration_flows_exactly_once_with_one_trace(
     assert answer.status_code == 201, answer.text
     provider_id = answer.json()["provider_id"]
 
-    reporting_db = platform.database_urls["reporting"]
     claims_db = platform.database_urls["claims"]
+    # every provider registered in this session so far (all active), this one included
+    registered = len((await gateway.get("/v1/providers")).json())
 
-    async def designated() -> object:
-        rows = await _query(
-            reporting_db, "SELECT value FROM program_counters WHERE name = 'providers_designated'"
-        )
-        return rows[0][0] if rows else None
+    async def counted() -> bool:
+        return await designated() == registered
 
-    assert await wait_until(designated, timeout_s=60) == 1
+    assert await wait_until(counted, timeout_s=60)
     replica = await wait_until(
         lambda: _query(
             claims_db, "SELECT status FROM provider_replica WHERE provider_id = :p", p=provider_id
@@ -114,7 +120,7 @@ async def test_provider_registration_flows_exactly_once_with_one_trace(
         return now > duplicates_before
 
     assert await wait_until(duplicate_seen, timeout_s=60)
-    assert await designated() == 1  # still once
+    assert await designated() == registered  # still once
     processed = await _query(
         reporting_db, "SELECT trace_id FROM processed_events WHERE event_id = :e", e=str(event.id)
     )
