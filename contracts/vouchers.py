@@ -188,14 +188,20 @@ class VoucherDischarged(Event):
     data: DischargedData
 
 
-class BalanceChangedData(Contract):
-    """Adjudicated claims changed what is used and remains."""
+class BalanceLine(Contract):
+    """One adjudicated claim's allowed units and amount, added to the balance."""
 
-    voucher: VoucherSnapshot
     claim_id: str
     service_code: str
     units: int
     amount: Decimal
+
+
+class BalanceChangedData(Contract):
+    """Adjudicated claims changed what is used and remains (one or more claims)."""
+
+    voucher: VoucherSnapshot
+    lines: list[BalanceLine] = Field(min_length=1)
 
 
 class VoucherBalanceChanged(Event):

@@ -21,7 +21,6 @@ from contracts.providers import ProviderEvent, ProviderRegistered, ProviderUpdat
 from contracts.topics import CLAIMS_ADJUDICATED, CLIENTS, PROVIDERS, VOUCHERS
 from contracts.vouchers import (
     VoucherActivated,
-    VoucherBalanceChanged,
     VoucherClosed,
     VoucherDischarged,
     VoucherEvent,
@@ -81,8 +80,7 @@ on_atr_vouchers_v1 = runtime.consume(
             VoucherClosed,
             VoucherExpired,
             VoucherDischarged,
-            VoucherBalanceChanged,
-        ),
+        ),  # balance changes are ignored: claims keeps its own ledger
         on_voucher,
     ),
 )

@@ -13,7 +13,7 @@ from types import TracebackType
 from typing import Self
 
 from opentelemetry import trace
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -77,6 +77,36 @@ class UnitOfWork:
         statement = dialect_insert(table).values(**values).on_conflict_do_nothing()
         result = await self.session.execute(statement)
         return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def first_time_many(self, consumer: str, topic: str, event_ids: list[str]) -> set[str]:
+        """Batch form of :meth:`first_time`: the ids not processed before (now recorded)."""
+        table = self._tables.processed_events
+        known = set(
+            await self.session.scalars(
+                select(table.c.event_id).where(
+                    table.c.consumer == consumer, table.c.event_id.in_(event_ids)
+                )
+            )
+        )
+        fresh = [e for e in dict.fromkeys(event_ids) if e not in known]
+        if fresh:
+            now = datetime.now(UTC)
+            trace_id = _current_trace_id()
+            dialect_insert = pg_insert if not self._db.is_sqlite else sqlite_insert
+            await self.session.execute(
+                dialect_insert(table).on_conflict_do_nothing(),
+                [
+                    {
+                        "consumer": consumer,
+                        "event_id": event_id,
+                        "topic": topic,
+                        "trace_id": trace_id,
+                        "processed_at": now,
+                    }
+                    for event_id in fresh
+                ],
+            )
+        return set(fresh)
 
     async def commit(self) -> None:
         """Write pending events to the outbox and commit everything atomically."""

@@ -14,6 +14,7 @@ from contracts.providers import ProviderEvent, ProviderRegistered, ProviderUpdat
 from contracts.topics import CLAIMS_ADJUDICATED, CLIENTS, PROVIDERS, VOUCHERS
 from contracts.vouchers import VoucherEvent
 from programs.catalog import Catalog
+from services.kit.batch_consumer import BatchConsumer
 from services.kit.clock import SystemClock
 from services.kit.program import active_catalog
 from services.kit.runtime import ServiceRuntime
@@ -41,8 +42,8 @@ async def _assessed(uow: UnitOfWork, event: ClientAssessed) -> None:
     await use_cases.on_assessment(uow, event, catalog(), clock)
 
 
-async def _adjudicated(uow: UnitOfWork, event: ClaimAdjudicated) -> None:
-    await use_cases.on_claim_adjudicated(uow, event, clock)
+async def _adjudicated(uow: UnitOfWork, events: list[ClaimAdjudicated]) -> None:
+    await use_cases.on_claims_adjudicated(uow, events, clock)
 
 
 on_atr_clients_v1 = runtime.consume(
@@ -55,9 +56,15 @@ on_atr_providers_v1 = runtime.consume(
     TypeAdapter(ProviderEvent),
     {ProviderRegistered: use_cases.on_provider, ProviderUpdated: use_cases.on_provider},
 )
-on_atr_claims_adjudicated_v1 = runtime.consume(
-    CLAIMS_ADJUDICATED, TypeAdapter(ClaimAdjudicatedEvent), {ClaimAdjudicated: _adjudicated}
+balances = BatchConsumer(
+    runtime,
+    CLAIMS_ADJUDICATED,
+    TypeAdapter(ClaimAdjudicatedEvent),
+    _adjudicated,
+    name=f"vouchers.{CLAIMS_ADJUDICATED.name}",
+    accepts=(ClaimAdjudicated,),
 )
+runtime.background_tasks.append(balances.run)
 to_atr_vouchers_v1 = broker.publisher(
     VOUCHERS.name,
     title="atr.vouchers.v1",

@@ -288,15 +288,25 @@ async def test_balance_follows_adjudicated_claims_once(service: Service) -> None
             adjudicated_at=datetime(2026, 9, 1, tzinfo=UTC),
         ),
     )
+    adjudicated2 = adjudicated.model_copy(
+        update={
+            "data": adjudicated.data.model_copy(
+                update={"claim_id": "CLM-2", "allowed_units": 2, "allowed_amount": Decimal("10.00")}
+            )
+        }
+    )
     async with service.uow() as uow:
-        await use_cases.on_claim_adjudicated(uow, adjudicated, service.clock)
+        await use_cases.on_claims_adjudicated(uow, [adjudicated, adjudicated2], service.clock)
         await uow.commit()
     async with service.uow() as uow:
         after = await use_cases.get_voucher(uow, voucher.voucher_id, ASSESSOR)
     balance = after.balances[0]
-    assert (balance.used_units, balance.remaining_units) == (4, 16)
-    assert after.used_amount == Decimal("20.00")
-    assert (await service.events())[-1].type == "atr.voucher.balance_changed"
+    assert (balance.used_units, balance.remaining_units) == (6, 14)
+    assert after.used_amount == Decimal("30.00")
+    assert after.version == voucher.version + 1  # one change for the batch
+    change = (await service.events())[-1]
+    assert change.type == "atr.voucher.balance_changed"
+    assert [line.claim_id for line in change.data.lines] == ["CLM-1", "CLM-2"]  # type: ignore[union-attr]
 
 
 async def test_scheduler_expires_only_vouchers_past_their_validity(service: Service) -> None:

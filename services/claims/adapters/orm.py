@@ -14,6 +14,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Table,
+    Time,
 )
 
 metadata = MetaData()
@@ -49,6 +50,12 @@ claims = Table(
     Column("allowed_amount", Numeric(12, 2), nullable=False),
     Column("denied_amount", Numeric(12, 2), nullable=False),
     Column("reasons", JSON, nullable=False),
+    Column("start_time", Time),
+    Column("end_time", Time),
+    Column("miles", Numeric(8, 2)),
+    Column("pass_type", String(16)),
+    Column("activity", String(64)),
+    Column("face_to_face", Boolean),
     Column("line", JSON, nullable=False),
     Column("submitted_at", DateTime(timezone=True), nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False),
@@ -57,6 +64,8 @@ claims = Table(
 )
 """Every claim line the workers received, its status and decision.
 
+The history columns (times, miles, pass type, activity, face to face) are what the
+rule engine reads of earlier lines; ``line`` keeps the whole submission.
 ``seq`` is the order lines were received in (per client, the submission order);
 ``decision_seq`` the order they were decided in. ``status`` is ``pending`` while the
 line waits for voucher state (SPEC §3.4 event lag), then the outcome.

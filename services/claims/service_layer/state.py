@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -93,52 +93,56 @@ async def load_state(
                 ),
                 attributes=frozenset(row.attributes),
             )
+        pending = await uow.session.scalars(
+            select(claims.c.client_id)
+            .where(claims.c.client_id.in_(client_ids), claims.c.status == "pending")
+            .distinct()
+        )
+        state.pending_clients.update(pending)
         lines = await uow.session.execute(
-            select(
-                claims.c.claim_id,
-                claims.c.provider_id,
-                claims.c.client_id,
-                claims.c.voucher_id,
-                claims.c.service_code,
-                claims.c.service_date,
-                claims.c.allowed_units,
-                claims.c.allowed_amount,
-                claims.c.status,
-                claims.c.line,
-            )
-            .where(claims.c.client_id.in_(client_ids))
+            select(*HISTORY_COLUMNS)
+            .where(claims.c.client_id.in_(client_ids), claims.c.allowed_units > 0)
             .order_by(claims.c.decision_seq)
         )
         for row in lines:
-            if row.status == "pending":
-                state.pending_clients.add(row.client_id)
-                continue
-            if row.allowed_units <= 0 and row.allowed_amount <= 0:
-                continue
-            state.prior.setdefault(row.client_id, []).append(_prior(row._mapping))
+            state.prior.setdefault(row.client_id, []).append(_prior(row))
             usage = state.usage.setdefault(row.voucher_id, VoucherUsage())
             usage.add(row.service_code, row.allowed_units, Decimal(row.allowed_amount))
     return state
 
 
+HISTORY_COLUMNS = (
+    claims.c.claim_id,
+    claims.c.provider_id,
+    claims.c.client_id,
+    claims.c.voucher_id,
+    claims.c.service_code,
+    claims.c.service_date,
+    claims.c.allowed_units,
+    claims.c.allowed_amount,
+    claims.c.start_time,
+    claims.c.end_time,
+    claims.c.miles,
+    claims.c.pass_type,
+    claims.c.activity,
+    claims.c.face_to_face,
+)
+"""What the rule engine reads of a client's earlier allowed lines."""
+
+
 def _prior(row: Any) -> PriorLine:
-    line = row["line"]
     return PriorLine(
-        claim_id=row["claim_id"],
-        provider_id=row["provider_id"],
-        voucher_id=row["voucher_id"],
-        service_code=row["service_code"],
-        service_date=row["service_date"],
-        allowed_units=row["allowed_units"],
-        allowed_amount=Decimal(row["allowed_amount"]),
-        start_time=_time(line.get("start_time")),
-        end_time=_time(line.get("end_time")),
-        miles=Decimal(line["miles"]) if line.get("miles") is not None else None,
-        pass_type=line.get("pass_type"),
-        activity=line.get("activity"),
-        face_to_face=line.get("face_to_face"),
+        claim_id=row.claim_id,
+        provider_id=row.provider_id,
+        voucher_id=row.voucher_id,
+        service_code=row.service_code,
+        service_date=row.service_date,
+        allowed_units=row.allowed_units,
+        allowed_amount=Decimal(row.allowed_amount),
+        start_time=row.start_time,
+        end_time=row.end_time,
+        miles=None if row.miles is None else Decimal(row.miles),
+        pass_type=row.pass_type,
+        activity=row.activity,
+        face_to_face=row.face_to_face,
     )
-
-
-def _time(value: str | None) -> time | None:
-    return time.fromisoformat(value) if value else None

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 
 from contracts.api.providers import AddStaff, RegisterProvider, UpdateProvider
+from services.eligibility.entrypoints.clients import router as clients_router
 from services.eligibility.service_layer import providers as provider_cases
 
 router = APIRouter()
@@ -65,3 +66,6 @@ async def add_staff(provider_id: str, body: AddStaff, request: Request) -> dict[
     except provider_cases.ProviderNotFoundError as exc:
         raise HTTPException(404, "provider not found") from exc
     return snapshot.model_dump(mode="json")
+
+
+router.include_router(clients_router)

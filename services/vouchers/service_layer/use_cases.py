@@ -19,12 +19,13 @@ from contracts.api.vouchers import (
     ReportAdmission,
     SelectProvider,
 )
-from contracts.claims import ClaimAdjudicated
+from contracts.claims import ClaimAdjudicated, ClaimAdjudicatedData
 from contracts.clients import AuthorizedService, ClientAssessed, EligibilityDetermined
 from contracts.providers import ProviderRegistered, ProviderUpdated
 from contracts.vouchers import (
     ActivatedData,
     BalanceChangedData,
+    BalanceLine,
     ClosedData,
     DischargedData,
     ExpiredData,
@@ -407,38 +408,55 @@ async def expire_due(uow: UnitOfWork, clock: Clock, limit: int = 500) -> int:
     return len(ids)
 
 
-async def on_claim_adjudicated(uow: UnitOfWork, event: ClaimAdjudicated, clock: Clock) -> None:
-    """Keep the balance current from ``atr.claims.adjudicated.v1`` (issue 5 item 5)."""
-    data = event.data
-    if data.allowed_units <= 0 and data.allowed_amount <= 0:
-        return
-    try:
-        voucher = await repository.load(uow, data.voucher_id)
-    except repository.VoucherNotFoundError:
-        return
-    updated = lifecycle.apply_adjudication(
-        voucher, data.service_code, data.allowed_units, data.allowed_amount
-    )
-    change = VoucherBalanceChanged(
-        subject=voucher.voucher_id,
-        data=BalanceChangedData(
-            voucher=updated,
-            claim_id=data.claim_id,
-            service_code=data.service_code,
-            units=data.allowed_units,
-            amount=data.allowed_amount,
-        ),
-    )
-    await repository.save(
-        uow,
-        updated,
-        change,
-        clock.now(),
-        action="balance_changed",
-        actor="claims",
-        actor_role="system",
-        detail={"claim_id": data.claim_id},
-    )
+async def on_claims_adjudicated(
+    uow: UnitOfWork, events: list[ClaimAdjudicated], clock: Clock
+) -> None:
+    """Keep balances current from ``atr.claims.adjudicated.v1`` (issue 5 item 5).
+
+    A batch of decisions is applied per voucher in topic order: one new version and one
+    ``VoucherBalanceChanged`` (listing the claims) per voucher per batch.
+    """
+    by_voucher: dict[str, list[ClaimAdjudicatedData]] = {}
+    for event in events:
+        data = event.data
+        if data.allowed_units > 0 or data.allowed_amount > 0:
+            by_voucher.setdefault(data.voucher_id, []).append(data)
+    for voucher_id, lines in by_voucher.items():
+        try:
+            voucher = await repository.load(uow, voucher_id)
+        except repository.VoucherNotFoundError:
+            continue
+        updated = voucher
+        for data in lines:
+            updated = lifecycle.apply_adjudication(
+                updated, data.service_code, data.allowed_units, data.allowed_amount
+            )
+        updated = updated.model_copy(update={"version": voucher.version + 1})
+        change = VoucherBalanceChanged(
+            subject=voucher_id,
+            data=BalanceChangedData(
+                voucher=updated,
+                lines=[
+                    BalanceLine(
+                        claim_id=d.claim_id,
+                        service_code=d.service_code,
+                        units=d.allowed_units,
+                        amount=d.allowed_amount,
+                    )
+                    for d in lines
+                ],
+            ),
+        )
+        await repository.save(
+            uow,
+            updated,
+            change,
+            clock.now(),
+            action="balance_changed",
+            actor="claims",
+            actor_role="system",
+            detail={"claims": [d.claim_id for d in lines]},
+        )
 
 
 async def on_provider(uow: UnitOfWork, event: ProviderRegistered | ProviderUpdated) -> None:

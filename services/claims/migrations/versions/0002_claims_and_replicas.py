@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-25 05:53:56.196705
+Create Date: 2026-11-25 06:34:50.719091
 
 """
 from typing import Sequence, Union
@@ -38,6 +38,12 @@ def upgrade() -> None:
     sa.Column('allowed_amount', sa.Numeric(precision=12, scale=2), nullable=False),
     sa.Column('denied_amount', sa.Numeric(precision=12, scale=2), nullable=False),
     sa.Column('reasons', sa.JSON(), nullable=False),
+    sa.Column('start_time', sa.Time(), nullable=True),
+    sa.Column('end_time', sa.Time(), nullable=True),
+    sa.Column('miles', sa.Numeric(precision=8, scale=2), nullable=True),
+    sa.Column('pass_type', sa.String(length=16), nullable=True),
+    sa.Column('activity', sa.String(length=64), nullable=True),
+    sa.Column('face_to_face', sa.Boolean(), nullable=True),
     sa.Column('line', sa.JSON(), nullable=False),
     sa.Column('submitted_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),

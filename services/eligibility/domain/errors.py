@@ -1,0 +1,109 @@
+"""Domain errors: each has a stable code and the HTTP status it maps to (STYLE practice 8).
+
+Messages never contain the client's answers or identity (SPEC §5: no PHI in errors).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class EligibilityError(Exception):
+    """Base of every error the eligibility service reports to its caller."""
+
+    code = "ELIGIBILITY_ERROR"
+    http_status = 400
+    message = "request refused"
+
+    def __init__(self, message: str | None = None, problems: Sequence[dict[str, str]] = ()) -> None:
+        self.message = message or type(self).message
+        self.problems = list(problems)
+        super().__init__(self.message)
+
+
+class InvalidSsnError(EligibilityError):
+    """The SSN is not one the SSA issues (never echoed back)."""
+
+    code = "SSN_INVALID"
+    http_status = 422
+    message = "ssn is not a valid social security number"
+
+
+class ClientNotFoundError(EligibilityError):
+    """No client with this id."""
+
+    code = "CLIENT_NOT_FOUND"
+    http_status = 404
+    message = "client not found"
+
+
+class ProviderNotFoundError(EligibilityError):
+    """No provider with this id."""
+
+    code = "PROVIDER_NOT_FOUND"
+    http_status = 404
+    message = "provider not found"
+
+
+class GpraInvalidError(EligibilityError):
+    """A GPRA interview breaks an item rule of seed 003 App. C §5a."""
+
+    code = "GPRA_INVALID"
+    http_status = 422
+    message = "gpra interview answers are inconsistent"
+
+
+class DeterminationInconsistentError(EligibilityError):
+    """An eligible outcome contradicts its own inputs."""
+
+    code = "DETERMINATION_INCONSISTENT"
+    http_status = 422
+    message = "eligibility outcome contradicts its inputs"
+
+
+class FutureDateError(EligibilityError):
+    """A fact dated after today."""
+
+    code = "FUTURE_DATE"
+    http_status = 422
+    message = "date is in the future"
+
+
+class ClientNotEligibleError(EligibilityError):
+    """Assessment needs an eligible determination first (seed 003 App. E §4)."""
+
+    code = "CLIENT_NOT_ELIGIBLE"
+    http_status = 409
+    message = "the client has no eligible determination on record"
+
+
+class NotYourProviderError(EligibilityError):
+    """A provider token may act only for its own provider (SPEC §4)."""
+
+    code = "PROVIDER_MISMATCH"
+    http_status = 403
+    message = "a provider may act only for itself"
+
+
+class ConsentRequiredError(EligibilityError):
+    """No consent on record for this provider (42 CFR Part 2)."""
+
+    code = "CONSENT_REQUIRED"
+    http_status = 403
+    message = "no consent to disclose to this provider is on record"
+
+
+class AssessmentNotFoundError(EligibilityError):
+    """The client has not been assessed."""
+
+    code = "ASSESSMENT_NOT_FOUND"
+    http_status = 404
+    message = "no assessment on record"
+
+
+class ConsentNotFoundError(EligibilityError):
+    """No such consent for this client."""
+
+    code = "CONSENT_NOT_FOUND"
+    http_status = 404
+    message = "consent not found"

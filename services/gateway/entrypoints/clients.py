@@ -1,0 +1,167 @@
+"""Client routes (SPEC §4): intake, eligibility, assessment, choice, consent, GPRA and
+drug tests. The gateway checks the role and forwards to the eligibility service, which
+owns the client record (PHI stays there)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter, Depends, Request, Response
+
+from contracts.api.clients import (
+    Assess,
+    ChangeTreatmentStatus,
+    DetermineEligibility,
+    GpraInterview,
+    Intake,
+    RecordConsent,
+    RecordDrugTest,
+    ReligiousObjections,
+)
+from contracts.envelope import Contract
+from services.gateway.domain.tokens import Principal, Role
+from services.gateway.entrypoints.auth import require
+from services.gateway.entrypoints.proxy import forward
+
+router = APIRouter(prefix="/v1/clients", tags=["clients"])
+
+assessor = Depends(require(Role.ASSESSOR))
+provider = Depends(require(Role.PROVIDER))
+assessor_or_provider = Depends(require(Role.ASSESSOR, Role.PROVIDER))
+readers = Depends(require(Role.ASSESSOR, Role.PROVIDER, Role.ADMIN))
+
+
+async def _post(request: Request, path: str, principal: Principal, body: Contract) -> Response:
+    return await forward(
+        request,
+        "eligibility",
+        path,
+        principal=principal,
+        json_body=body.model_dump(mode="json", exclude_unset=True),
+    )
+
+
+@router.post("", status_code=201)
+async def enrol(body: Intake, request: Request, principal: Principal = assessor) -> Response:
+    """Intake (assessor): `client_id`, `known`, `review_flag`, `ssn_last4` (never the SSN)."""
+    return await _post(request, "/clients", principal, body)
+
+
+@router.post("/{client_id}/eligibility", status_code=201)
+async def determine_eligibility(
+    client_id: str, body: DetermineEligibility, request: Request, principal: Principal = assessor
+) -> Response:
+    """Eligibility determination (assessor); an eligible one issues the assessment voucher."""
+    return await _post(request, f"/clients/{client_id}/eligibility", principal, body)
+
+
+@router.post("/{client_id}/assessments", status_code=201)
+async def assess(
+    client_id: str, body: Assess, request: Request, principal: Principal = assessor
+) -> Response:
+    """Assessment, level of care, treatment status, GPRA intake (assessor)."""
+    return await _post(request, f"/clients/{client_id}/assessments", principal, body)
+
+
+@router.post("/{client_id}/treatment-status", status_code=201)
+async def treatment_status(
+    client_id: str,
+    body: ChangeTreatmentStatus,
+    request: Request,
+    principal: Principal = assessor_or_provider,
+) -> Response:
+    """Clinical treatment status from a date on (provider or assessor)."""
+    return await _post(request, f"/clients/{client_id}/treatment-status", principal, body)
+
+
+@router.post("/{client_id}/religious-objections", status_code=201)
+async def religious_objections(
+    client_id: str, body: ReligiousObjections, request: Request, principal: Principal = assessor
+) -> Response:
+    """Record the client's religious objections (assessor)."""
+    return await _post(request, f"/clients/{client_id}/religious-objections", principal, body)
+
+
+@router.get("/{client_id}/choices")
+async def choices(
+    client_id: str,
+    service: str,
+    request: Request,
+    county: str | None = None,
+    principal: Principal = assessor,
+) -> Response:
+    """Choice list for one service per SPEC §3.2 (assessor); unmet rule: choice exception."""
+    return await forward(
+        request,
+        "eligibility",
+        f"/clients/{client_id}/choices",
+        principal=principal,
+        params={"service": service, "county": county},
+    )
+
+
+@router.post("/{client_id}/consents", status_code=201)
+async def consent(
+    client_id: str, body: RecordConsent, request: Request, principal: Principal = assessor
+) -> Response:
+    """Record consent to disclose to one provider (assessor; 42 CFR Part 2)."""
+    return await _post(request, f"/clients/{client_id}/consents", principal, body)
+
+
+@router.post("/{client_id}/consents/{consent_id}/revocation", status_code=204)
+async def revoke_consent(
+    client_id: str, consent_id: str, request: Request, principal: Principal = assessor
+) -> Response:
+    """The client revokes a consent (assessor)."""
+    return await forward(
+        request,
+        "eligibility",
+        f"/clients/{client_id}/consents/{consent_id}/revocation",
+        principal=principal,
+    )
+
+
+@router.get("/{client_id}/assessment-summary")
+async def assessment_summary(
+    client_id: str, request: Request, principal: Principal = provider
+) -> Response:
+    """The assessment summary for the calling provider, only with consent (else 403)."""
+    return await forward(
+        request, "eligibility", f"/clients/{client_id}/assessment-summary", principal=principal
+    )
+
+
+@router.post("/{client_id}/gpra", status_code=201)
+async def gpra(
+    client_id: str,
+    body: GpraInterview,
+    request: Request,
+    principal: Principal = assessor_or_provider,
+) -> Response:
+    """Record a GPRA interview (provider or assessor)."""
+    return await _post(request, f"/clients/{client_id}/gpra", principal, body)
+
+
+@router.get("/{client_id}/gpra/due")
+async def gpra_due(
+    client_id: str, request: Request, on: date | None = None, principal: Principal = readers
+) -> Response:
+    """GPRA interviews due, overdue and upcoming (``on`` defaults to today)."""
+    return await forward(
+        request,
+        "eligibility",
+        f"/clients/{client_id}/gpra/due",
+        principal=principal,
+        params={"on": on.isoformat() if on else None},
+    )
+
+
+@router.post("/{client_id}/drug-tests", status_code=201)
+async def drug_test(
+    client_id: str,
+    body: RecordDrugTest,
+    request: Request,
+    principal: Principal = assessor_or_provider,
+) -> Response:
+    """Record a drug test (provider or assessor)."""
+    return await _post(request, f"/clients/{client_id}/drug-tests", principal, body)
