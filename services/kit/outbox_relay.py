@@ -19,10 +19,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from faststream.kafka import KafkaBroker
 from sqlalchemy import Row, and_, func, or_, select, update
 
 from services.kit.database import Database
+from services.kit.kafka_sender import KafkaSender
 from services.kit.metrics import ServiceMetrics
 from services.kit.schema import (
     OUTBOX_IN_PROGRESS,
@@ -30,7 +30,6 @@ from services.kit.schema import (
     OUTBOX_PUBLISHED,
     KitTables,
 )
-from services.kit.telemetry import attach_headers, detach
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +41,7 @@ class OutboxRelay:
         self,
         db: Database,
         tables: KitTables,
-        broker: KafkaBroker,
+        sender: KafkaSender,
         metrics: ServiceMetrics,
         *,
         poll_interval_s: float = 0.2,
@@ -51,7 +50,7 @@ class OutboxRelay:
     ) -> None:
         self._db = db
         self._outbox = tables.outbox
-        self._broker = broker
+        self._sender = sender
         self._metrics = metrics
         self._poll_interval_s = poll_interval_s
         self._batch_size = batch_size
@@ -149,22 +148,15 @@ class OutboxRelay:
         futures: list[asyncio.Future[Any] | None] = []
         errors: list[str | None] = []
         for row in rows:
-            token = attach_headers(row.headers or {})
             try:
-                sent = await self._broker.publish(
-                    row.payload,
-                    row.topic,
-                    key=row.message_key.encode(),
-                    headers=dict(row.headers or {}),
-                    no_confirm=True,
+                sent = await self._sender.send(
+                    row.topic, row.message_key.encode(), row.payload, row.headers or {}
                 )
                 futures.append(sent)
                 errors.append(None)
             except Exception as exc:
                 futures.append(None)
                 errors.append(f"{type(exc).__name__}: {exc}")
-            finally:
-                detach(token)
         for index, pending in enumerate(futures):
             if pending is None:
                 continue

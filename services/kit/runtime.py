@@ -24,6 +24,7 @@ from services.kit.broker import ensure_topics, make_broker
 from services.kit.consumer import EventConsumer, EventHandler, subscribe_events
 from services.kit.database import Database
 from services.kit.http import health_router, install_request_metrics, install_validation_errors
+from services.kit.kafka_sender import KafkaSender
 from services.kit.logs import configure_logging
 from services.kit.metrics import ServiceMetrics
 from services.kit.migrations import upgrade_to_head
@@ -50,10 +51,14 @@ class ServiceRuntime:
         self.metadata = metadata
         self.db = Database(self.settings.resolved_database_url)
         self.broker = make_broker(self.settings, self.metrics, self.tracer_provider)
+        self.sender = KafkaSender(
+            self.settings.kafka_bootstrap_servers,
+            self.tracer_provider if self.settings.otel_traces != "none" else None,
+        )
         self.relay = OutboxRelay(
             self.db,
             self.tables,
-            self.broker,
+            self.sender,
             self.metrics,
             poll_interval_s=self.settings.outbox_poll_interval_s,
         )
@@ -127,6 +132,7 @@ class ServiceRuntime:
             for task in self._tasks:
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
+            await self.sender.stop()
             await self.broker.stop()
             await self.db.dispose()
             self.tracer_provider.shutdown()

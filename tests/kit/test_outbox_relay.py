@@ -7,12 +7,12 @@ from datetime import timedelta
 from aiokafka import AIOKafkaConsumer
 from sqlalchemy import select
 
-from services.kit.broker import ensure_topics, make_broker
+from services.kit.broker import ensure_topics
 from services.kit.database import Database
+from services.kit.kafka_sender import KafkaSender
 from services.kit.metrics import ServiceMetrics
 from services.kit.outbox_relay import OutboxRelay
 from services.kit.schema import OUTBOX_IN_PROGRESS, OUTBOX_PUBLISHED, add_kit_tables
-from services.kit.settings import Settings
 from services.kit.unit_of_work import UnitOfWork
 from tests.kit.events import Tally, TallyBumped, fresh_topic, tally_metadata
 
@@ -45,8 +45,7 @@ async def test_relay_publishes_committed_events_in_order_and_marks_them(
     db = Database(database_url)
     topic = fresh_topic()
     await ensure_topics(bootstrap_servers, [topic])
-    settings = Settings(service="kit-test", kafka_bootstrap_servers=bootstrap_servers)
-    broker = make_broker(settings, ServiceMetrics.create("kit_test"), None)
+    broker = KafkaSender(bootstrap_servers)
     relay = OutboxRelay(db, tables, broker, ServiceMetrics.create("kit_test2"))
     try:
         async with db.engine.begin() as connection:
@@ -56,7 +55,6 @@ async def test_relay_publishes_committed_events_in_order_and_marks_them(
             for event in events:
                 uow.emit(topic, event)
             await uow.commit()
-        await broker.connect()
         assert await relay.publish_pending() == 25
         assert await relay.publish_pending() == 0  # nothing left, nothing twice
         received = await _consume(bootstrap_servers, topic.name, 25)
@@ -78,8 +76,7 @@ async def test_relay_leaves_rows_leased_by_another_relay_until_the_lease_ends(
     metadata, _ = tally_metadata()
     tables = add_kit_tables(metadata)
     db = Database(database_url)
-    settings = Settings(service="kit-test", kafka_bootstrap_servers=bootstrap_servers)
-    broker = make_broker(settings, ServiceMetrics.create("kit_test"), None)
+    broker = KafkaSender(bootstrap_servers)
     topic = fresh_topic()
     await ensure_topics(bootstrap_servers, [topic])
     try:
@@ -91,7 +88,6 @@ async def test_relay_leaves_rows_leased_by_another_relay_until_the_lease_ends(
         crashed = OutboxRelay(db, tables, broker, ServiceMetrics.create("a"))
         claimed = await crashed._claim_batch()  # claims, then "dies" before publishing
         assert len(claimed) == 1
-        await broker.connect()
         patient = OutboxRelay(db, tables, broker, ServiceMetrics.create("b"))
         assert await patient.publish_pending() == 0
         async with db.sessions() as session:

@@ -1,0 +1,196 @@
+"""Eligibility use cases on SQLite and PostgreSQL: state, events and audit rows together
+(SPEC §3.1, §3.2). The outbox is checked for PHI: none may reach Kafka."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from contracts.api.clients import (
+    Assess,
+    DetermineEligibility,
+    EligibilityInputs,
+    Intake,
+    RecordConsent,
+    ReligiousObjections,
+)
+from contracts.api.providers import RegisterProvider
+from services.eligibility.adapters.orm import (
+    choice_exceptions,
+    disclosures,
+    identity_reviews,
+    metadata,
+)
+from services.eligibility.domain.errors import ClientNotEligibleError
+from services.eligibility.service_layer import assessments, clients, providers
+from services.kit.actor import Actor
+from services.kit.database import Database
+from services.kit.migrations import upgrade_to_head
+from services.kit.schema import KitTables, add_kit_tables
+from services.kit.unit_of_work import UnitOfWork
+from tests.phi_fixtures import ALICE, CAROL, CAROL_NAMESAKE, FictitiousPerson, phi_strings
+
+SECRET = "use-case-secret"
+TODAY = date(2026, 9, 1)
+ASSESSOR = Actor(role="assessor", token_id="tok-assessor", organisation_id="PRV-A")
+PROVIDER_A = Actor(role="provider", token_id="tok-a", provider_id="PRV-A")
+PROVIDER_B = Actor(role="provider", token_id="tok-b", provider_id="PRV-B")
+SERVICE = "RECOVERY_MENTORING_IND"
+
+
+class Service:
+    def __init__(self, db: Database, tables: KitTables) -> None:
+        self.db, self.tables = db, tables
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.db, self.tables)
+
+    async def outbox_text(self) -> str:
+        async with self.db.sessions() as session:
+            rows = await session.scalars(select(self.tables.outbox.c.payload))
+            return "\n".join(bytes(p).decode() for p in rows)
+
+    async def count(self, table: object) -> int:
+        async with self.db.sessions() as session:
+            return int(await session.scalar(select(func.count()).select_from(table)) or 0)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def service(database_url: str) -> AsyncIterator[Service]:
+    await asyncio.to_thread(upgrade_to_head, "eligibility", database_url)
+    db = Database(database_url)
+    svc = Service(db, add_kit_tables(metadata))
+    for pid, faith in (("PRV-A", None), ("PRV-B", "Methodist")):
+        async with svc.uow() as uow:
+            await providers.register_provider(
+                uow,
+                RegisterProvider(
+                    provider_id=pid,
+                    name=pid,
+                    services=[SERVICE],
+                    counties=["Boone"],
+                    faith_based=faith is not None,
+                    religious_affiliation=faith,
+                ),
+            )
+            await uow.commit()
+    try:
+        yield svc
+    finally:
+        await db.dispose()
+
+
+async def enrol(service: Service, person: FictitiousPerson) -> clients.IntakeResult:
+    async with service.uow() as uow:
+        result = await clients.enrol(
+            uow, Intake.model_validate(person.intake()), ASSESSOR, SECRET, TODAY
+        )
+        await uow.commit()
+    return result
+
+
+async def make_eligible(service: Service, client_id: str) -> None:
+    inputs = EligibilityInputs(
+        annual_household_income=Decimal("12000.00"),
+        household_size=1,
+        state_resident=True,
+        substance_use_disorder=True,
+    )
+    async with service.uow() as uow:
+        await clients.determine_eligibility(
+            uow, client_id, DetermineEligibility(inputs=inputs, eligible=True), ASSESSOR, TODAY
+        )
+        await uow.commit()
+
+
+ASSESSMENT = Assess(
+    instrument="ASI",
+    diagnosis="dependence",
+    level_of_care="outpatient",
+    treatment_status="level_1",
+    max_value=Decimal("500.00"),
+)
+
+
+async def assess(service: Service, client_id: str) -> int:
+    async with service.uow() as uow:
+        answer = await assessments.assess(uow, client_id, ASSESSMENT, ASSESSOR, TODAY)
+        await uow.commit()
+    return int(answer["case_number"])
+
+
+async def test_returning_person_keeps_one_id_and_namesake_is_flagged(service: Service) -> None:
+    first = await enrol(service, CAROL)
+    again = await enrol(service, CAROL)
+    namesake = await enrol(service, CAROL_NAMESAKE)
+    assert (first.known, again.known) == (False, True)
+    assert again.client_id == first.client_id
+    assert first.ssn_last4 == CAROL.ssn[-4:]
+    assert namesake.client_id != first.client_id
+    assert (namesake.known, namesake.review_flag) == (False, True)
+    assert namesake.review_reason == "name_dob_match_ssn_differs"
+    assert await service.count(identity_reviews) == 1
+
+
+async def test_assessment_needs_eligibility_and_counts_cases(service: Service) -> None:
+    client_id = (await enrol(service, ALICE)).client_id
+    with pytest.raises(ClientNotEligibleError):
+        await assess(service, client_id)
+    await make_eligible(service, client_id)
+    assert [await assess(service, client_id), await assess(service, client_id)] == [1, 2]
+
+
+async def test_summary_only_with_consent_and_every_attempt_logged(service: Service) -> None:
+    client_id = (await enrol(service, ALICE)).client_id
+    await make_eligible(service, client_id)
+    await assess(service, client_id)
+    async with service.uow() as uow:
+        await assessments.record_consent(
+            uow, client_id, RecordConsent(provider_id="PRV-A", signed_on=TODAY), ASSESSOR, TODAY
+        )
+        await uow.commit()
+    results = []
+    for caller in (PROVIDER_A, PROVIDER_B):
+        async with service.uow() as uow:
+            results.append(await assessments.assessment_summary(uow, client_id, caller, TODAY))
+            await uow.commit()
+    assert results[0] is not None
+    assert results[0]["diagnosis"] == "dependence"
+    assert results[1] is None
+    assert await service.count(disclosures) == 2
+
+
+async def test_choice_exception_recorded_when_objections_leave_one(service: Service) -> None:
+    client_id = (await enrol(service, ALICE)).client_id
+    async with service.uow() as uow:
+        fine = await clients.choices(uow, client_id, SERVICE, None, ASSESSOR)
+        await clients.record_objections(
+            uow,
+            client_id,
+            ReligiousObjections(provider_ids=["PRV-A"], all_faith_based=True),
+            ASSESSOR,
+        )
+        refused = await clients.choices(uow, client_id, SERVICE, None, ASSESSOR)
+        await uow.commit()
+    assert fine["satisfied"]
+    assert fine["choice_exception"] is None
+    assert [p["self_referral"] for p in fine["providers"]] == [True, False]
+    assert not refused["satisfied"]
+    assert refused["choice_exception"]["shortfalls"] == ["NO_PROVIDER_WITHOUT_OBJECTION"]
+    assert await service.count(choice_exceptions) == 1
+
+
+async def test_no_phi_in_outbox(service: Service) -> None:
+    client_id = (await enrol(service, ALICE)).client_id
+    await enrol(service, CAROL)
+    await make_eligible(service, client_id)
+    await assess(service, client_id)
+    text = await service.outbox_text()
+    assert "atr.client.assessed" in text
+    for secret in phi_strings():
+        assert secret.casefold() not in text.casefold(), secret
