@@ -96,7 +96,7 @@ async def active_voucher(
         assert answer.status_code == 200, answer.text
         return True
 
-    await wait_until(selected, timeout_s=30)
+    await wait_until(selected, timeout_s=120)
     admitted = await gateway.post(
         f"/v1/vouchers/{voucher_id}/admission",
         json={"admitted_on": (admitted_on or utc_today()).isoformat()},

@@ -106,7 +106,7 @@ async def _voucher(
         assert answer.status_code == 200, answer.text
         return True
 
-    await wait_until(selected, timeout_s=30)
+    await wait_until(selected, timeout_s=120)
     admitted = await gateway.post(
         f"/v1/vouchers/{voucher_id}/admission",
         json={"admitted_on": (utc_today() - timedelta(days=60)).isoformat()},
@@ -291,7 +291,7 @@ async def test_c_malformed_message_is_dead_lettered_and_later_claims_flow(
                         return record
             return None
 
-        record = await wait_until(poison, timeout_s=30)
+        record = await wait_until(poison, timeout_s=120)
     finally:
         await consumer.stop()
     headers = dict(record.headers)

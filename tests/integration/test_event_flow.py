@@ -92,7 +92,7 @@ async def test_provider_registration_flows_exactly_once_with_one_trace(
     async def counted() -> bool:
         return await designated() == registered
 
-    assert await wait_until(counted, timeout_s=60)
+    assert await wait_until(counted, timeout_s=120)
     replica = await wait_until(
         lambda: _query(
             claims_db, "SELECT status FROM provider_replica WHERE provider_id = :p", p=provider_id
@@ -119,7 +119,7 @@ async def test_provider_registration_flows_exactly_once_with_one_trace(
         now = await _metric(platform.url_of("reporting"), "atr_reporting_events_duplicate_total")
         return now > duplicates_before
 
-    assert await wait_until(duplicate_seen, timeout_s=60)
+    assert await wait_until(duplicate_seen, timeout_s=120)
     assert await designated() == registered  # still once
     processed = await _query(
         reporting_db, "SELECT trace_id FROM processed_events WHERE event_id = :e", e=str(event.id)

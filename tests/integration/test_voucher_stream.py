@@ -92,7 +92,7 @@ async def test_state_system_sees_the_whole_voucher_life_in_order(
             body = (await gateway.get(f"/v1/vouchers/{voucher_id}", headers=provider)).json()
             return body if body["balances"][0]["used_units"] > 0 else None
 
-        balanced = await wait_until(balance_moved, timeout_s=60)
+        balanced = await wait_until(balance_moved, timeout_s=120)
         used = balanced["balances"][0]
         assert used["remaining_units"] == 40 - used["used_units"]
 
@@ -130,7 +130,7 @@ async def test_state_system_sees_the_whole_voucher_life_in_order(
         async def whole_life() -> bool:
             return any(e.type == "atr.voucher.closed" for e in seen)
 
-        await wait_until(whole_life, timeout_s=60)
+        await wait_until(whole_life, timeout_s=120)
     finally:
         subscriber.cancel()
         await asyncio.gather(subscriber, return_exceptions=True)

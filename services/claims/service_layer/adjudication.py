@@ -82,9 +82,10 @@ def decide(
 ) -> Decision | None:
     """The decision on one line, or None to pend it (SPEC §3.4 "event lag").
 
-    A line is pended, never denied, when its only fault is voucher state this worker
-    may not have seen yet and the vouchers service says the voucher was admitted for
-    this provider before the claim was submitted (or cannot be asked right now).
+    When the only fault is voucher state this worker may not have seen yet, the
+    vouchers service's answer decides: if it acknowledged the admission for this
+    provider before the claim was submitted, the line is decided on that state; if it
+    cannot be asked right now, the line is pended (never denied for the lag).
     ``lag_pends`` treats every voucher not in ``authoritative`` as "cannot be asked".
     """
     claim = received.line
@@ -112,7 +113,17 @@ def decide(
             if not (set(behind) & checks.LAG_REASONS) and (
                 recorded is not None and recorded <= received.submitted_at
             ):
-                return None
+                # the vouchers service already acknowledged the admission: decide on its
+                # state now instead of waiting for the event
+                voucher = truth
+                state.vouchers[claim.voucher_id] = truth
+                reasons = checks.voucher_reasons(
+                    claim,
+                    voucher,
+                    provider,
+                    today=today,
+                    client_eligible=client.eligible if client else None,
+                )
     rate = _rate(catalog, claim.service_code)
     if reasons:
         return checks.denied(claim, reasons, rate)
