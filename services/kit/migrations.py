@@ -8,6 +8,7 @@ prestarts (several claim workers starting at once).
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import zlib
 from pathlib import Path
 
@@ -35,6 +36,16 @@ def upgrade_to_head(service: str, url: str) -> None:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         Path(path).parent.mkdir(parents=True, exist_ok=True)
+        if path and path != ":memory:":
+            # several claim workers share one SQLite file: one migrates, the others wait
+            # (PostgreSQL uses an advisory lock in run_env instead)
+            with open(f"{path}.migrate.lock", "a") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                try:
+                    command.upgrade(alembic_config(service, url), "head")
+                finally:
+                    fcntl.flock(lock, fcntl.LOCK_UN)
+            return
     command.upgrade(alembic_config(service, url), "head")
 
 

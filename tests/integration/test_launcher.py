@@ -46,10 +46,13 @@ def test_a_port_in_use_ends_up_with_a_clear_message_and_nonzero_exit(tmp_path: P
 
 
 def test_up_serves_every_readyz_and_sigterm_leaves_no_process(tmp_path: Path) -> None:
+    """Two claim workers on one SQLite file too (they take turns migrating it)."""
     ports = {name: free_port() for name in [*SERVICES, "gateway"]}
+    env = _env(tmp_path, ports)
+    env["ATR_CLAIM_WORKERS"] = "2"
     launcher = subprocess.Popen(
         [sys.executable, "-m", "services.cli", "up"],
-        env=_env(tmp_path, ports),
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -69,8 +72,10 @@ def test_up_serves_every_readyz_and_sigterm_leaves_no_process(tmp_path: Path) ->
         assert any(str(tmp_path / "var") in line for line in lines)
         for name, port in ports.items():
             assert httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5).status_code == 200, name
+        second_worker = f"http://127.0.0.1:{ports['claims'] + 10}/readyz"
+        assert httpx.get(second_worker, timeout=5).status_code == 200
         children = psutil.Process(launcher.pid).children(recursive=True)
-        assert len(children) >= len(ports) + 1  # services, gateway and the broker
+        assert len(children) >= len(ports) + 2  # services, second worker, gateway, broker
     finally:
         launcher.send_signal(signal.SIGTERM)
         launcher.wait(timeout=60)
