@@ -48,6 +48,8 @@ from services.kit.unit_of_work import UnitOfWork
 log = logging.getLogger(__name__)
 
 GROUP_ID = "atr-claims-workers"
+MAX_LINKS = 32
+"""The batch span links to the traces of its first 32 claims (enough to follow a request)."""
 
 
 class VoucherLookup:
@@ -144,6 +146,8 @@ class ClaimWorker:
                 await self.dead_letter(record, _describe(exc))
                 continue
             batch.append(adjudication.to_line(event.data))
+            if len(links) >= MAX_LINKS:
+                continue
             context = trace.get_current_span(
                 propagate.extract({k: v.decode() for k, v in record.headers or ()})
             ).get_span_context()
@@ -152,7 +156,7 @@ class ClaimWorker:
         if not batch:
             return 0
         with self.tracer.start_as_current_span(
-            "adjudicate claims batch", links=links[:128], attributes={"atr.batch": len(batch)}
+            "adjudicate claims batch", links=links, attributes={"atr.batch": len(batch)}
         ):
             authoritative = await self._lag_truth(batch)
             async with self.runtime.unit_of_work() as uow:
