@@ -138,7 +138,7 @@ class ClaimWorker:
     async def process(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> int:
         """Decide one batch of records; returns how many lines were new."""
         batch: list[Received] = []
-        links = []
+        links: list[trace.Link] = []
         for record in records:
             try:
                 event = ClaimSubmitted.model_validate_json(record.value or b"")
