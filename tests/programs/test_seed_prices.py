@@ -29,6 +29,7 @@ def test_vendored_seed_copy_is_the_shared_seed() -> None:
         pytest.skip("no ../shared/seeds beside this checkout; the vendored copy is used")
     assert VENDORED_SEED.read_bytes() == SHARED_SEED.read_bytes()
 
+
 SUMMARY_ROWS = {
     ("Care Coordination", "Individual"): "CARE_COORDINATION",
     ("Re-entry Coordination", "Individual"): "REENTRY_COORDINATION",
