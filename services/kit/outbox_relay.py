@@ -107,7 +107,7 @@ class OutboxRelay:
             pending = await session.scalar(
                 select(func.count())
                 .select_from(self._outbox)
-                .where(self._outbox.c.status != OUTBOX_PUBLISHED)
+                .where(self._outbox.c.status.in_((OUTBOX_NOT_PUBLISHED, OUTBOX_IN_PROGRESS)))
             )
         self._metrics.outbox_pending.set(pending or 0)
         for row in rows:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 
 from contracts.claims import ClaimSubmitted, ClaimSubmittedData, SubmitClaim
 from contracts.topics import CLAIMS_SUBMITTED
@@ -50,19 +50,21 @@ async def accept_claims(
     uow: UnitOfWork, lines: Sequence[SubmitClaim], now: datetime
 ) -> list[Accepted]:
     """Record new lines and queue their ``ClaimSubmitted`` events; answer duplicates."""
-    keys = {(line.provider_id, line.claim_ref) for line in lines}
+    refs_by_provider: dict[str, set[str]] = {}
+    for line in lines:
+        refs_by_provider.setdefault(line.provider_id, set()).add(line.claim_ref)
     known: dict[tuple[str, str], tuple[str, str]] = {}
-    for chunk in _chunks(sorted(keys), 500):
-        rows = await uow.session.execute(
-            select(
-                claim_keys.c.provider_id,
-                claim_keys.c.claim_ref,
-                claim_keys.c.claim_id,
-                claim_keys.c.body_hash,
-            ).where(tuple_(claim_keys.c.provider_id, claim_keys.c.claim_ref).in_(chunk))
-        )
-        for row in rows:
-            known[(row.provider_id, row.claim_ref)] = (row.claim_id, row.body_hash)
+    for provider_id, refs in refs_by_provider.items():
+        ordered = sorted(refs)
+        for start in range(0, len(ordered), 500):
+            rows = await uow.session.execute(
+                select(claim_keys.c.claim_ref, claim_keys.c.claim_id, claim_keys.c.body_hash).where(
+                    claim_keys.c.provider_id == provider_id,
+                    claim_keys.c.claim_ref.in_(ordered[start : start + 500]),
+                )
+            )
+            for row in rows:
+                known[(provider_id, row.claim_ref)] = (row.claim_id, row.body_hash)
     answers: list[Accepted] = []
     new_rows = []
     for line in lines:
@@ -110,7 +112,3 @@ async def find_claim(uow: UnitOfWork, claim_id: str) -> tuple[str, str] | None:
         )
     ).first()
     return (row.provider_id, row.claim_ref) if row else None
-
-
-def _chunks(items: list[tuple[str, str]], size: int) -> list[list[tuple[str, str]]]:
-    return [items[i : i + size] for i in range(0, len(items), size)]
