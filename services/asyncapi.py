@@ -14,7 +14,9 @@ from services.kit.settings import SERVICES
 
 def build_asyncapi() -> dict[str, Any]:
     """AsyncAPI 3.0 of all services' publishers and subscribers, as a dict."""
-    brokers = [importlib.import_module(f"services.{name}.app").broker for name in SERVICES]
+    brokers = [
+        importlib.import_module(f"services.{name}.app").broker for name in [*SERVICES, "gateway"]
+    ]
     spec = AsyncAPI(
         *brokers,
         title="ATR voucher platform events",

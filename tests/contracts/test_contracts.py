@@ -62,3 +62,33 @@ def test_asyncapi_documents_the_providers_channel_and_its_messages() -> None:
     text = json.dumps(document)
     assert "atr.provider.registered" in text
     assert "ProviderSnapshot" in text
+
+
+def test_asyncapi_documents_every_published_topic_and_event_type() -> None:
+    """Issues 4-6: clients, vouchers and claims channels with every event type, no PHI."""
+    from contracts.registry import events_of
+    from contracts.topics import CLAIMS_ADJUDICATED, CLAIMS_SUBMITTED, CLIENTS, VOUCHERS
+
+    document = build_asyncapi()
+    text = json.dumps(document)
+    for topic in (CLIENTS, VOUCHERS, CLAIMS_SUBMITTED, CLAIMS_ADJUDICATED):
+        assert topic.name in document["channels"], topic.name
+        for event in events_of(topic):
+            assert event.model_fields["type"].default in text, event.__name__
+    for phi in ("ssn", "date_of_birth", "first_name", "last_name"):
+        assert f'"{phi}"' not in json.dumps(
+            {k: v for k, v in document["components"]["schemas"].items() if "Client" in k}
+        )
+
+
+def test_committed_event_schemas_match_the_models(tmp_path: Path) -> None:
+    """``docs/schemas`` (linked from the README for state systems) is what the models say;
+    after a contract change run ``make schemas``."""
+    from contracts.export import export_json_schemas
+
+    fresh = export_json_schemas(tmp_path)
+    committed = Path(__file__).resolve().parents[2] / "docs" / "schemas"
+    assert fresh
+    for path in fresh:
+        relative = path.relative_to(tmp_path)
+        assert (committed / relative).read_text() == path.read_text(), relative
