@@ -148,3 +148,50 @@ async def test_state_system_sees_the_whole_voucher_life_in_order(
     assert seen[1].data.selected_by != "system"  # type: ignore[union-attr]
     assert seen[-1].data.voucher.status == "closed"
     assert seen[-1].data.reason == "moved_out_of_state"  # type: ignore[union-attr]
+
+
+async def test_eligibility_and_assessment_issue_vouchers_through_the_event_flow(
+    platform: RunningPlatform, gateway: httpx.AsyncClient
+) -> None:
+    """Issue 4 item 2 / issue 5 item 1: an eligible client gets a 30-day assessment
+    voucher and an assessment a 365-day service voucher, both via ``atr.clients.v1``."""
+    from tests.integration.test_clients_api import _assessment, _eligibility
+    from tests.phi_fixtures import BOB
+
+    assessor = await grant(gateway, platform, "assessor", organisation_id="ORG-ASSESS-2")
+    enrolled = await gateway.post("/v1/clients", headers=assessor, json=BOB.intake())
+    assert enrolled.status_code in (200, 201), enrolled.text
+    client_id = enrolled.json()["client_id"]
+    eligible = await gateway.post(
+        f"/v1/clients/{client_id}/eligibility", headers=assessor, json=_eligibility()
+    )
+    assert eligible.status_code == 201, eligible.text
+    assessed = await gateway.post(
+        f"/v1/clients/{client_id}/assessments", headers=assessor, json=_assessment(with_gpra=False)
+    )
+    assert assessed.status_code == 201, assessed.text
+
+    issued: dict[str, VoucherEvent] = {}
+
+    async def subscribe() -> None:
+        async for event in voucher_events(platform.platform.bootstrap_servers, "it-issuance"):
+            if event.type == "atr.voucher.issued" and event.data.voucher.client_id == client_id:
+                issued[event.data.voucher.kind] = event
+
+    subscriber = asyncio.create_task(subscribe())
+    try:
+        await wait_until(lambda: _both(issued), timeout_s=120)
+    finally:
+        subscriber.cancel()
+        await asyncio.gather(subscriber, return_exceptions=True)
+    assessment = issued["assessment"].data.voucher
+    service = issued["service"].data.voucher
+    assert (assessment.valid_until - assessment.valid_from).days + 1 == 30
+    assert (service.valid_until - service.valid_from).days + 1 == 365
+    assert service.valid_from == utc_today()
+    assert [s.service_code for s in service.authorized_services] == [MENTORING]
+    assert service.assessment_id == assessed.json()["assessment_id"]
+
+
+async def _both(issued: dict[str, VoucherEvent]) -> bool:
+    return {"assessment", "service"} <= issued.keys()
