@@ -7,6 +7,7 @@ numbered descriptions ("N. Name, Unit of Service: …, Fixed Price: $X") are par
 
 from __future__ import annotations
 
+import hashlib
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -23,11 +24,16 @@ SEED = SHARED_SEED if SHARED_SEED.exists() else VENDORED_SEED
 """``../shared/seeds`` beside the checkout when present, else the copy kept in the repo."""
 
 
+SEED_SHA256 = "c6b93db88d6c8e3183b2377e78c76a8d65100aabe198460a6511dac2afe8ec1f"
+"""Digest of seed 000 as published in ``../shared/seeds`` (sha256sum, 2026-11-25)."""
+
+
 def test_vendored_seed_copy_is_the_shared_seed() -> None:
-    """The repository's copy of seed 000 (for checkouts without ``../shared``) is exact."""
-    if not SHARED_SEED.exists():
-        pytest.skip("no ../shared/seeds beside this checkout; the vendored copy is used")
-    assert VENDORED_SEED.read_bytes() == SHARED_SEED.read_bytes()
+    """The repository's copy of seed 000 is byte-identical to the source document: by its
+    digest in every checkout, and byte for byte when ``../shared/seeds`` is beside it."""
+    assert hashlib.sha256(VENDORED_SEED.read_bytes()).hexdigest() == SEED_SHA256
+    if SHARED_SEED.exists():
+        assert VENDORED_SEED.read_bytes() == SHARED_SEED.read_bytes()
 
 
 SUMMARY_ROWS = {
