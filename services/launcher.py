@@ -97,12 +97,15 @@ class Platform:
             self.bootstrap_servers = self.broker.bootstrap_servers
         asyncio.run(ensure_topics(self.bootstrap_servers))
         for name in self.names:
-            self.processes[name] = spawn(
-                [sys.executable, "-m", self.module_of(name)],
-                env=self._env_for(name),
-                log_path=self.data_dir / "logs" / f"{name}.log",
-            )
+            self._spawn(name)
         self.wait_ready()
+
+    def _spawn(self, name: str) -> None:
+        self.processes[name] = spawn(
+            [sys.executable, "-m", self.module_of(name)],
+            env=self._env_for(name),
+            log_path=self.log_of(name),
+        )
 
     def _env_for(self, name: str) -> dict[str, str]:
         env = {**os.environ, **self.extra_env}
@@ -148,11 +151,7 @@ class Platform:
         if old is not None and old.poll() is None:
             old.kill()
             old.wait()
-        self.processes[name] = spawn(
-            [sys.executable, "-m", self.module_of(name)],
-            env=self._env_for(name),
-            log_path=self.data_dir / "logs" / f"{name}.log",
-        )
+        self._spawn(name)
         self.wait_ready()
 
     def log_of(self, name: str) -> Path:

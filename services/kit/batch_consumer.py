@@ -21,7 +21,8 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from contracts.envelope import Event
-from contracts.topics import DEAD_LETTER, Topic
+from contracts.topics import Topic
+from services.kit.dead_letter import dead_letter_record, describe_validation_error
 from services.kit.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -29,30 +30,56 @@ log = logging.getLogger(__name__)
 BatchHandler = Callable[[UnitOfWork, list[Any]], Awaitable[None]]
 
 
-async def dead_letter_record(
-    runtime: Any, record: ConsumerRecord[bytes, bytes], error: str, consumer: str
+RecordBatchProcessor = Callable[[list[ConsumerRecord[bytes, bytes]]], Awaitable[Any]]
+
+
+async def consume_in_batches(
+    settings: Any,
+    topic: str,
+    *,
+    group_id: str,
+    max_records: int,
+    process: RecordBatchProcessor,
 ) -> None:
-    """Publish a poison record's original bytes and the error to ``atr.deadletter.v1``."""
-    await runtime.broker.publish(
-        record.value or b"",
-        DEAD_LETTER.name,
-        key=record.key,
-        headers={
-            "x-error": error[:4000],
-            "x-original-topic": record.topic,
-            "x-original-partition": str(record.partition),
-            "x-original-offset": str(record.offset),
-            "x-consumer": consumer,
-        },
+    """The batch loop every batched consumer shares (BROKER.md rules 2 and 4).
+
+    ``getmany`` up to ``max_records``, hand them to ``process`` in partition order, then
+    commit the offsets. A database outage rewinds the batch (seek) so nothing is lost; a
+    failed commit after a rebalance is logged, the new owner gets the records again and
+    ``process`` must skip what it already wrote. Runs until cancelled.
+    """
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        group_id=group_id,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_poll_records=max_records,
+        session_timeout_ms=settings.kafka_session_timeout_ms,
+        heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
     )
-    runtime.metrics.events_dead_lettered.labels(record.topic).inc()
-    log.warning(
-        "message dead-lettered (%s[%d]@%d) by %s",
-        record.topic,
-        record.partition,
-        record.offset,
-        consumer,
-    )
+    await consumer.start()
+    try:
+        while True:
+            fetched = await consumer.getmany(timeout_ms=200, max_records=max_records)
+            ordered = sorted(fetched, key=lambda tp: (tp.topic, tp.partition))
+            records = [r for tp in ordered for r in fetched[tp]]
+            if not records:
+                continue
+            try:
+                await process(records)
+            except (OperationalError, DBAPIError, ConnectionError) as exc:
+                log.error("database unavailable; %s batch redelivered: %s", group_id, exc)
+                for tp, batch in fetched.items():
+                    consumer.seek(tp, batch[0].offset)
+                await asyncio.sleep(1.0)
+                continue
+            try:
+                await consumer.commit({tp: b[-1].offset + 1 for tp, b in fetched.items()})
+            except (CommitFailedError, KafkaError) as exc:
+                log.warning("%s: offset commit failed after rebalance: %s", group_id, exc)
+    finally:
+        await consumer.stop()
 
 
 class BatchConsumer:
@@ -79,38 +106,13 @@ class BatchConsumer:
 
     async def run(self) -> None:
         """Consume until cancelled."""
-        settings = self.runtime.settings
-        consumer = AIOKafkaConsumer(
+        await consume_in_batches(
+            self.runtime.settings,
             self.topic.name,
-            bootstrap_servers=settings.kafka_bootstrap_servers,
             group_id=f"atr-{self.runtime.service}.{self.topic.name}",
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            max_poll_records=self.max_records,
-            session_timeout_ms=settings.kafka_session_timeout_ms,
-            heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
+            max_records=self.max_records,
+            process=self.process,
         )
-        await consumer.start()
-        try:
-            while True:
-                fetched = await consumer.getmany(timeout_ms=200, max_records=self.max_records)
-                records = [r for tp in sorted(fetched, key=str) for r in fetched[tp]]
-                if not records:
-                    continue
-                try:
-                    await self.process(records)
-                except (OperationalError, DBAPIError, ConnectionError) as exc:
-                    log.error("database unavailable; %s batch redelivered: %s", self.name, exc)
-                    for tp, batch in fetched.items():
-                        consumer.seek(tp, batch[0].offset)
-                    await asyncio.sleep(1.0)
-                    continue
-                try:
-                    await consumer.commit({tp: b[-1].offset + 1 for tp, b in fetched.items()})
-                except (CommitFailedError, KafkaError) as exc:
-                    log.warning("%s: offset commit failed after rebalance: %s", self.name, exc)
-        finally:
-            await consumer.stop()
 
     async def process(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
         """Validate, dedupe and apply one batch in one transaction."""
@@ -119,11 +121,9 @@ class BatchConsumer:
             try:
                 event = self.adapter.validate_json(record.value or b"")
             except ValidationError as exc:
-                errors = "; ".join(
-                    f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
-                    for e in exc.errors(include_input=False, include_url=False)
+                await dead_letter_record(
+                    self.runtime, record, describe_validation_error(exc), self.name
                 )
-                await dead_letter_record(self.runtime, record, errors, self.name)
                 continue
             if isinstance(event, self.accepts):
                 events.append(event)

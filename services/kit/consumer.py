@@ -30,7 +30,8 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from contracts.envelope import Event
-from contracts.topics import DEAD_LETTER, Topic
+from contracts.topics import Topic
+from services.kit.dead_letter import dead_letter_record, describe_validation_error
 from services.kit.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -71,7 +72,7 @@ class EventConsumer:
             if self._is_unknown_type(raw):
                 await message.ack()
                 return
-            await self.dead_letter(message, _describe(exc))
+            await self.dead_letter(message, describe_validation_error(exc))
             await message.ack()
             return
         handler = self.handlers.get(type(event))
@@ -108,19 +109,7 @@ class EventConsumer:
         """Publish the original bytes with the error to the dead-letter topic (acked)."""
         record = message.raw_message
         first = record[0] if isinstance(record, tuple) else record
-        await self.runtime.broker.publish(
-            message.body,
-            DEAD_LETTER.name,
-            key=first.key,
-            headers={
-                "x-error": error[:4000],
-                "x-original-topic": first.topic,
-                "x-original-partition": str(first.partition),
-                "x-original-offset": str(first.offset),
-                "x-consumer": self.name,
-            },
-        )
-        self.runtime.metrics.events_dead_lettered.labels(self.topic.name).inc()
+        await dead_letter_record(self.runtime, first, error, self.name)
 
     def _is_unknown_type(self, raw: bytes) -> bool:
         try:
@@ -169,11 +158,3 @@ def _types_of(adapter: TypeAdapter[Any]) -> set[str]:
         elif "default" in type_field:
             types.add(type_field["default"])
     return types
-
-
-def _describe(exc: ValidationError) -> str:
-    """Field-level validation errors without input values (no data echoed)."""
-    return "; ".join(
-        f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
-        for err in exc.errors(include_input=False, include_url=False)
-    )

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
-from opentelemetry import propagate, trace
+from opentelemetry import propagate
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import SpanKind
 
@@ -70,6 +70,3 @@ class KafkaSender:
         if self._producer is not None:
             await self._producer.stop()
             self._producer = None
-
-
-__all__ = ["KafkaSender", "trace"]

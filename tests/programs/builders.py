@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, time
-from decimal import Decimal
 from itertools import count
 from typing import Any
 
@@ -113,6 +112,3 @@ def run(
 def allowed(catalog: Catalog, claim: ClaimLine, base: ClientHistory) -> Decision:
     """Evaluate one line."""
     return evaluate(catalog, claim, base)
-
-
-__all__ = ["Decimal"]

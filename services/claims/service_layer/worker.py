@@ -25,15 +25,13 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
-from aiokafka.errors import CommitFailedError, KafkaError
+from aiokafka import ConsumerRecord
 from opentelemetry import propagate, trace
 from pydantic import ValidationError
 from sqlalchemy import select
-from sqlalchemy.exc import DBAPIError, OperationalError
 
 from contracts.claims import ClaimSubmitted
-from contracts.topics import CLAIMS_SUBMITTED, DEAD_LETTER
+from contracts.topics import CLAIMS_SUBMITTED
 from contracts.vouchers import VoucherSnapshot
 from programs.catalog import Catalog
 from services.claims.adapters.orm import claims
@@ -41,7 +39,9 @@ from services.claims.domain import checks
 from services.claims.service_layer import adjudication
 from services.claims.service_layer.adjudication import UNREACHABLE, Received
 from services.claims.service_layer.state import load_state, load_vouchers
+from services.kit.batch_consumer import consume_in_batches
 from services.kit.clock import Clock
+from services.kit.dead_letter import dead_letter_record, describe_validation_error
 from services.kit.runtime import ServiceRuntime
 from services.kit.unit_of_work import UnitOfWork
 
@@ -98,42 +98,13 @@ class ClaimWorker:
 
     async def run(self) -> None:
         """Consume, decide, write, commit — until cancelled."""
-        consumer = AIOKafkaConsumer(
+        await consume_in_batches(
+            self.settings,
             CLAIMS_SUBMITTED.name,
-            bootstrap_servers=self.settings.kafka_bootstrap_servers,
             group_id=GROUP_ID,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            max_poll_records=self.settings.claim_batch_size,
-            session_timeout_ms=self.settings.kafka_session_timeout_ms,
-            heartbeat_interval_ms=self.settings.kafka_heartbeat_interval_ms,
+            max_records=self.settings.claim_batch_size,
+            process=self.process,
         )
-        await consumer.start()
-        try:
-            while True:
-                fetched = await consumer.getmany(
-                    timeout_ms=200, max_records=self.settings.claim_batch_size
-                )
-                records = [r for tp in sorted(fetched, key=_tp_key) for r in fetched[tp]]
-                if not records:
-                    continue
-                try:
-                    await self.process(records)
-                except (OperationalError, DBAPIError, ConnectionError) as exc:
-                    log.error("database unavailable; batch will be redelivered: %s", exc)
-                    for tp, batch in fetched.items():
-                        consumer.seek(tp, batch[0].offset)
-                    await asyncio.sleep(1.0)
-                    continue
-                offsets = {tp: batch[-1].offset + 1 for tp, batch in fetched.items()}
-                try:
-                    await consumer.commit(offsets)
-                except (CommitFailedError, KafkaError) as exc:
-                    # a rebalance moved the partitions: the new owner gets the records
-                    # again and skips what this batch already wrote
-                    log.warning("offset commit failed after rebalance: %s", exc)
-        finally:
-            await consumer.stop()
 
     async def process(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> int:
         """Decide one batch of records; returns how many lines were new."""
@@ -143,7 +114,9 @@ class ClaimWorker:
             try:
                 event = ClaimSubmitted.model_validate_json(record.value or b"")
             except ValidationError as exc:
-                await self.dead_letter(record, _describe(exc))
+                await dead_letter_record(
+                    self.runtime, record, describe_validation_error(exc), GROUP_ID
+                )
                 continue
             batch.append(adjudication.to_line(event.data))
             if len(links) >= MAX_LINKS:
@@ -242,34 +215,3 @@ class ClaimWorker:
                 for received, values in results
             ],
         )
-
-    async def dead_letter(self, record: ConsumerRecord[bytes, bytes], error: str) -> None:
-        """Poison message: original bytes + error to ``atr.deadletter.v1``; keep going."""
-        await self.runtime.broker.publish(
-            record.value or b"",
-            DEAD_LETTER.name,
-            key=record.key,
-            headers={
-                "x-error": error[:4000],
-                "x-original-topic": record.topic,
-                "x-original-partition": str(record.partition),
-                "x-original-offset": str(record.offset),
-                "x-consumer": GROUP_ID,
-            },
-        )
-        self.runtime.metrics.events_dead_lettered.labels(record.topic).inc()
-        log.warning(
-            "claim message dead-lettered (%s[%d]@%d)", record.topic, record.partition, record.offset
-        )
-
-
-def _tp_key(tp: TopicPartition) -> tuple[str, int]:
-    return tp.topic, tp.partition
-
-
-def _describe(exc: ValidationError) -> str:
-    """Field-level validation errors without input values (no data echoed)."""
-    return "; ".join(
-        f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
-        for err in exc.errors(include_input=False, include_url=False)
-    )
