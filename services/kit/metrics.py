@@ -23,6 +23,7 @@ class ServiceMetrics:
     events_dead_lettered: Counter
     outbox_published: Counter
     outbox_pending: Gauge
+    background_restarts: Counter
 
     @classmethod
     def create(cls, service: str) -> ServiceMetrics:
@@ -70,6 +71,12 @@ class ServiceMetrics:
             outbox_pending=Gauge(
                 f"{prefix}_outbox_pending_rows",
                 "Outbox rows not yet published",
+                registry=registry,
+            ),
+            background_restarts=Counter(
+                f"{prefix}_background_task_restarts",
+                "Background loops (consumers, relay, schedulers) restarted after a failure",
+                ["task"],
                 registry=registry,
             ),
         )

@@ -124,7 +124,9 @@ class ServiceRuntime:
         """Start broker and background tasks with the HTTP server; stop them after."""
         await self.prestart()
         await self.broker.start()
-        self._tasks = [asyncio.create_task(task()) for task in self.background_tasks]
+        self._tasks = [
+            asyncio.create_task(self._supervised(task)) for task in self.background_tasks
+        ]
         log.info("service %s started", self.service)
         try:
             yield
@@ -136,6 +138,26 @@ class ServiceRuntime:
             await self.broker.stop()
             await self.db.dispose()
             self.tracer_provider.shutdown()
+
+    async def _supervised(self, task: BackgroundTask) -> None:
+        """Run a background task for the life of the process, restarting it if it fails.
+
+        A consumer loop or relay that raised would otherwise end silently while its
+        partitions stay assigned (non-negotiable 5: never a crashed consumer). Restarting
+        is safe: offsets are committed only after durable work, so the restarted loop
+        gets the unfinished batch again and skips what was already written.
+        """
+        name = getattr(task, "__qualname__", repr(task))
+        while True:
+            try:
+                await task()
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("background task %s failed; restarting in 1 s", name)
+                self.metrics.background_restarts.labels(name).inc()
+                await asyncio.sleep(1.0)
 
     def http_app(self, *routers: APIRouter, title: str, description: str = "") -> FastAPI:
         """The service's FastAPI app with health, readiness, metrics and its routes."""
