@@ -2,7 +2,10 @@
 
 SQLite (embedded default) gets WAL and ``BEGIN IMMEDIATE`` so concurrent writers in one
 process, or claim workers sharing a file, queue on the lock instead of failing with
-"database is locked" when a read transaction upgrades to a write. PostgreSQL is used as is.
+"database is locked" when a read transaction upgrades to a write. Work that only reads
+uses :attr:`Database.read_sessions`, whose transactions begin deferred: under WAL they
+read a snapshot without taking the write lock, so they never wait for (or hold up) a
+writer. PostgreSQL is used as is; there both factories are the same.
 """
 
 from __future__ import annotations
@@ -38,6 +41,10 @@ class Database:
                 url, pool_size=10, max_overflow=10, pool_pre_ping=True
             )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.read_sessions = async_sessionmaker(
+            self.engine.execution_options(**{READ_ONLY: True}) if self.is_sqlite else self.engine,
+            expire_on_commit=False,
+        )
 
     async def ping(self) -> None:
         """Raise unless the database answers ``SELECT 1`` (readiness)."""
@@ -47,6 +54,10 @@ class Database:
     async def dispose(self) -> None:
         """Close every pooled connection."""
         await self.engine.dispose()
+
+
+READ_ONLY = "atr_read_only"
+"""Execution option marking a connection whose transactions only read (SQLite: deferred)."""
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
@@ -62,7 +73,8 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        deferred = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
 
 
 __all__ = ["AsyncSession", "Database"]

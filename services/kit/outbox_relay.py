@@ -1,12 +1,23 @@
-"""The outbox relay: publishes committed outbox rows to Kafka, in order, at least once.
+"""The outbox relay: publishes committed outbox rows to Kafka, at least once.
 
 Rows move ``not_published -> in_progress -> published`` (failures go back to
-``not_published`` with the error). A row is *claimed* with a lease, so several processes
-sharing one database (claim workers) never publish the same row concurrently, and a
-crashed relay's rows are picked up again when the lease ends. Sends are pipelined
-(``no_confirm``) and awaited together before rows are marked published (BROKER.md
-"Publishing speed"). Consumers dedupe on the event id, so a re-publish after a crash
-between send and mark is harmless.
+``not_published`` with the error). A row in progress carries a lease (``claimed_by``,
+``claimed_at``), so several processes sharing one database (claim workers) never publish
+the same row concurrently, and a crashed relay's rows are picked up again when the
+lease ends.
+
+Two ways in, one way out:
+
+- **on commit** (the normal path): a unit of work writes its rows already leased to this
+  relay and hands them over after the commit (:meth:`OutboxRelay.publish_committed`);
+  they are queued on the producer at once, in commit order, without being read back.
+- **polling** (the safety net): :meth:`OutboxRelay.publish_pending` claims rows nobody
+  holds (``not_published``, or a lease that ended) in ``seq`` order and queues them.
+
+Sends are pipelined and their acknowledgements awaited together (BROKER.md "Publishing
+speed"); one confirmation loop then marks everything acknowledged so far as published in
+one transaction, so a burst of commits costs one write, not one per commit. Consumers
+dedupe on the event id, so a re-publish after a crash between send and mark is harmless.
 """
 
 from __future__ import annotations
@@ -16,6 +27,7 @@ import contextlib
 import logging
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -30,8 +42,21 @@ from services.kit.schema import (
     OUTBOX_PUBLISHED,
     KitTables,
 )
+from services.kit.unit_of_work import OutboxRecord
 
 log = logging.getLogger(__name__)
+
+MARK_CHUNK = 500
+"""Event ids per ``UPDATE … WHERE event_id IN (…)`` (well under SQLite's bound-variable cap)."""
+
+
+@dataclass
+class _Sent:
+    """One queued record: its broker acknowledgement, or the error that stopped it."""
+
+    record: OutboxRecord
+    ack: asyncio.Future[Any] | None
+    error: str | None = None
 
 
 class OutboxRelay:
@@ -56,14 +81,95 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._lease = lease
         self._wake = asyncio.Event()
-        self.instance_id = f"relay-{uuid.uuid4().hex[:12]}"
+        self._sent: asyncio.Queue[list[_Sent]] = asyncio.Queue()
+        self._instance_id = f"relay-{uuid.uuid4().hex[:12]}"
+
+    @property
+    def instance_id(self) -> str:
+        """This relay's lease-holder name (``claimed_by`` of the rows it is sending)."""
+        return self._instance_id
 
     def wake(self) -> None:
-        """Ask the relay to look for rows now (called after a unit of work commits)."""
+        """Ask the polling pass to look for unheld rows now."""
         self._wake.set()
 
+    async def publish_committed(self, records: Sequence[OutboxRecord]) -> None:
+        """Queue a committed unit of work's rows (leased to this relay) on the producer.
+
+        Never raises: the commit has happened, so a send that cannot even be queued is
+        recorded as failed and the confirmation loop hands the row back to polling.
+        """
+        self._sent.put_nowait(await self._queue(records))
+
+    async def _queue(self, records: Sequence[OutboxRecord]) -> list[_Sent]:
+        """Put records on the producer in order (pipelined); nothing is awaited here."""
+        sent: list[_Sent] = []
+        for record in records:
+            try:
+                ack = await self._sender.send(
+                    record.topic, record.key.encode(), record.payload, record.headers
+                )
+                sent.append(_Sent(record, ack))
+            except Exception as exc:
+                sent.append(_Sent(record, None, f"{type(exc).__name__}: {exc}"))
+        return sent
+
     async def run(self) -> None:
-        """Publish until cancelled; never dies on a broker or database error."""
+        """Confirm sends and poll for unheld rows until cancelled."""
+        await asyncio.gather(self._confirm_loop(), self._poll_loop())
+
+    async def _confirm_loop(self) -> None:
+        """Mark acknowledged rows published (failed ones back to polling), in bursts."""
+        while True:
+            burst = [await self._sent.get()]
+            while not self._sent.empty():
+                burst.append(self._sent.get_nowait())
+            sent = [item for batch in burst for item in batch]
+            await _acknowledged(sent)
+            for attempt in range(5):
+                try:
+                    if await self._mark(sent):
+                        self.wake()  # failed rows are back with polling
+                    break
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    # the rows keep their lease and are republished when it ends
+                    log.exception("outbox relay could not mark %d rows", len(sent))
+                    await asyncio.sleep(0.5 * 2**attempt)
+
+    async def _mark(self, sent: Sequence[_Sent]) -> int:
+        """Acknowledged rows become published, failed ones unheld again; returns failures."""
+        o = self._outbox
+        ok = [item.record.event_id for item in sent if item.error is None]
+        failed = [item for item in sent if item.error is not None]
+        async with self._db.sessions() as session, session.begin():
+            for start in range(0, len(ok), MARK_CHUNK):
+                await session.execute(
+                    update(o)
+                    .where(o.c.event_id.in_(ok[start : start + MARK_CHUNK]))
+                    .values(status=OUTBOX_PUBLISHED, published_at=datetime.now(UTC))
+                )
+            for item in failed:
+                await session.execute(
+                    update(o)
+                    .where(o.c.event_id == item.record.event_id)
+                    .values(
+                        status=OUTBOX_NOT_PUBLISHED,
+                        claimed_by=None,
+                        attempts=o.c.attempts + 1,
+                        last_error=(item.error or "")[:2000],
+                    )
+                )
+        for item in sent:
+            if item.error is None:
+                self._metrics.outbox_published.labels(item.record.topic).inc()
+        if failed:
+            log.warning("outbox relay: %d rows not sent; polling retries them", len(failed))
+        return len(failed)
+
+    async def _poll_loop(self) -> None:
+        """Publish rows nobody holds until cancelled; never dies on an error."""
         while True:
             try:
                 published = await self.publish_pending()
@@ -79,51 +185,44 @@ class OutboxRelay:
                     await asyncio.wait_for(self._wake.wait(), timeout=self._poll_interval_s)
 
     async def publish_pending(self) -> int:
-        """One pass: claim a batch, publish it, mark it. Returns rows published."""
+        """One polling pass: claim unheld rows, publish them, mark them. Returns rows sent."""
         rows = await self._claim_batch()
-        if not rows:
-            return 0
-        outcomes = await self._send(rows)
-        ok = [row.seq for row, error in zip(rows, outcomes, strict=True) if error is None]
-        failed = [(row.seq, error) for row, error in zip(rows, outcomes, strict=True) if error]
-        async with self._db.sessions() as session, session.begin():
-            if ok:
-                await session.execute(
-                    update(self._outbox)
-                    .where(self._outbox.c.seq.in_(ok))
-                    .values(status=OUTBOX_PUBLISHED, published_at=datetime.now(UTC))
+        sent = await self._queue(
+            [
+                OutboxRecord(
+                    event_id=row.event_id,
+                    topic=row.topic,
+                    key=row.message_key,
+                    payload=row.payload,
+                    headers=row.headers or {},
                 )
-            for seq, error in failed:
-                await session.execute(
-                    update(self._outbox)
-                    .where(self._outbox.c.seq == seq)
-                    .values(
-                        status=OUTBOX_NOT_PUBLISHED,
-                        claimed_by=None,
-                        attempts=self._outbox.c.attempts + 1,
-                        last_error=error[:2000],
-                    )
-                )
+                for row in rows
+            ]
+        )
+        await _acknowledged(sent)
+        if sent:
+            await self._mark(sent)
+        async with self._db.read_sessions() as session:
             pending = await session.scalar(
                 select(func.count())
                 .select_from(self._outbox)
                 .where(self._outbox.c.status.in_((OUTBOX_NOT_PUBLISHED, OUTBOX_IN_PROGRESS)))
             )
         self._metrics.outbox_pending.set(pending or 0)
-        for row in rows:
-            if row.seq in ok:
-                self._metrics.outbox_published.labels(row.topic).inc()
-        if failed:
-            log.warning("outbox relay: %d rows failed to publish", len(failed))
-        return len(ok)
+        return sum(1 for item in sent if item.error is None)
 
-    async def _claim_batch(self) -> Sequence[Row[Any]]:  # rows: seq, topic, key, payload, headers
+    async def _claim_batch(self) -> Sequence[Row[Any]]:
+        """Lease up to ``batch_size`` unheld rows to this relay, oldest first."""
         now = datetime.now(UTC)
         o = self._outbox
         claimable = or_(
             o.c.status == OUTBOX_NOT_PUBLISHED,
             and_(o.c.status == OUTBOX_IN_PROGRESS, o.c.claimed_at < now - self._lease),
         )
+        async with self._db.read_sessions() as session:
+            # a read first, so an idle pass never takes the (SQLite) write lock
+            if await session.scalar(select(o.c.seq).where(claimable).limit(1)) is None:
+                return []
         async with self._db.sessions() as session, session.begin():
             query = select(o.c.seq).where(claimable).order_by(o.c.seq).limit(self._batch_size)
             if not self._db.is_sqlite:
@@ -137,31 +236,20 @@ class OutboxRelay:
                 .values(status=OUTBOX_IN_PROGRESS, claimed_by=self.instance_id, claimed_at=now)
             )
             result = await session.execute(
-                select(o.c.seq, o.c.topic, o.c.message_key, o.c.payload, o.c.headers)
+                select(o.c.event_id, o.c.topic, o.c.message_key, o.c.payload, o.c.headers)
                 .where(o.c.seq.in_(seqs))
                 .order_by(o.c.seq)
             )
             rows: Sequence[Row[Any]] = result.all()  # type: ignore[assignment]
             return rows
 
-    async def _send(self, rows: Sequence[Row[Any]]) -> list[str | None]:
-        futures: list[asyncio.Future[Any] | None] = []
-        errors: list[str | None] = []
-        for row in rows:
-            try:
-                sent = await self._sender.send(
-                    row.topic, row.message_key.encode(), row.payload, row.headers or {}
-                )
-                futures.append(sent)
-                errors.append(None)
-            except Exception as exc:
-                futures.append(None)
-                errors.append(f"{type(exc).__name__}: {exc}")
-        for index, pending in enumerate(futures):
-            if pending is None:
-                continue
-            try:
-                await pending
-            except Exception as exc:
-                errors[index] = f"{type(exc).__name__}: {exc}"
-        return errors
+
+async def _acknowledged(sent: Sequence[_Sent]) -> None:
+    """Wait for every queued record's acknowledgement, recording failures."""
+    for item in sent:
+        if item.ack is None:
+            continue
+        try:
+            await item.ack
+        except Exception as exc:
+            item.error = f"{type(exc).__name__}: {exc}"

@@ -71,8 +71,8 @@ class ServiceRuntime:
         return self.settings.service
 
     def unit_of_work(self) -> UnitOfWork:
-        """A new unit of work whose commit wakes the outbox relay."""
-        return UnitOfWork(self.db, self.tables, on_commit=self.relay.wake)
+        """A new unit of work whose committed events go straight to the outbox relay."""
+        return UnitOfWork(self.db, self.tables, publisher=self.relay)
 
     def consume(
         self,

@@ -2,15 +2,19 @@
 
 Events recorded with :meth:`UnitOfWork.emit` are written to the outbox in the same
 transaction as the state change that caused them (STYLE "one transaction per unit of
-work, no dual writes"); the relay publishes them after the commit.
+work, no dual writes"). With a :class:`CommitPublisher` attached (every service's
+runtime attaches its relay), the rows are written already leased to that relay and are
+handed to it right after the commit, so they go out without being read back; the relay's
+polling pass is the safety net for rows whose lease ends unpublished (a crash).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Self
+from typing import Protocol, Self
 
 from opentelemetry import trace
 from sqlalchemy import insert, select
@@ -21,19 +25,43 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts.envelope import Event
 from contracts.topics import Topic
 from services.kit.database import Database
-from services.kit.schema import OUTBOX_NOT_PUBLISHED, KitTables
+from services.kit.schema import OUTBOX_IN_PROGRESS, OUTBOX_NOT_PUBLISHED, KitTables
 from services.kit.telemetry import current_traceparent
+
+
+@dataclass(frozen=True)
+class OutboxRecord:
+    """One committed outbox row as the relay sends it."""
+
+    event_id: str
+    topic: str
+    key: str
+    payload: bytes
+    headers: dict[str, str]
+
+
+class CommitPublisher(Protocol):
+    """Takes the outbox rows of a committed unit of work and publishes them."""
+
+    @property
+    def instance_id(self) -> str:
+        """The lease holder written into the rows (``claimed_by``)."""
+        ...
+
+    async def publish_committed(self, records: Sequence[OutboxRecord]) -> None:
+        """Queue the records for sending; never raises (the lease is the fallback)."""
+        ...
 
 
 class UnitOfWork:
     """A transaction on one service database with an outbox attached."""
 
     def __init__(
-        self, db: Database, tables: KitTables, on_commit: Callable[[], None] | None = None
+        self, db: Database, tables: KitTables, publisher: CommitPublisher | None = None
     ) -> None:
         self._db = db
         self._tables = tables
-        self._on_commit = on_commit
+        self._publisher = publisher
         self._pending: list[tuple[Topic, Event]] = []
         self._committed = False
         self.session: AsyncSession
@@ -109,32 +137,57 @@ class UnitOfWork:
         return set(fresh)
 
     async def commit(self) -> None:
-        """Write pending events to the outbox and commit everything atomically."""
-        if self._pending:
+        """Write pending events to the outbox and commit everything atomically.
+
+        After the commit the rows go to the publisher (if any), already leased to it.
+        """
+        records = self._records()
+        if records:
             now = datetime.now(UTC)
-            headers = current_traceparent()
+            lease = (
+                {"status": OUTBOX_NOT_PUBLISHED, "claimed_by": None, "claimed_at": None}
+                if self._publisher is None
+                else {
+                    "status": OUTBOX_IN_PROGRESS,
+                    "claimed_by": self._publisher.instance_id,
+                    "claimed_at": now,
+                }
+            )
             await self.session.execute(
                 insert(self._tables.outbox),
                 [
                     {
-                        "event_id": str(event.id),
-                        "topic": topic.name,
-                        "message_key": event.subject,
+                        "event_id": record.event_id,
+                        "topic": record.topic,
+                        "message_key": record.key,
                         "event_type": event.type,
-                        "payload": event.to_bytes(),
-                        "headers": headers,
-                        "status": OUTBOX_NOT_PUBLISHED,
+                        "payload": record.payload,
+                        "headers": record.headers,
                         "attempts": 0,
                         "created_at": now,
+                        **lease,
                     }
-                    for topic, event in self._pending
+                    for record, (_, event) in zip(records, self._pending, strict=True)
                 ],
             )
         await self.session.commit()
         self._committed = True
-        if self._pending and self._on_commit is not None:
-            self._on_commit()
         self._pending.clear()
+        if records and self._publisher is not None:
+            await self._publisher.publish_committed(records)
+
+    def _records(self) -> list[OutboxRecord]:
+        headers = current_traceparent()
+        return [
+            OutboxRecord(
+                event_id=str(event.id),
+                topic=topic.name,
+                key=event.subject,
+                payload=event.to_bytes(),
+                headers=headers,
+            )
+            for topic, event in self._pending
+        ]
 
 
 def _current_trace_id() -> str | None:

@@ -3,12 +3,14 @@ transaction per unit of work; rolled back unless committed)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import func, select
 
 from contracts.topics import Topic
 from services.kit.database import Database
-from services.kit.schema import OUTBOX_NOT_PUBLISHED, add_kit_tables
-from services.kit.unit_of_work import UnitOfWork
+from services.kit.schema import OUTBOX_IN_PROGRESS, OUTBOX_NOT_PUBLISHED, add_kit_tables
+from services.kit.unit_of_work import OutboxRecord, UnitOfWork
 from tests.kit.events import Tally, TallyBumped, tally_metadata
 
 TOPIC = Topic("atr.test.uow.v1", key="counter", partitions=1, description="t")
@@ -36,12 +38,23 @@ async def test_unit_of_work_rolls_back_unless_committed(database_url: str) -> No
         await db.dispose()
 
 
+class RecordingPublisher:
+    """Stands in for the relay: remembers what a commit handed over."""
+
+    instance_id = "relay-test"
+
+    def __init__(self) -> None:
+        self.handed: list[OutboxRecord] = []
+
+    async def publish_committed(self, records: Sequence[OutboxRecord]) -> None:
+        self.handed += records
+
+
 async def test_commit_writes_state_and_outbox_rows_together(database_url: str) -> None:
     db, tables, tally = await _setup(database_url)
-    woken: list[bool] = []
     try:
         event = TallyBumped(subject="a", data=Tally(counter="a"))
-        async with UnitOfWork(db, tables, on_commit=lambda: woken.append(True)) as uow:
+        async with UnitOfWork(db, tables) as uow:
             await uow.session.execute(tally.insert().values(counter="a", value=1))
             uow.emit(TOPIC, event)
             await uow.commit()
@@ -53,7 +66,41 @@ async def test_commit_writes_state_and_outbox_rows_together(database_url: str) -
         assert row.topic == TOPIC.name
         assert row.status == OUTBOX_NOT_PUBLISHED
         assert TallyBumped.model_validate_json(row.payload) == event
-        assert woken == [True]
+        assert row.claimed_by is None  # no publisher: the relay's polling finds it
+    finally:
+        await db.dispose()
+
+
+async def test_commit_hands_rows_leased_to_the_publisher_after_the_commit(
+    database_url: str,
+) -> None:
+    db, tables, tally = await _setup(database_url)
+    publisher = RecordingPublisher()
+    try:
+        events = [TallyBumped(subject=f"k{i}", data=Tally(counter="a")) for i in range(3)]
+        async with UnitOfWork(db, tables, publisher=publisher) as uow:
+            await uow.session.execute(tally.insert().values(counter="a", value=1))
+            for event in events:
+                uow.emit(TOPIC, event)
+            await uow.commit()
+        assert [r.event_id for r in publisher.handed] == [str(e.id) for e in events]
+        assert [r.key for r in publisher.handed] == ["k0", "k1", "k2"]
+        assert [TallyBumped.model_validate_json(r.payload) for r in publisher.handed] == events
+        async with db.sessions() as session:
+            rows = (await session.execute(select(tables.outbox))).all()
+        assert {(r.status, r.claimed_by) for r in rows} == {(OUTBOX_IN_PROGRESS, "relay-test")}
+        assert all(r.claimed_at is not None for r in rows)
+    finally:
+        await db.dispose()
+
+
+async def test_a_rolled_back_unit_hands_nothing_to_the_publisher(database_url: str) -> None:
+    db, tables, _ = await _setup(database_url)
+    publisher = RecordingPublisher()
+    try:
+        async with UnitOfWork(db, tables, publisher=publisher) as uow:
+            uow.emit(TOPIC, TallyBumped(subject="a", data=Tally(counter="a")))
+        assert publisher.handed == []
     finally:
         await db.dispose()
 
