@@ -185,7 +185,7 @@ async def next_decision_seq(uow: UnitOfWork) -> int:
     return int(current or 0) + 1
 
 
-def result_values(decision: Decision, now: datetime, seq: int) -> dict[str, Any]:
+def result_values(decision: Decision, now: datetime, seq: int | None) -> dict[str, Any]:
     """Column values of a decided line."""
     denied_amount = Decimal("0.00")
     if decision.unit_rate is not None:
@@ -247,8 +247,7 @@ def emit_result(uow: UnitOfWork, received: Received, values: Mapping[str, Any]) 
     )
 
 
-async def decide_all(
-    uow: UnitOfWork,
+def decide_all(
     batch: Sequence[Received],
     state: BatchState,
     catalog: Catalog,
@@ -258,12 +257,12 @@ async def decide_all(
     authoritative: Mapping[str, VoucherSnapshot | str | None],
     lag_pends: bool = False,
 ) -> list[tuple[Received, dict[str, Any]]]:
-    """Decide ``batch`` in order; returns each line with its column values.
+    """Decide ``batch`` in order, in memory; returns each line with its column values.
 
-    Decided lines are emitted; pended lines mark their client as pending so later lines
-    of that client wait behind them.
+    Pure: nothing is written. Pended lines mark their client as pending so later lines
+    of that client wait behind them. Decided lines get their ``decision_seq`` and their
+    event from :func:`write_decisions`, inside the transaction that stores them.
     """
-    seq = await next_decision_seq(uow)
     results: list[tuple[Received, dict[str, Any]]] = []
     for received in batch:
         decision = decide(received, state, catalog, today, authoritative, lag_pends=lag_pends)
@@ -272,8 +271,22 @@ async def decide_all(
             results.append((received, pending_values(now)))
             continue
         record(state, received.line, decision)
-        values = result_values(decision, now, seq)
+        results.append((received, result_values(decision, now, None)))
+    return results
+
+
+async def write_decisions(
+    uow: UnitOfWork, results: Sequence[tuple[Received, dict[str, Any]]]
+) -> None:
+    """Number the decided lines in decision order and emit their events (outbox).
+
+    Runs inside the writing transaction, so ``decision_seq`` continues the stored
+    sequence without gaps or repeats.
+    """
+    seq = await next_decision_seq(uow)
+    for received, values in results:
+        if values["status"] == "pending":
+            continue
+        values["decision_seq"] = seq
         seq += 1
         emit_result(uow, received, values)
-        results.append((received, values))
-    return results

@@ -80,14 +80,13 @@ async def decide_pending(
     if not lines:
         return 0
     state = await load_state(
-        uow,
+        uow.session,
         {r.line.client_id for r in lines},
         {r.line.voucher_id for r in lines},
         {r.line.provider_id for r in lines},
     )
     state.pending_clients -= client_ids
-    results = await adjudication.decide_all(
-        uow,
+    results = adjudication.decide_all(
         lines,
         state,
         catalog,
@@ -96,6 +95,7 @@ async def decide_pending(
         authoritative=authoritative,
         lag_pends=lag_pends,
     )
+    await adjudication.write_decisions(uow, results)
     decided = 0
     for received, values in results:
         if values["status"] == "pending":
@@ -134,8 +134,8 @@ def sweeper(
     """Background task: re-check pending lines against the vouchers service."""
 
     async def sweep_once() -> int:
-        async with runtime.unit_of_work() as uow:
-            rows = await uow.session.execute(
+        async with runtime.db.read_sessions() as session:
+            rows = await session.execute(
                 select(claims.c.client_id, claims.c.voucher_id)
                 .where(claims.c.status == "pending")
                 .limit(500)

@@ -7,13 +7,13 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.vouchers import VoucherSnapshot
 from services.claims.adapters.orm import claims, client_replica, provider_replica, voucher_replica
 from services.claims.domain.checks import ProviderFacts, VoucherUsage
 from services.claims.domain.model import PriorLine, StaffRecord, StatusPeriod
-from services.kit.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -53,11 +53,11 @@ class BatchState:
         )
 
 
-async def load_vouchers(uow: UnitOfWork, voucher_ids: set[str]) -> dict[str, VoucherSnapshot]:
+async def load_vouchers(session: AsyncSession, voucher_ids: set[str]) -> dict[str, VoucherSnapshot]:
     """Voucher replicas by id."""
     if not voucher_ids:
         return {}
-    rows = await uow.session.execute(
+    rows = await session.execute(
         select(voucher_replica.c.voucher_id, voucher_replica.c.snapshot).where(
             voucher_replica.c.voucher_id.in_(voucher_ids)
         )
@@ -66,12 +66,12 @@ async def load_vouchers(uow: UnitOfWork, voucher_ids: set[str]) -> dict[str, Vou
 
 
 async def load_state(
-    uow: UnitOfWork, client_ids: set[str], voucher_ids: set[str], provider_ids: set[str]
+    session: AsyncSession, client_ids: set[str], voucher_ids: set[str], provider_ids: set[str]
 ) -> BatchState:
     """Everything the checks and the catalog engine read, for these ids."""
-    state = BatchState(vouchers=await load_vouchers(uow, voucher_ids))
+    state = BatchState(vouchers=await load_vouchers(session, voucher_ids))
     if provider_ids:
-        for row in await uow.session.execute(
+        for row in await session.execute(
             select(provider_replica).where(provider_replica.c.provider_id.in_(provider_ids))
         ):
             state.providers[row.provider_id] = ProviderFacts(
@@ -81,7 +81,7 @@ async def load_state(
                 staff={member["staff_id"]: member for member in row.staff},
             )
     if client_ids:
-        for row in await uow.session.execute(
+        for row in await session.execute(
             select(client_replica).where(client_replica.c.client_id.in_(client_ids))
         ):
             state.clients[row.client_id] = ClientFacts(
@@ -93,13 +93,13 @@ async def load_state(
                 ),
                 attributes=frozenset(row.attributes),
             )
-        pending = await uow.session.scalars(
+        pending = await session.scalars(
             select(claims.c.client_id)
             .where(claims.c.client_id.in_(client_ids), claims.c.status == "pending")
             .distinct()
         )
         state.pending_clients.update(pending)
-        lines = await uow.session.execute(
+        lines = await session.execute(
             select(*HISTORY_COLUMNS)
             .where(claims.c.client_id.in_(client_ids), claims.c.allowed_units > 0)
             .order_by(claims.c.decision_seq)
@@ -109,6 +109,36 @@ async def load_state(
             usage = state.usage.setdefault(row.voucher_id, VoucherUsage())
             usage.add(row.service_code, row.allowed_units, Decimal(row.allowed_amount))
     return state
+
+
+async def fingerprint(
+    session: AsyncSession, client_ids: set[str], voucher_ids: set[str], provider_ids: set[str]
+) -> tuple[Any, ...]:
+    """What changes whenever anything :func:`load_state` read for these ids changes.
+
+    A line stored or decided for one of the clients moves the claim count or the
+    highest ``seq``/``decision_seq``; a voucher or provider replica update moves the
+    version sum or the latest ``as_of``. The worker decides a batch on a snapshot and
+    compares fingerprints in its writing transaction (optimistic concurrency).
+    """
+    lines = (
+        await session.execute(
+            select(func.count(), func.max(claims.c.seq), func.max(claims.c.decision_seq)).where(
+                claims.c.client_id.in_(client_ids)
+            )
+        )
+    ).one()
+    versions = await session.scalar(
+        select(func.sum(voucher_replica.c.version)).where(
+            voucher_replica.c.voucher_id.in_(voucher_ids)
+        )
+    )
+    providers = await session.scalar(
+        select(func.max(provider_replica.c.as_of)).where(
+            provider_replica.c.provider_id.in_(provider_ids)
+        )
+    )
+    return (*lines, versions, providers)
 
 
 HISTORY_COLUMNS = (

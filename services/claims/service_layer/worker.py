@@ -6,15 +6,21 @@ worker in order). For every batch the worker:
 
 1. takes up to ``claim_batch_size`` records (``getmany``) and dead-letters the ones
    that are not valid ``ClaimSubmitted`` events (the loop keeps going);
-2. asks the vouchers service, only for lines whose voucher this worker has not seen
+2. reads, on one snapshot and without the write lock, which claim ids are new and the
+   state they are decided on (replicas, histories, ledgers), plus a fingerprint of it;
+3. asks the vouchers service, only for lines whose voucher this worker has not seen
    active, whether the admission was acknowledged before the claim (SPEC §3.4 lag);
-3. in ONE transaction: skips claim ids it already has (redelivery), decides the rest
-   in memory in key order, writes every line and every outgoing event (outbox);
-4. only then commits the offsets. The outbox relay publishes the results pipelined.
+4. decides the new lines in memory, in key order;
+5. in ONE short transaction: checks the fingerprint (if another worker stored lines of
+   these clients meanwhile — a partition hand-over — it re-reads and re-decides under
+   the lock), writes every line and every outgoing event (outbox), commits;
+6. only then commits the offsets. The outbox relay publishes the results pipelined.
 
-A crash anywhere before step 4 redelivers the batch; step 3 makes the redelivery a
-no-op for lines already written, so no line is lost or decided twice (BROKER.md: no
-idempotent producer here, so consumers are idempotent).
+Deciding outside the writing transaction is what lets several workers sharing one
+SQLite file decide in parallel: the write lock is held only to store. A crash anywhere
+before step 6 redelivers the batch; step 5 makes the redelivery a no-op for lines
+already written, so no line is lost or decided twice (BROKER.md: no idempotent
+producer here, so consumers are idempotent).
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from aiokafka import ConsumerRecord
 from opentelemetry import propagate, trace
 from pydantic import ValidationError
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.claims import ClaimSubmitted
 from contracts.topics import CLAIMS_SUBMITTED
@@ -38,7 +45,7 @@ from services.claims.adapters.orm import claims
 from services.claims.domain import checks
 from services.claims.service_layer import adjudication
 from services.claims.service_layer.adjudication import UNREACHABLE, Received
-from services.claims.service_layer.state import load_state, load_vouchers
+from services.claims.service_layer.state import BatchState, fingerprint, load_state
 from services.kit.batch_consumer import consume_in_batches
 from services.kit.clock import Clock
 from services.kit.dead_letter import dead_letter_record, describe_validation_error
@@ -131,23 +138,41 @@ class ClaimWorker:
         with self.tracer.start_as_current_span(
             "adjudicate claims batch", links=links, attributes={"atr.batch": len(batch)}
         ):
-            authoritative = await self._lag_truth(batch)
-            async with self.runtime.unit_of_work() as uow:
-                fresh = await self._new_only(uow, batch)
-                if fresh:
-                    await self._decide_and_write(uow, fresh, authoritative)
-                await uow.commit()
+            async with self.runtime.db.read_sessions() as session:
+                fresh = await self._new_only(session, batch)
+                state, seen = await self._read(session, fresh)
+            if fresh:
+                authoritative = await self._lag_truth(fresh, state)
+                results = self._decide(fresh, state, authoritative)
+                async with self.runtime.unit_of_work() as uow:
+                    current = await self._new_only(uow.session, fresh)
+                    if len(current) != len(fresh) or await _fingerprint(uow.session, fresh) != seen:
+                        # another worker stored or decided lines of these clients since the
+                        # snapshot (a partition hand-over): decide again on what is stored
+                        log.info("claims batch changed under it; deciding again under the lock")
+                        fresh = current
+                        state, _ = await self._read(uow.session, fresh)
+                        results = self._decide(fresh, state, authoritative)
+                    if results:
+                        await self._write(uow, results)
+                    await uow.commit()
         self.runtime.metrics.events_processed.labels(CLAIMS_SUBMITTED.name, "batch").inc(len(batch))
         return len(fresh)
 
-    async def _lag_truth(self, batch: Sequence[Received]) -> Mapping[str, Any]:
+    async def _read(
+        self, session: AsyncSession, batch: Sequence[Received]
+    ) -> tuple[BatchState, tuple[Any, ...]]:
+        """The state ``batch`` is decided on, and its fingerprint."""
+        if not batch:
+            return BatchState(), ()
+        return await load_state(session, *_ids(batch)), await _fingerprint(session, batch)
+
+    async def _lag_truth(self, batch: Sequence[Received], state: BatchState) -> Mapping[str, Any]:
         """Ask vouchers about the vouchers this worker has not seen admitted (rare)."""
-        async with self.runtime.unit_of_work() as uow:
-            replicas = await load_vouchers(uow, {r.line.voucher_id for r in batch})
         suspects = set()
         today = self.clock.today()
         for received in batch:
-            voucher = replicas.get(received.line.voucher_id)
+            voucher = state.vouchers.get(received.line.voucher_id)
             reasons = checks.voucher_reasons(
                 received.line, voucher, None, today=today, client_eligible=None
             )
@@ -155,10 +180,11 @@ class ClaimWorker:
                 suspects.add(received.line.voucher_id)
         return await self.lookup.fetch(suspects) if suspects else {}
 
-    async def _new_only(self, uow: UnitOfWork, batch: Sequence[Received]) -> list[Received]:
+    async def _new_only(self, session: AsyncSession, batch: Sequence[Received]) -> list[Received]:
+        """The lines of ``batch`` not stored yet, first occurrence of each claim id."""
         ids = [r.line.claim_id for r in batch]
         known = set(
-            await uow.session.scalars(select(claims.c.claim_id).where(claims.c.claim_id.in_(ids)))
+            await session.scalars(select(claims.c.claim_id).where(claims.c.claim_id.in_(ids)))
         )
         seen: set[str] = set()
         fresh = []
@@ -170,25 +196,24 @@ class ClaimWorker:
             fresh.append(received)
         return fresh
 
-    async def _decide_and_write(
-        self, uow: UnitOfWork, batch: Sequence[Received], authoritative: Mapping[str, Any]
-    ) -> None:
-        state = await load_state(
-            uow,
-            {r.line.client_id for r in batch},
-            {r.line.voucher_id for r in batch},
-            {r.line.provider_id for r in batch},
-        )
-        now = self.clock.now()
-        results = await adjudication.decide_all(
-            uow,
+    def _decide(
+        self, batch: Sequence[Received], state: BatchState, authoritative: Mapping[str, Any]
+    ) -> list[tuple[Received, dict[str, Any]]]:
+        return adjudication.decide_all(
             batch,
             state,
             self.catalog(),
             today=self.clock.today(),
-            now=now,
+            now=self.clock.now(),
             authoritative=authoritative,
         )
+
+    async def _write(
+        self, uow: UnitOfWork, results: Sequence[tuple[Received, dict[str, Any]]]
+    ) -> None:
+        """Store every line with its decision and queue the decisions' events."""
+        await adjudication.write_decisions(uow, results)
+        now = self.clock.now()
         await uow.session.execute(
             claims.insert(),
             [
@@ -215,3 +240,16 @@ class ClaimWorker:
                 for received, values in results
             ],
         )
+
+
+def _ids(batch: Sequence[Received]) -> tuple[set[str], set[str], set[str]]:
+    """The client, voucher and provider ids a batch is decided on."""
+    return (
+        {r.line.client_id for r in batch},
+        {r.line.voucher_id for r in batch},
+        {r.line.provider_id for r in batch},
+    )
+
+
+async def _fingerprint(session: AsyncSession, batch: Sequence[Received]) -> tuple[Any, ...]:
+    return await fingerprint(session, *_ids(batch))

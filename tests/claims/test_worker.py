@@ -1,0 +1,157 @@
+"""The claim worker on SQLite and PostgreSQL: decide on a snapshot, store under the lock.
+
+Issue 6 item 8 (batching) with SPEC §2 keys: the worker decides a batch on a read
+snapshot and writes it in one short transaction. If another worker stored lines of the
+same clients in between (a partition hand-over), the batch is decided again on what is
+stored, so a voucher's units are never granted twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiokafka import ConsumerRecord
+from sqlalchemy import select
+
+from contracts.claims import ClaimSubmitted, ClaimSubmittedData
+from contracts.clients import AuthorizedService
+from contracts.vouchers import VoucherSnapshot
+from programs.loader import load_catalog
+from services.claims.adapters.orm import claims, metadata, provider_replica, voucher_replica
+from services.claims.service_layer.adjudication import Received
+from services.claims.service_layer.state import BatchState
+from services.claims.service_layer.worker import ClaimWorker
+from services.kit.clock import FixedClock
+from services.kit.runtime import ServiceRuntime
+from services.kit.settings import Settings
+
+MO = load_catalog("missouri_atr2")
+SERVICE = "RECOVERY_MENTORING_IND"
+NOW = datetime(2026, 9, 15, 12, tzinfo=UTC)
+
+
+class NoLookup:
+    """The vouchers service is never asked: every voucher here is in the replica."""
+
+    async def fetch(self, voucher_ids: set[str]) -> dict[str, Any]:
+        raise AssertionError(f"unexpected lag lookup for {voucher_ids}")
+
+
+@pytest.fixture
+async def worker(
+    database_url: str, bootstrap_servers: str, tmp_path: Path
+) -> AsyncIterator[ClaimWorker]:
+    settings = Settings(
+        service="claims",
+        database_url=database_url,
+        kafka_bootstrap_servers=bootstrap_servers,
+        data_dir=tmp_path,
+    )
+    runtime = ServiceRuntime("claims", metadata, settings=settings)
+    async with runtime.db.engine.begin() as connection:
+        await connection.run_sync(metadata.create_all)
+    snapshot = VoucherSnapshot(
+        voucher_id="V1",
+        client_id="C1",
+        kind="service",
+        status="active",
+        version=3,
+        issued_on=date(2026, 9, 1),
+        valid_from=date(2026, 9, 1),
+        valid_until=date(2027, 8, 31),
+        authorized_services=[AuthorizedService(service_code=SERVICE, units=4)],
+        provider_id="P1",
+        admitted_on=date(2026, 9, 2),
+        admission_recorded_at=datetime(2026, 9, 2, tzinfo=UTC),
+    )
+    async with runtime.db.sessions() as session, session.begin():
+        await session.execute(
+            provider_replica.insert().values(
+                provider_id="P1",
+                status="active",
+                services=[SERVICE],
+                staff=[{"staff_id": "S1", "credentials": ["addictions_academy_graduate"]}],
+                as_of=NOW,
+            )
+        )
+        await session.execute(
+            voucher_replica.insert().values(
+                voucher_id="V1",
+                client_id="C1",
+                version=3,
+                snapshot=snapshot.model_dump(mode="json"),
+            )
+        )
+    worker = ClaimWorker(runtime, lambda: MO, FixedClock(NOW), NoLookup())  # type: ignore[arg-type]
+    try:
+        yield worker
+    finally:
+        await runtime.sender.stop()
+        await runtime.db.dispose()
+
+
+def record(claim_id: str, day: int, offset: int) -> ConsumerRecord[bytes, bytes]:
+    """A ``ClaimSubmitted`` for 4 units of mentoring (the voucher's whole balance)."""
+    event = ClaimSubmitted(
+        subject="C1",
+        data=ClaimSubmittedData(
+            claim_ref=f"R-{claim_id}",
+            provider_id="P1",
+            client_id="C1",
+            voucher_id="V1",
+            service_code=SERVICE,
+            service_date=date(2026, 9, day),
+            units=4,
+            staff_id="S1",
+            start_time=time(9),
+            end_time=time(10),
+            client_signature=True,
+            face_to_face=True,
+            claim_id=claim_id,
+            submitted_at=NOW,
+        ),
+    )
+    return ConsumerRecord(CLAIMS_TOPIC, 0, offset, 0, 0, b"C1", event.to_bytes(), None, 0, 0, [])
+
+
+CLAIMS_TOPIC = "atr.claims.submitted.v1"
+
+
+async def stored(worker: ClaimWorker) -> dict[str, tuple[str, int]]:
+    async with worker.runtime.db.sessions() as session:
+        rows = await session.execute(
+            select(claims.c.claim_id, claims.c.status, claims.c.allowed_units)
+        )
+        return {row.claim_id: (row.status, row.allowed_units) for row in rows}
+
+
+async def test_a_batch_is_decided_in_order_and_stored_once(worker: ClaimWorker) -> None:
+    """Two 4-unit lines against a 4-unit voucher: the first is approved, the second
+    denied; a redelivery of the same records changes nothing."""
+    batch = [record("K1", 10, 0), record("K2", 11, 1)]
+    assert await worker.process(batch) == 2
+    assert await stored(worker) == {"K1": ("approved", 4), "K2": ("denied", 0)}
+    assert await worker.process(batch) == 0
+    assert await stored(worker) == {"K1": ("approved", 4), "K2": ("denied", 0)}
+
+
+async def test_lines_stored_by_another_worker_after_the_snapshot_are_respected(
+    worker: ClaimWorker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between this worker's snapshot and its write, 'another worker' stores an approved
+    4-unit line of the same client; this worker's line must then be decided again and
+    denied for units, not approved on the stale snapshot."""
+    other = ClaimWorker(worker.runtime, lambda: MO, FixedClock(NOW), NoLookup())  # type: ignore[arg-type]
+    original = worker._lag_truth
+
+    async def hand_over(batch: Sequence[Received], state: BatchState) -> Mapping[str, Any]:
+        assert await other.process([record("K-OTHER", 9, 0)]) == 1
+        return await original(batch, state)
+
+    monkeypatch.setattr(worker, "_lag_truth", hand_over)
+    assert await worker.process([record("K-MINE", 10, 1)]) == 1
+    assert await stored(worker) == {"K-OTHER": ("approved", 4), "K-MINE": ("denied", 0)}
