@@ -60,7 +60,7 @@ claims = Table(
     Column("submitted_at", DateTime(timezone=True), nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False),
     Column("decided_at", DateTime(timezone=True)),
-    Column("decision_seq", BigInteger().with_variant(Integer, "sqlite")),
+    Column("decision_seq", BigInteger().with_variant(Integer, "sqlite"), index=True),
 )
 """Every claim line the workers received, its status and decision.
 

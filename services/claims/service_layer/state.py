@@ -111,34 +111,77 @@ async def load_state(
     return state
 
 
-async def fingerprint(
-    session: AsyncSession, client_ids: set[str], voucher_ids: set[str], provider_ids: set[str]
-) -> tuple[Any, ...]:
-    """What changes whenever anything :func:`load_state` read for these ids changes.
+@dataclass(frozen=True)
+class Watermark:
+    """Where the stored state stood when a batch's snapshot was read."""
 
-    A line stored or decided for one of the clients moves the claim count or the
-    highest ``seq``/``decision_seq``; a voucher or provider replica update moves the
-    version sum or the latest ``as_of``. The worker decides a batch on a snapshot and
-    compares fingerprints in its writing transaction (optimistic concurrency).
-    """
-    lines = (
-        await session.execute(
-            select(func.count(), func.max(claims.c.seq), func.max(claims.c.decision_seq)).where(
-                claims.c.client_id.in_(client_ids)
-            )
-        )
+    max_seq: int
+    max_decision_seq: int
+    voucher_versions: dict[str, int]
+    provider_as_of: dict[str, Any]
+
+
+async def watermark(
+    session: AsyncSession, voucher_ids: set[str], provider_ids: set[str]
+) -> Watermark:
+    """The highest line and decision numbers stored, and the replicas' versions."""
+    marks = (
+        await session.execute(select(func.max(claims.c.seq), func.max(claims.c.decision_seq)))
     ).one()
-    versions = await session.scalar(
-        select(func.sum(voucher_replica.c.version)).where(
+    return Watermark(
+        max_seq=int(marks[0] or 0),
+        max_decision_seq=int(marks[1] or 0),
+        voucher_versions=await _voucher_versions(session, voucher_ids),
+        provider_as_of=await _provider_as_of(session, provider_ids),
+    )
+
+
+async def changed_since(
+    session: AsyncSession,
+    mark: Watermark,
+    client_ids: set[str],
+    voucher_ids: set[str],
+    provider_ids: set[str],
+) -> bool:
+    """Whether anything a snapshot taken at ``mark`` read for these ids has changed.
+
+    A line stored for one of the clients has a higher ``seq``, a line decided later
+    (a pending one) a higher ``decision_seq``; both are found by index range scans of
+    just what was written since. A voucher or provider replica update moves its
+    version or ``as_of``. The worker decides a batch on a snapshot and calls this in
+    its writing transaction (optimistic concurrency).
+    """
+    touched = set(
+        await session.scalars(select(claims.c.client_id).where(claims.c.seq > mark.max_seq))
+    )
+    touched.update(
+        await session.scalars(
+            select(claims.c.client_id).where(claims.c.decision_seq > mark.max_decision_seq)
+        )
+    )
+    return bool(
+        touched & client_ids
+        or await _voucher_versions(session, voucher_ids) != mark.voucher_versions
+        or await _provider_as_of(session, provider_ids) != mark.provider_as_of
+    )
+
+
+async def _voucher_versions(session: AsyncSession, voucher_ids: set[str]) -> dict[str, int]:
+    rows = await session.execute(
+        select(voucher_replica.c.voucher_id, voucher_replica.c.version).where(
             voucher_replica.c.voucher_id.in_(voucher_ids)
         )
     )
-    providers = await session.scalar(
-        select(func.max(provider_replica.c.as_of)).where(
+    return {row.voucher_id: row.version for row in rows}
+
+
+async def _provider_as_of(session: AsyncSession, provider_ids: set[str]) -> dict[str, Any]:
+    rows = await session.execute(
+        select(provider_replica.c.provider_id, provider_replica.c.as_of).where(
             provider_replica.c.provider_id.in_(provider_ids)
         )
     )
-    return (*lines, versions, providers)
+    return {row.provider_id: row.as_of for row in rows}
 
 
 HISTORY_COLUMNS = (

@@ -45,7 +45,13 @@ from services.claims.adapters.orm import claims
 from services.claims.domain import checks
 from services.claims.service_layer import adjudication
 from services.claims.service_layer.adjudication import UNREACHABLE, Received
-from services.claims.service_layer.state import BatchState, fingerprint, load_state
+from services.claims.service_layer.state import (
+    BatchState,
+    Watermark,
+    changed_since,
+    load_state,
+    watermark,
+)
 from services.kit.batch_consumer import consume_in_batches
 from services.kit.clock import Clock
 from services.kit.dead_letter import dead_letter_record, describe_validation_error
@@ -146,7 +152,9 @@ class ClaimWorker:
                 results = self._decide(fresh, state, authoritative)
                 async with self.runtime.unit_of_work() as uow:
                     current = await self._new_only(uow.session, fresh)
-                    if len(current) != len(fresh) or await _fingerprint(uow.session, fresh) != seen:
+                    if len(current) != len(fresh) or await changed_since(
+                        uow.session, seen, *_ids(fresh)
+                    ):
                         # another worker stored or decided lines of these clients since the
                         # snapshot (a partition hand-over): decide again on what is stored
                         log.info("claims batch changed under it; deciding again under the lock")
@@ -161,11 +169,13 @@ class ClaimWorker:
 
     async def _read(
         self, session: AsyncSession, batch: Sequence[Received]
-    ) -> tuple[BatchState, tuple[Any, ...]]:
-        """The state ``batch`` is decided on, and its fingerprint."""
+    ) -> tuple[BatchState, Watermark]:
+        """The state ``batch`` is decided on, and where the stored state stood."""
         if not batch:
-            return BatchState(), ()
-        return await load_state(session, *_ids(batch)), await _fingerprint(session, batch)
+            return BatchState(), Watermark(0, 0, {}, {})
+        clients, vouchers, providers = _ids(batch)
+        mark = await watermark(session, vouchers, providers)
+        return await load_state(session, clients, vouchers, providers), mark
 
     async def _lag_truth(self, batch: Sequence[Received], state: BatchState) -> Mapping[str, Any]:
         """Ask vouchers about the vouchers this worker has not seen admitted (rare)."""
@@ -249,7 +259,3 @@ def _ids(batch: Sequence[Received]) -> tuple[set[str], set[str], set[str]]:
         {r.line.voucher_id for r in batch},
         {r.line.provider_id for r in batch},
     )
-
-
-async def _fingerprint(session: AsyncSession, batch: Sequence[Received]) -> tuple[Any, ...]:
-    return await fingerprint(session, *_ids(batch))
