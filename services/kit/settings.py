@@ -88,6 +88,16 @@ class Settings(BaseSettings):
         description="How often pending claims are re-checked against the vouchers service.",
     )
 
+    gc_gen0_threshold: int = Field(
+        default=50_000,
+        ge=0,
+        description=(
+            "Allocations between young-generation garbage collections (CPython's default "
+            "is 700; batch work allocates far more, see services/kit/serve.py). 0 keeps "
+            "the interpreter's default."
+        ),
+    )
+
     log_level: str = "INFO"
     otel_traces: Literal["none", "console", "file", "otlp"] = "none"
     outbox_poll_interval_s: float = 0.2
