@@ -12,7 +12,11 @@ for each run:
    acknowledgement latency (per request) and p50/p99 end-to-end latency (per claim);
 4. measures, in the same run, the raw aiokafka pipeline on the same bytes: produce the
    batched claims' ``ClaimSubmitted`` messages (pipelined, ``acks=all``) to a scratch
-   topic and consume them back; the end-to-end rate is also shown as a ratio of it.
+   topic and consume them back; the end-to-end rate is also shown as a ratio of it;
+5. measures the workers where the gateway is not the limit: ``--direct`` fresh
+   ``ClaimSubmitted`` events are produced straight onto ``atr.claims.submitted.v1``
+   (as the gateway's relay would, pipelined) and timed from the first send to the last
+   decision. This is the figure the 1-vs-2-worker scaling is read from.
 
 A benchmark, not a test: nothing here asserts a speed. Bounded in count and time.
 """
@@ -26,6 +30,7 @@ import os
 import tempfile
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -35,7 +40,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from contracts.claims import ClaimSubmitted, ClaimSubmittedData, SubmitClaim
-from contracts.topics import CLAIMS_ADJUDICATED
+from contracts.topics import CLAIMS_ADJUDICATED, CLAIMS_SUBMITTED
 from services.kit.processes import free_port
 from services.kit.settings import SERVICES, Settings
 from services.launcher import Platform
@@ -57,6 +62,8 @@ class Run:
     single_rate: float = 0.0
     batched_rate: float = 0.0
     raw_rate: float = 0.0
+    direct_rate: float = 0.0
+    outcomes: Counter[str] = field(default_factory=Counter)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -72,9 +79,11 @@ def today() -> str:
     return datetime.now(UTC).date().isoformat()
 
 
-def claim(ref: str, client_id: str, voucher_id: str, n: int) -> dict[str, Any]:
-    """A documented 30-minute mentoring line; dates spread so caps rarely bind."""
-    day = datetime.now(UTC).date() - timedelta(days=1 + n % 300)
+def claim(ref: str, client_id: str, voucher_id: str, k: int) -> dict[str, Any]:
+    """A client's ``k``-th documented 30-minute mentoring line: one line per day going
+    back from yesterday, so a client's lines are distinct services (no duplicate
+    denials) and each client's history grows as it would in a program year."""
+    day = datetime.now(UTC).date() - timedelta(days=1 + k % 329)
     return {
         "claim_ref": ref,
         "provider_id": PROVIDER,
@@ -156,6 +165,7 @@ class Decisions:
     def __init__(self, bootstrap: str) -> None:
         self.bootstrap = bootstrap
         self.done: dict[str, float] = {}
+        self.outcomes: Counter[str] = Counter()
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -175,8 +185,10 @@ class Decisions:
                     now = time.perf_counter()
                     for records in batches.values():
                         for record in records:
-                            claim_id = json.loads(record.value)["data"]["claim_id"]
-                            self.done.setdefault(claim_id, now)
+                            data = json.loads(record.value)["data"]
+                            if data["claim_id"] not in self.done:
+                                self.done[data["claim_id"]] = now
+                                self.outcomes[data["outcome"]] += 1
             finally:
                 await consumer.stop()
 
@@ -244,6 +256,43 @@ async def post_batched(
     return sent, started
 
 
+def submitted(lines: list[dict[str, Any]], tag: str) -> list[tuple[str, bytes, bytes]]:
+    """The ``ClaimSubmitted`` events the gateway would write for ``lines``: id, key, bytes."""
+    now = datetime.now(UTC)
+    events = []
+    for n, line in enumerate(lines):
+        claim_id = f"CLM-{tag}-{n}"
+        event = ClaimSubmitted(
+            subject=line["client_id"],
+            time=now,
+            data=ClaimSubmittedData(
+                **SubmitClaim.model_validate(line).model_dump(),
+                claim_id=claim_id,
+                submitted_at=now,
+            ),
+        )
+        events.append((claim_id, line["client_id"].encode(), event.to_bytes()))
+    return events
+
+
+async def post_direct(bootstrap: str, decisions: Decisions, lines: list[dict[str, Any]]) -> float:
+    """Claims produced straight to the claims topic; adjudicated claims/s, first send to
+    last decision (the workers' rate when the gateway is not the limit)."""
+    events = submitted(lines, uuid.uuid4().hex[:8])
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+    await producer.start()
+    try:
+        started = time.perf_counter()
+        futures = [
+            await producer.send(CLAIMS_SUBMITTED.name, value, key=key) for _, key, value in events
+        ]
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+    finished = await decisions.wait_for({claim_id for claim_id, _, _ in events}, timeout_s=300)
+    return len(events) / (finished - started)
+
+
 async def raw_pipeline(bootstrap: str, lines: list[dict[str, Any]]) -> float:
     """aiokafka produce (pipelined, acks=all) + consume of the same messages; msgs/s."""
     topic = f"bench.raw.{uuid.uuid4().hex[:8]}"
@@ -253,21 +302,7 @@ async def raw_pipeline(bootstrap: str, lines: list[dict[str, Any]]) -> float:
         await admin.create_topics([NewTopic(topic, num_partitions=8, replication_factor=1)])
     finally:
         await admin.close()
-    now = datetime.now(UTC)
-    payloads = [
-        (
-            line["client_id"].encode(),
-            ClaimSubmitted(
-                subject=line["client_id"],
-                data=ClaimSubmittedData(
-                    **SubmitClaim.model_validate(line).model_dump(),
-                    claim_id=f"CLM-{n}",
-                    submitted_at=now,
-                ),
-            ).to_bytes(),
-        )
-        for n, line in enumerate(lines)
-    ]
+    payloads = [(key, value) for _, key, value in submitted(lines, "raw")]
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
     consumer = AIOKafkaConsumer(
         topic,
@@ -293,7 +328,9 @@ async def raw_pipeline(bootstrap: str, lines: list[dict[str, Any]]) -> float:
         await consumer.stop()
 
 
-async def measure(platform: Platform, run: Run, clients: int, single: int, batched: int) -> None:
+async def measure(
+    platform: Platform, run: Run, clients: int, single: int, batched: int, direct: int
+) -> None:
     """One run against a started platform."""
     async with httpx.AsyncClient(
         base_url=platform.url_for("gateway"), timeout=120, limits=httpx.Limits(max_connections=64)
@@ -304,25 +341,36 @@ async def measure(platform: Platform, run: Run, clients: int, single: int, batch
         await decisions.start()
         try:
             tag = uuid.uuid4().hex[:6]
-            singles = [
-                claim(f"S{tag}-{n}", ids[n % len(ids)], vouchers[ids[n % len(ids)]], n)
-                for n in range(single)
-            ]
+
+            def line(ref: str, n: int, first_day: int) -> dict[str, Any]:
+                """The n-th line of a phase: clients in turn, each on its next day."""
+                client_id = ids[n % len(ids)]
+                return claim(ref, client_id, vouchers[client_id], first_day + n // len(ids))
+
+            singles = [line(f"S{tag}-{n}", n, first_day=0) for n in range(single)]
             sent, started = await post_single(gateway, provider, singles, run)
             finished = await decisions.wait_for(set(sent), timeout_s=300)
             run.single_rate = len(sent) / (finished - started)
 
             batch_lines = [
-                claim(f"B{tag}-{n}", ids[n % len(ids)], vouchers[ids[n % len(ids)]], n + single)
-                for n in range(batched)
+                line(f"B{tag}-{n}", n, first_day=1 + single // len(ids)) for n in range(batched)
             ]
             sent, started = await post_batched(gateway, provider, batch_lines, run)
             finished = await decisions.wait_for(set(sent), timeout_s=300)
             run.batched_rate = len(sent) / (finished - started)
             run.e2e_latency = [decisions.done[c] - t for c, t in sent.items()]
+            run.raw_rate = await raw_pipeline(platform.bootstrap_servers, batch_lines)
+            direct_lines = [
+                line(f"D{tag}-{n}", n, first_day=2 + (single + batched) // len(ids))
+                for n in range(direct)
+            ]
+            if direct_lines:
+                run.direct_rate = await post_direct(
+                    platform.bootstrap_servers, decisions, direct_lines
+                )
         finally:
             await decisions.stop()
-        run.raw_rate = await raw_pipeline(platform.bootstrap_servers, batch_lines)
+            run.outcomes = decisions.outcomes
 
 
 def start_platform(workers: int, data_dir: str) -> Platform:
@@ -347,7 +395,7 @@ def report(runs: list[Run]) -> str:
     """The figures as a table."""
     lines = [
         "workers  single c/s  batched c/s  raw c/s   ratio  ack p50/p99 single ms  "
-        "ack p50/p99 batch ms  e2e p50/p99 ms",
+        "ack p50/p99 batch ms  e2e p50/p99 ms  workers-only c/s",
     ]
     for run in runs:
         ratio = run.batched_rate / run.raw_rate if run.raw_rate else float("nan")
@@ -357,10 +405,16 @@ def report(runs: list[Run]) -> str:
         lines.append(
             f"{run.workers:>7}  {run.single_rate:>10.0f}  {run.batched_rate:>11.0f}  "
             f"{run.raw_rate:>7.0f}  {ratio:>6.3f}  {single:>22}  {batch:>20}  {e2e:>14}"
+            f"  {run.direct_rate:>16.0f}"
         )
     if len(runs) == 2 and runs[0].batched_rate:
         lines.append(
             f"2 workers / 1 worker (batched): {runs[1].batched_rate / runs[0].batched_rate:.2f}x"
+        )
+    if len(runs) == 2 and runs[0].direct_rate:
+        lines.append(
+            f"2 workers / 1 worker (workers only, gateway not the limit): "
+            f"{runs[1].direct_rate / runs[0].direct_rate:.2f}x"
         )
     return "\n".join(lines)
 
@@ -371,6 +425,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--single", type=int, default=2_000)
     parser.add_argument("--batched", type=int, default=20_000)
+    parser.add_argument("--direct", type=int, default=20_000)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     arguments = parser.parse_args()
     runs = []
@@ -380,10 +435,18 @@ def main() -> None:
             try:
                 run = Run(workers)
                 asyncio.run(
-                    measure(platform, run, arguments.clients, arguments.single, arguments.batched)
+                    measure(
+                        platform,
+                        run,
+                        arguments.clients,
+                        arguments.single,
+                        arguments.batched,
+                        arguments.direct,
+                    )
                 )
                 runs.append(run)
                 print(report([run]), flush=True)
+                print(f"outcomes: {dict(run.outcomes)}", flush=True)
             finally:
                 platform.stop()
     print()

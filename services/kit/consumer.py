@@ -9,8 +9,10 @@ Failure policy (SPEC §5 Reliability, DEVELOPERS non-negotiable 5):
 - a message that is not a valid event of the topic, or whose handling raises anything
   but a database outage, goes to ``atr.deadletter.v1`` with the error and the original
   bytes, then is committed: the consumer keeps going;
-- an event type this consumer does not know (a newer producer's additive event) is
-  committed and ignored;
+- an event type this consumer does not know (a newer producer's additive event), or
+  knows but does not handle, is committed and ignored; a handled-or-not type is read
+  from the body first, so an ignored event costs a peek, not a full validation (the
+  consumers that do handle it are the ones that dead-letter it if it is malformed);
 - a database outage is retried with backoff and, if it persists, the message is nacked
   (the offset is rewound) so nothing is lost.
 """
@@ -26,7 +28,7 @@ from typing import Any, TypeVar
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.middlewares import AckPolicy
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from contracts.envelope import Event
@@ -40,6 +42,13 @@ E = TypeVar("E", bound=Event)
 EventHandler = Callable[[UnitOfWork, Any], Awaitable[None]]
 
 TRANSIENT_RETRIES = 5
+
+
+class _TypeOnly(BaseModel):
+    """The envelope's ``type``, read without validating the rest of the body."""
+
+    model_config = ConfigDict(extra="ignore")
+    type: str
 
 
 class EventConsumer:
@@ -59,13 +68,15 @@ class EventConsumer:
         self.name = name
         self.adapter = adapter
         self.handlers = handlers
-        self.known_types = {cls.model_fields["type"].default for cls in handlers} | _types_of(
-            adapter
-        )
+        self.handled_types = {cls.model_fields["type"].default for cls in handlers}
+        self.known_types = self.handled_types | _types_of(adapter)
 
     async def handle(self, message: KafkaMessage) -> None:
         """Process one Kafka message, then commit its offset (or rewind it)."""
         raw: bytes = message.body
+        if self._ignored(raw):
+            await message.ack()
+            return
         try:
             event = self.adapter.validate_json(raw)
         except ValidationError as exc:
@@ -110,6 +121,13 @@ class EventConsumer:
         record = message.raw_message
         first = record[0] if isinstance(record, tuple) else record
         await dead_letter_record(self.runtime, first, error, self.name)
+
+    def _ignored(self, raw: bytes) -> bool:
+        """Whether the body names a type this consumer does not handle."""
+        try:
+            return _TypeOnly.model_validate_json(raw).type not in self.handled_types
+        except ValidationError:
+            return False  # not even an envelope: the full validation dead-letters it
 
     def _is_unknown_type(self, raw: bytes) -> bool:
         try:

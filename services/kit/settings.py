@@ -83,6 +83,11 @@ class Settings(BaseSettings):
         default=2_000_000, description="Largest request body the gateway accepts (413 above)."
     )
     claim_batch_size: int = Field(default=500, ge=1, le=5000)
+    claim_history_cache_clients: int = Field(
+        default=20_000,
+        ge=0,
+        description="Clients whose decided history a claim worker keeps in memory.",
+    )
     claim_pending_sweep_s: float = Field(
         default=5.0,
         description="How often pending claims are re-checked against the vouchers service.",

@@ -23,7 +23,8 @@ from contracts.vouchers import VoucherSnapshot
 from programs.loader import load_catalog
 from services.claims.adapters.orm import claims, metadata, provider_replica, voucher_replica
 from services.claims.service_layer.adjudication import Received
-from services.claims.service_layer.state import BatchState
+from services.claims.service_layer.history import read_histories
+from services.claims.service_layer.state import BatchState, watermark
 from services.claims.service_layer.worker import ClaimWorker
 from services.kit.clock import FixedClock
 from services.kit.runtime import ServiceRuntime
@@ -94,8 +95,8 @@ async def worker(
         await runtime.db.dispose()
 
 
-def record(claim_id: str, day: int, offset: int) -> ConsumerRecord[bytes, bytes]:
-    """A ``ClaimSubmitted`` for 4 units of mentoring (the voucher's whole balance)."""
+def record(claim_id: str, day: int, offset: int, units: int = 4) -> ConsumerRecord[bytes, bytes]:
+    """A ``ClaimSubmitted`` for ``units`` of mentoring (4: the voucher's whole balance)."""
     event = ClaimSubmitted(
         subject="C1",
         data=ClaimSubmittedData(
@@ -105,7 +106,7 @@ def record(claim_id: str, day: int, offset: int) -> ConsumerRecord[bytes, bytes]
             voucher_id="V1",
             service_code=SERVICE,
             service_date=date(2026, 9, day),
-            units=4,
+            units=units,
             staff_id="S1",
             start_time=time(9),
             end_time=time(10),
@@ -155,3 +156,35 @@ async def test_lines_stored_by_another_worker_after_the_snapshot_are_respected(
     monkeypatch.setattr(worker, "_lag_truth", hand_over)
     assert await worker.process([record("K-MINE", 10, 1)]) == 1
     assert await stored(worker) == {"K-OTHER": ("approved", 4), "K-MINE": ("denied", 0)}
+
+
+async def test_every_workers_history_cache_follows_what_any_worker_stored(
+    worker: ClaimWorker,
+) -> None:
+    """Two workers take turns on one client (partition hand-overs): before each batch,
+    each worker's cached history equals the history read from the database, and the
+    voucher's 4 units are granted exactly once in all."""
+    other = ClaimWorker(worker.runtime, lambda: MO, FixedClock(NOW), NoLookup())  # type: ignore[arg-type]
+    day = 3
+    for turn in range(6):
+        taking = worker if turn % 2 == 0 else other
+        batch = [record(f"K{turn}-{i}", day + i, turn * 2 + i, units=1) for i in range(2)]
+        day += 2
+        assert await taking.process(batch) == 2
+        for each in (worker, other):
+            async with worker.runtime.db.read_sessions() as session:
+                mark = await watermark(session, set(), set())
+                cached = await each.history.histories(session, {"C1"}, mark.max_decision_seq)
+                truth = await read_histories(session, {"C1"})
+            assert [p.claim_id for p in cached["C1"].lines] == [
+                p.claim_id for p in truth["C1"].lines
+            ]
+            assert cached["C1"].usage == truth["C1"].usage
+    states = await stored(worker)
+    assert sum(units for _, units in states.values()) == 4
+    assert [k for k, (status, _) in sorted(states.items()) if status == "approved"] == [
+        "K0-0",
+        "K0-1",
+        "K1-0",
+        "K1-1",
+    ]

@@ -54,7 +54,11 @@ async def test_duplicates_have_one_effect_and_poison_goes_to_dead_letter(
     await producer.start()
     await runtime.broker.start()
     try:
-        for payload in (first.to_bytes(), first.to_bytes(), poison, b"not json", second.to_bytes()):
+        # a type this consumer does not handle, malformed data and all: acked and
+        # ignored (peeked, not validated), so it must not reach the dead-letter topic
+        other = b'{"type": "test.tally.reset", "id": "x", "data": {"counter": 5}}'
+        payloads = (other, first.to_bytes(), first.to_bytes(), poison, b"not json")
+        for payload in (*payloads, second.to_bytes()):
             await producer.send_and_wait(topic.name, payload, key=b"c")
 
         async def tally_value() -> int | None:

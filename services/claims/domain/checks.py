@@ -46,6 +46,10 @@ class VoucherUsage:
         self.amounts[code] = self.amounts.get(code, Decimal("0.00")) + amount
         self.total += amount
 
+    def copy(self) -> VoucherUsage:
+        """An independent copy (the worker decides a batch on copies of its cache)."""
+        return VoucherUsage(dict(self.units), dict(self.amounts), self.total)
+
 
 def voucher_reasons(
     claim: ClaimLine,

@@ -24,6 +24,7 @@ from services.claims.adapters.orm import claims
 from services.claims.domain import checks
 from services.claims.domain.engine import evaluate
 from services.claims.domain.model import ClaimLine, ClientHistory, Decision, PriorLine
+from services.claims.service_layer.history import lock_claim_writes
 from services.claims.service_layer.state import BatchState
 from services.kit.unit_of_work import UnitOfWork
 
@@ -283,6 +284,7 @@ async def write_decisions(
     Runs inside the writing transaction, so ``decision_seq`` continues the stored
     sequence without gaps or repeats.
     """
+    await lock_claim_writes(uow.session)
     seq = await next_decision_seq(uow)
     for received, values in results:
         if values["status"] == "pending":

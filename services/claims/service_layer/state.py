@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
@@ -14,6 +13,7 @@ from contracts.vouchers import VoucherSnapshot
 from services.claims.adapters.orm import claims, client_replica, provider_replica, voucher_replica
 from services.claims.domain.checks import ProviderFacts, VoucherUsage
 from services.claims.domain.model import PriorLine, StaffRecord, StatusPeriod
+from services.claims.service_layer.history import HistoryCache, read_histories
 
 
 @dataclass(frozen=True)
@@ -66,9 +66,19 @@ async def load_vouchers(session: AsyncSession, voucher_ids: set[str]) -> dict[st
 
 
 async def load_state(
-    session: AsyncSession, client_ids: set[str], voucher_ids: set[str], provider_ids: set[str]
+    session: AsyncSession,
+    client_ids: set[str],
+    voucher_ids: set[str],
+    provider_ids: set[str],
+    *,
+    history: HistoryCache | None = None,
+    decided_through: int = 0,
 ) -> BatchState:
-    """Everything the checks and the catalog engine read, for these ids."""
+    """Everything the checks and the catalog engine read, for these ids.
+
+    Histories come from ``history`` (refreshed up to ``decided_through``) when given,
+    else straight from the database.
+    """
     state = BatchState(vouchers=await load_vouchers(session, voucher_ids))
     if provider_ids:
         for row in await session.execute(
@@ -99,15 +109,15 @@ async def load_state(
             .distinct()
         )
         state.pending_clients.update(pending)
-        lines = await session.execute(
-            select(*HISTORY_COLUMNS)
-            .where(claims.c.client_id.in_(client_ids), claims.c.allowed_units > 0)
-            .order_by(claims.c.decision_seq)
+        histories = (
+            await history.histories(session, client_ids, decided_through)
+            if history is not None
+            else await read_histories(session, client_ids)
         )
-        for row in lines:
-            state.prior.setdefault(row.client_id, []).append(_prior(row))
-            usage = state.usage.setdefault(row.voucher_id, VoucherUsage())
-            usage.add(row.service_code, row.allowed_units, Decimal(row.allowed_amount))
+        for client_id, client_history in histories.items():
+            if client_history.lines:
+                state.prior[client_id] = client_history.lines
+            state.usage.update(client_history.usage)
     return state
 
 
@@ -182,40 +192,3 @@ async def _provider_as_of(session: AsyncSession, provider_ids: set[str]) -> dict
         )
     )
     return {row.provider_id: row.as_of for row in rows}
-
-
-HISTORY_COLUMNS = (
-    claims.c.claim_id,
-    claims.c.provider_id,
-    claims.c.client_id,
-    claims.c.voucher_id,
-    claims.c.service_code,
-    claims.c.service_date,
-    claims.c.allowed_units,
-    claims.c.allowed_amount,
-    claims.c.start_time,
-    claims.c.end_time,
-    claims.c.miles,
-    claims.c.pass_type,
-    claims.c.activity,
-    claims.c.face_to_face,
-)
-"""What the rule engine reads of a client's earlier allowed lines."""
-
-
-def _prior(row: Any) -> PriorLine:
-    return PriorLine(
-        claim_id=row.claim_id,
-        provider_id=row.provider_id,
-        voucher_id=row.voucher_id,
-        service_code=row.service_code,
-        service_date=row.service_date,
-        allowed_units=row.allowed_units,
-        allowed_amount=Decimal(row.allowed_amount),
-        start_time=row.start_time,
-        end_time=row.end_time,
-        miles=None if row.miles is None else Decimal(row.miles),
-        pass_type=row.pass_type,
-        activity=row.activity,
-        face_to_face=row.face_to_face,
-    )

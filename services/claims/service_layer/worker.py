@@ -45,6 +45,7 @@ from services.claims.adapters.orm import claims
 from services.claims.domain import checks
 from services.claims.service_layer import adjudication
 from services.claims.service_layer.adjudication import UNREACHABLE, Received
+from services.claims.service_layer.history import HistoryCache, lock_claim_writes
 from services.claims.service_layer.state import (
     BatchState,
     Watermark,
@@ -108,6 +109,7 @@ class ClaimWorker:
         self.lookup = lookup
         self.tracer = trace.get_tracer(__name__, tracer_provider=runtime.tracer_provider)
         self.settings = runtime.settings
+        self.history = HistoryCache(runtime.settings.claim_history_cache_clients)
 
     async def run(self) -> None:
         """Consume, decide, write, commit — until cancelled."""
@@ -151,6 +153,7 @@ class ClaimWorker:
                 authoritative = await self._lag_truth(fresh, state)
                 results = self._decide(fresh, state, authoritative)
                 async with self.runtime.unit_of_work() as uow:
+                    await lock_claim_writes(uow.session)
                     current = await self._new_only(uow.session, fresh)
                     if len(current) != len(fresh) or await changed_since(
                         uow.session, seen, *_ids(fresh)
@@ -175,7 +178,15 @@ class ClaimWorker:
             return BatchState(), Watermark(0, 0, {}, {})
         clients, vouchers, providers = _ids(batch)
         mark = await watermark(session, vouchers, providers)
-        return await load_state(session, clients, vouchers, providers), mark
+        state = await load_state(
+            session,
+            clients,
+            vouchers,
+            providers,
+            history=self.history,
+            decided_through=mark.max_decision_seq,
+        )
+        return state, mark
 
     async def _lag_truth(self, batch: Sequence[Received], state: BatchState) -> Mapping[str, Any]:
         """Ask vouchers about the vouchers this worker has not seen admitted (rare)."""
