@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, bindparam, select
 
 from contracts.envelope import Event
 from contracts.topics import VOUCHERS
@@ -27,6 +28,16 @@ async def load(uow: UnitOfWork, voucher_id: str, *, for_update: bool = True) -> 
     if raw is None:
         raise VoucherNotFoundError(voucher_id)
     return VoucherSnapshot.model_validate(raw)
+
+
+async def load_many(uow: UnitOfWork, voucher_ids: list[str]) -> dict[str, VoucherSnapshot]:
+    """Current snapshots of several vouchers in one query, locked like :func:`load`."""
+    rows = await uow.session.execute(
+        select(vouchers.c.voucher_id, vouchers.c.snapshot)
+        .where(vouchers.c.voucher_id.in_(voucher_ids))
+        .with_for_update()
+    )
+    return {row.voucher_id: VoucherSnapshot.model_validate(row.snapshot) for row in rows}
 
 
 async def exists(uow: UnitOfWork, voucher_id: str) -> bool:
@@ -104,3 +115,67 @@ async def save(
         )
     )
     uow.emit(VOUCHERS, event)
+
+
+async def save_many(
+    uow: UnitOfWork,
+    changes: Sequence[tuple[VoucherSnapshot, Event, dict[str, Any]]],
+    now: datetime,
+    *,
+    action: str,
+    actor: str,
+    actor_role: str,
+) -> None:
+    """:func:`save` for many vouchers at once: one UPDATE and one INSERT for all.
+
+    Each change is (new snapshot, its event, decision detail); the snapshots must have
+    been read with :func:`load_many` in this transaction.
+    """
+    if not changes:
+        return
+    result = await uow.session.execute(
+        vouchers.update()
+        .where(
+            and_(
+                vouchers.c.voucher_id == bindparam("b_voucher_id"),
+                vouchers.c.version == bindparam("b_previous"),
+            )
+        )
+        .values(
+            status=bindparam("status"),
+            version=bindparam("version"),
+            snapshot=bindparam("snapshot"),
+            updated_at=bindparam("updated_at"),
+        ),
+        [
+            {
+                "b_voucher_id": voucher.voucher_id,
+                "b_previous": voucher.version - 1,
+                "status": voucher.status,
+                "version": voucher.version,
+                "snapshot": voucher.model_dump(mode="json"),
+                "updated_at": now,
+            }
+            for voucher, _, _ in changes
+        ],
+    )
+    if result.rowcount not in (-1, len(changes)):  # type: ignore[attr-defined]
+        raise RuntimeError("a voucher changed concurrently")
+    await uow.session.execute(
+        voucher_decisions.insert(),
+        [
+            {
+                "voucher_id": voucher.voucher_id,
+                "action": action,
+                "actor": actor,
+                "actor_role": actor_role,
+                "reason": None,
+                "detail": detail,
+                "version": voucher.version,
+                "decided_at": now,
+            }
+            for voucher, _, detail in changes
+        ],
+    )
+    for _, event, _ in changes:
+        uow.emit(VOUCHERS, event)

@@ -421,10 +421,11 @@ async def on_claims_adjudicated(
         data = event.data
         if data.allowed_units > 0 or data.allowed_amount > 0:
             by_voucher.setdefault(data.voucher_id, []).append(data)
+    current = await repository.load_many(uow, sorted(by_voucher))
+    changes = []
     for voucher_id, lines in by_voucher.items():
-        try:
-            voucher = await repository.load(uow, voucher_id)
-        except repository.VoucherNotFoundError:
+        voucher = current.get(voucher_id)
+        if voucher is None:
             continue
         updated = voucher
         for data in lines:
@@ -447,16 +448,10 @@ async def on_claims_adjudicated(
                 ],
             ),
         )
-        await repository.save(
-            uow,
-            updated,
-            change,
-            clock.now(),
-            action="balance_changed",
-            actor="claims",
-            actor_role="system",
-            detail={"claims": [d.claim_id for d in lines]},
-        )
+        changes.append((updated, change, {"claims": [d.claim_id for d in lines]}))
+    await repository.save_many(
+        uow, changes, clock.now(), action="balance_changed", actor="claims", actor_role="system"
+    )
 
 
 async def on_provider(uow: UnitOfWork, event: ProviderRegistered | ProviderUpdated) -> None:
