@@ -7,6 +7,8 @@ one database.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import TypeAdapter
 
 from contracts.claims import ClaimAdjudicatedEvent
@@ -35,9 +37,11 @@ from services.claims.entrypoints.http import router
 from services.claims.service_layer.pending import sweeper, voucher_handler
 from services.claims.service_layer.replicas import apply_client_event, apply_provider_snapshot
 from services.claims.service_layer.worker import ClaimWorker, VoucherLookup
+from services.kit.batch_consumer import BatchConsumer
 from services.kit.clock import SystemClock
 from services.kit.program import active_catalog
 from services.kit.runtime import ServiceRuntime
+from services.kit.unit_of_work import UnitOfWork
 
 runtime = ServiceRuntime("claims", metadata)
 broker = runtime.broker
@@ -52,6 +56,13 @@ def catalog() -> Catalog:
 lookup = VoucherLookup(runtime.settings.url_of("vouchers"))
 worker = ClaimWorker(runtime, catalog, clock, lookup)
 on_voucher = voucher_handler(catalog, clock)
+
+
+async def on_vouchers(uow: UnitOfWork, events: list[Any]) -> None:
+    """Apply a batch of voucher events in topic order (replica, then pending lines)."""
+    for event in events:
+        await on_voucher(uow, event)
+
 
 on_atr_providers_v1 = runtime.consume(
     PROVIDERS,
@@ -68,20 +79,23 @@ on_atr_clients_v1 = runtime.consume(
         TreatmentStatusChanged: apply_client_event,
     },
 )
-on_atr_vouchers_v1 = runtime.consume(
+# batched: the topic carries a balance change per voucher per adjudicated batch, so its
+# volume follows claim volume; those are skipped after a peek at their type (claims
+# keeps its own ledger) and the rest are applied in order, one transaction per batch
+vouchers_consumer = BatchConsumer(
+    runtime,
     VOUCHERS,
     TypeAdapter(VoucherEvent),
-    dict.fromkeys(
-        (
-            VoucherIssued,
-            VoucherProviderSelected,
-            VoucherActivated,
-            VoucherExtended,
-            VoucherClosed,
-            VoucherExpired,
-            VoucherDischarged,
-        ),  # balance changes are ignored: claims keeps its own ledger
-        on_voucher,
+    on_vouchers,
+    name=f"claims.{VOUCHERS.name}",
+    accepts=(
+        VoucherIssued,
+        VoucherProviderSelected,
+        VoucherActivated,
+        VoucherExtended,
+        VoucherClosed,
+        VoucherExpired,
+        VoucherDischarged,
     ),
 )
 to_atr_claims_adjudicated_v1 = broker.publisher(
@@ -90,6 +104,7 @@ to_atr_claims_adjudicated_v1 = broker.publisher(
     description=CLAIMS_ADJUDICATED.description,
     schema=ClaimAdjudicatedEvent,
 )
+runtime.background_tasks.append(vouchers_consumer.run)
 runtime.background_tasks.append(worker.run)
 runtime.background_tasks.append(sweeper(runtime, catalog, clock, lookup))
 app = runtime.http_app(router, title="ATR claims service")

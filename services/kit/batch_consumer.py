@@ -3,9 +3,13 @@
 For topics whose volume follows claim volume (adjudicated claims feeding voucher
 balances), one transaction per message would cap throughput (issue 6 item 8:
 "batching is the design"). :class:`BatchConsumer` takes up to ``max_records`` with
-``getmany``, dead-letters what is not a valid event, records the batch's event ids in
-the processed-events table and applies the new events in one unit of work, and only
-then commits the offsets (BROKER.md rule 4). Redelivered events are skipped by id.
+``getmany``, skips events of types it does not handle after a peek at their ``type``
+(no full validation), dead-letters what is not a valid event, records the batch's event
+ids in the processed-events table and applies the new events in one unit of work, and
+only then commits the offsets (BROKER.md rule 4). Redelivered events are skipped by id.
+If applying the batch fails for any reason but a database outage, the events are
+applied one by one, each in its own unit of work, and the one that fails goes to the
+dead-letter topic with its error: one poison event never stalls the partition.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from contracts.envelope import Event
 from contracts.topics import Topic
+from services.kit.consumer import event_type_of
 from services.kit.dead_letter import dead_letter_record, describe_validation_error
 from services.kit.unit_of_work import UnitOfWork
 
@@ -102,6 +107,7 @@ class BatchConsumer:
         self.handler = handler
         self.name = name
         self.accepts = accepts
+        self.accepted_types = {cls.model_fields["type"].default for cls in accepts}
         self.max_records = max_records
 
     async def run(self) -> None:
@@ -116,19 +122,43 @@ class BatchConsumer:
 
     async def process(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
         """Validate, dedupe and apply one batch in one transaction."""
-        events: list[Event] = []
+        received: list[tuple[Event, ConsumerRecord[bytes, bytes]]] = []
         for record in records:
+            raw = record.value or b""
+            named = event_type_of(raw)
+            if named is not None and named not in self.accepted_types:
+                continue  # a type this consumer does not handle: not ours to judge
             try:
-                event = self.adapter.validate_json(record.value or b"")
+                event = self.adapter.validate_json(raw)
             except ValidationError as exc:
                 await dead_letter_record(
                     self.runtime, record, describe_validation_error(exc), self.name
                 )
                 continue
             if isinstance(event, self.accepts):
-                events.append(event)
-        if not events:
+                received.append((event, record))
+        if not received:
             return
+        try:
+            await self._apply(received)
+        except (OperationalError, DBAPIError, ConnectionError):
+            raise
+        except Exception:
+            log.exception("%s: batch failed; applying its events one by one", self.name)
+            for one in received:
+                try:
+                    await self._apply([one])
+                except (OperationalError, DBAPIError, ConnectionError):
+                    raise
+                except Exception as exc:
+                    log.exception("event %s could not be applied; dead-lettered", one[0].id)
+                    await dead_letter_record(
+                        self.runtime, one[1], f"{type(exc).__name__}: {exc}", self.name
+                    )
+
+    async def _apply(self, received: Sequence[tuple[Event, Any]]) -> None:
+        """Apply the events not seen before in one unit of work."""
+        events = [event for event, _ in received]
         async with self.runtime.unit_of_work() as uow:
             fresh = await uow.first_time_many(
                 self.name, self.topic.name, [str(e.id) for e in events]

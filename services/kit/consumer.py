@@ -51,6 +51,14 @@ class _TypeOnly(BaseModel):
     type: str
 
 
+def event_type_of(raw: bytes) -> str | None:
+    """The ``type`` an event body names, or None when it is not even an envelope."""
+    try:
+        return _TypeOnly.model_validate_json(raw).type
+    except ValidationError:
+        return None
+
+
 class EventConsumer:
     """Applies one topic's events to one service database, exactly once in effect."""
 
@@ -124,10 +132,9 @@ class EventConsumer:
 
     def _ignored(self, raw: bytes) -> bool:
         """Whether the body names a type this consumer does not handle."""
-        try:
-            return _TypeOnly.model_validate_json(raw).type not in self.handled_types
-        except ValidationError:
-            return False  # not even an envelope: the full validation dead-letters it
+        named = event_type_of(raw)
+        # not even an envelope: the full validation dead-letters it
+        return named is not None and named not in self.handled_types
 
     def _is_unknown_type(self, raw: bytes) -> bool:
         try:

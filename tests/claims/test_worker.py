@@ -188,3 +188,22 @@ async def test_every_workers_history_cache_follows_what_any_worker_stored(
         "K1-0",
         "K1-1",
     ]
+
+
+async def test_the_same_service_twice_is_a_duplicate_within_and_across_batches(
+    worker: ClaimWorker,
+) -> None:
+    """DUPLICATE_CLAIM: same provider, service, date and start time under another ref,
+    whether the first line is in the same batch or was decided in an earlier one."""
+    assert await worker.process([record("K1", 10, 0, units=1), record("K2", 10, 1, units=1)]) == 2
+    assert await worker.process([record("K3", 10, 2, units=1), record("K4", 11, 3, units=1)]) == 2
+    assert await stored(worker) == {
+        "K1": ("approved", 1),
+        "K2": ("denied", 0),
+        "K3": ("denied", 0),
+        "K4": ("approved", 1),
+    }
+    async with worker.runtime.db.sessions() as session:
+        rows = await session.execute(select(claims.c.claim_id, claims.c.reasons))
+        reasons = {row.claim_id: row.reasons for row in rows}
+    assert reasons["K2"] == reasons["K3"] == ["DUPLICATE_CLAIM"]

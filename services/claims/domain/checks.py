@@ -8,6 +8,7 @@ catalog rules run in :mod:`services.claims.domain.engine`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -107,17 +108,29 @@ def duplicate_of(claim: ClaimLine, prior: tuple[PriorLine, ...]) -> str | None:
     (``DUPLICATE_CLAIM``); identical resubmissions never get here (the gateway returns
     the original claim).
     """
-    for line in prior:
-        if (
-            line.provider_id == claim.provider_id
-            and line.service_code == claim.service_code
-            and line.service_date == claim.service_date
-            and line.start_time == claim.start_time
-            and line.claim_id != claim.claim_id
-            and claim.start_time is not None
-        ):
-            return line.claim_id
-    return None
+    return DuplicateIndex(prior).find(claim)
+
+
+class DuplicateIndex:
+    """A client's allowed lines by (provider, service, date, start time): the
+    :func:`duplicate_of` rule as a lookup instead of a scan of the whole history."""
+
+    def __init__(self, prior: Iterable[PriorLine] = ()) -> None:
+        self._claims: dict[tuple[Any, ...], list[str]] = {}
+        for line in prior:
+            self.add(line)
+
+    def add(self, line: PriorLine) -> None:
+        """Index an allowed line."""
+        key = (line.provider_id, line.service_code, line.service_date, line.start_time)
+        self._claims.setdefault(key, []).append(line.claim_id)
+
+    def find(self, claim: ClaimLine) -> str | None:
+        """The first indexed line ``claim`` duplicates, if any."""
+        if claim.start_time is None:
+            return None
+        key = (claim.provider_id, claim.service_code, claim.service_date, claim.start_time)
+        return next((c for c in self._claims.get(key, ()) if c != claim.claim_id), None)
 
 
 def cap_by_voucher(

@@ -130,8 +130,7 @@ def decide(
         return checks.denied(claim, reasons, rate)
     assert voucher is not None
     prior = tuple(state.prior.get(claim.client_id, ()))
-    duplicate = checks.duplicate_of(claim, prior)
-    if duplicate is not None:
+    if state.duplicate_index(claim.client_id).find(claim) is not None:
         return checks.denied(claim, ["DUPLICATE_CLAIM"], rate)
     history = ClientHistory(
         prior_lines=prior,
@@ -161,23 +160,24 @@ def record(state: BatchState, claim: ClaimLine, decision: Decision) -> None:
     state.usage.setdefault(claim.voucher_id, checks.VoucherUsage()).add(
         claim.service_code, decision.allowed_units, decision.allowed_amount
     )
-    state.prior.setdefault(claim.client_id, []).append(
-        PriorLine(
-            claim_id=claim.claim_id,
-            provider_id=claim.provider_id,
-            voucher_id=claim.voucher_id,
-            service_code=claim.service_code,
-            service_date=claim.service_date,
-            allowed_units=decision.allowed_units,
-            allowed_amount=decision.allowed_amount,
-            start_time=claim.start_time,
-            end_time=claim.end_time,
-            miles=claim.miles,
-            pass_type=claim.pass_type,
-            activity=claim.activity,
-            face_to_face=claim.face_to_face,
-        )
+    line = PriorLine(
+        claim_id=claim.claim_id,
+        provider_id=claim.provider_id,
+        voucher_id=claim.voucher_id,
+        service_code=claim.service_code,
+        service_date=claim.service_date,
+        allowed_units=decision.allowed_units,
+        allowed_amount=decision.allowed_amount,
+        start_time=claim.start_time,
+        end_time=claim.end_time,
+        miles=claim.miles,
+        pass_type=claim.pass_type,
+        activity=claim.activity,
+        face_to_face=claim.face_to_face,
     )
+    index = state.duplicate_index(claim.client_id)
+    state.prior.setdefault(claim.client_id, []).append(line)
+    index.add(line)
 
 
 async def next_decision_seq(uow: UnitOfWork) -> int:

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.vouchers import VoucherSnapshot
 from services.claims.adapters.orm import claims, client_replica, provider_replica, voucher_replica
-from services.claims.domain.checks import ProviderFacts, VoucherUsage
+from services.claims.domain.checks import DuplicateIndex, ProviderFacts, VoucherUsage
 from services.claims.domain.model import PriorLine, StaffRecord, StatusPeriod
 from services.claims.service_layer.history import HistoryCache, read_histories
 
@@ -36,6 +36,14 @@ class BatchState:
     usage: dict[str, VoucherUsage] = field(default_factory=dict)
     prior: dict[str, list[PriorLine]] = field(default_factory=dict)
     pending_clients: set[str] = field(default_factory=set)
+    duplicates: dict[str, DuplicateIndex] = field(default_factory=dict)
+
+    def duplicate_index(self, client_id: str) -> DuplicateIndex:
+        """The client's allowed lines indexed for the duplicate rule (built on first use)."""
+        index = self.duplicates.get(client_id)
+        if index is None:
+            index = self.duplicates[client_id] = DuplicateIndex(self.prior.get(client_id, ()))
+        return index
 
     def staff_record(self, provider_id: str, staff_id: str) -> StaffRecord | None:
         """The roster entry of a provider's staff member, if any."""
