@@ -46,6 +46,9 @@ from services.kit.unit_of_work import OutboxRecord
 
 log = logging.getLogger(__name__)
 
+GAUGE_INTERVAL_S = 5.0
+"""How often an idle polling pass refreshes the pending-rows gauge (a count query)."""
+
 MARK_CHUNK = 500
 """Event ids per ``UPDATE … WHERE event_id IN (…)`` (well under SQLite's bound-variable cap)."""
 
@@ -83,6 +86,7 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._sent: asyncio.Queue[list[_Sent]] = asyncio.Queue()
         self._instance_id = f"relay-{uuid.uuid4().hex[:12]}"
+        self._gauge_at = float("-inf")
 
     @property
     def instance_id(self) -> str:
@@ -202,13 +206,16 @@ class OutboxRelay:
         await _acknowledged(sent)
         if sent:
             await self._mark(sent)
-        async with self._db.read_sessions() as session:
-            pending = await session.scalar(
-                select(func.count())
-                .select_from(self._outbox)
-                .where(self._outbox.c.status.in_((OUTBOX_NOT_PUBLISHED, OUTBOX_IN_PROGRESS)))
-            )
-        self._metrics.outbox_pending.set(pending or 0)
+        now = asyncio.get_running_loop().time()
+        if sent or now - self._gauge_at >= GAUGE_INTERVAL_S:
+            self._gauge_at = now
+            async with self._db.read_sessions() as session:
+                pending = await session.scalar(
+                    select(func.count())
+                    .select_from(self._outbox)
+                    .where(self._outbox.c.status.in_((OUTBOX_NOT_PUBLISHED, OUTBOX_IN_PROGRESS)))
+                )
+            self._metrics.outbox_pending.set(pending or 0)
         return sum(1 for item in sent if item.error is None)
 
     async def _claim_batch(self) -> Sequence[Row[Any]]:

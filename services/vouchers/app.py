@@ -63,6 +63,9 @@ balances = BatchConsumer(
     _adjudicated,
     name=f"vouchers.{CLAIMS_ADJUDICATED.name}",
     accepts=(ClaimAdjudicated,),
+    # one balance change per voucher per batch: larger batches mean fewer versions and
+    # events when claims flow fast, and cost nothing when they trickle
+    max_records=2000,
 )
 runtime.background_tasks.append(balances.run)
 to_atr_vouchers_v1 = broker.publisher(
