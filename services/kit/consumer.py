@@ -20,7 +20,6 @@ Failure policy (SPEC §5 Reliability, DEVELOPERS non-negotiable 5):
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -77,7 +76,6 @@ class EventConsumer:
         self.adapter = adapter
         self.handlers = handlers
         self.handled_types = {cls.model_fields["type"].default for cls in handlers}
-        self.known_types = self.handled_types | _types_of(adapter)
 
     async def handle(self, message: KafkaMessage) -> None:
         """Process one Kafka message, then commit its offset (or rewind it)."""
@@ -88,9 +86,6 @@ class EventConsumer:
         try:
             event = self.adapter.validate_json(raw)
         except ValidationError as exc:
-            if self._is_unknown_type(raw):
-                await message.ack()
-                return
             await self.dead_letter(message, describe_validation_error(exc))
             await message.ack()
             return
@@ -136,18 +131,6 @@ class EventConsumer:
         # not even an envelope: the full validation dead-letters it
         return named is not None and named not in self.handled_types
 
-    def _is_unknown_type(self, raw: bytes) -> bool:
-        try:
-            body = json.loads(raw)
-        except ValueError:
-            return False
-        return (
-            isinstance(body, dict)
-            and isinstance(body.get("type"), str)
-            and isinstance(body.get("id"), str)
-            and body["type"] not in self.known_types
-        )
-
 
 def subscribe_events(
     broker: KafkaBroker,
@@ -171,15 +154,3 @@ def subscribe_events(
     )
     async def on_topic(message: KafkaMessage) -> None:
         await consumer.handle(message)
-
-
-def _types_of(adapter: TypeAdapter[Any]) -> set[str]:
-    schema = adapter.json_schema()
-    types: set[str] = set()
-    for definition in schema.get("$defs", {}).values():
-        type_field = definition.get("properties", {}).get("type", {})
-        if "const" in type_field:
-            types.add(type_field["const"])
-        elif "default" in type_field:
-            types.add(type_field["default"])
-    return types
