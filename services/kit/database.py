@@ -6,10 +6,20 @@ process, or claim workers sharing a file, queue on the lock instead of failing w
 uses :attr:`Database.read_sessions`, whose transactions begin deferred: under WAL they
 read a snapshot without taking the write lock, so they never wait for (or hold up) a
 writer. PostgreSQL is used as is; there both factories are the same.
+
+Processes that write one SQLite file in turns (claim workers) queue first on
+:meth:`Database.writer_turn`, an ``flock`` on a file beside the database: the kernel
+hands it to the next waiter the moment it is released, where SQLite's own busy handler
+polls with sleeps of up to 100 ms and leaves the lock idle between turns.
 """
 
 from __future__ import annotations
 
+import asyncio
+import fcntl
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +38,12 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
+        self.turn_file: Path | None = None
         if self.is_sqlite:
             path = url.split("///", 1)[-1]
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
+                self.turn_file = Path(f"{path}.writer-turn")
             self.engine: AsyncEngine = create_async_engine(
                 url, connect_args={"timeout": 60}, pool_size=5, max_overflow=5
             )
@@ -45,6 +57,30 @@ class Database:
             self.engine.execution_options(**{READ_ONLY: True}) if self.is_sqlite else self.engine,
             expire_on_commit=False,
         )
+
+    @asynccontextmanager
+    async def writer_turn(self) -> AsyncIterator[None]:
+        """Wait for this process's turn to write a SQLite file, hold it for the block.
+
+        Enter it before the transaction begins and leave it after the commit. A no-op on
+        PostgreSQL (row locks and advisory locks queue there) and in-memory SQLite.
+        """
+        if self.turn_file is None:
+            yield
+            return
+        descriptor = os.open(self.turn_file, os.O_RDWR | os.O_CREAT, 0o600)
+        waiting = asyncio.ensure_future(asyncio.to_thread(fcntl.flock, descriptor, fcntl.LOCK_EX))
+        try:
+            await asyncio.shield(waiting)
+        except BaseException:
+            # cancelled while queued: the thread may still be given the lock; closing the
+            # descriptor once it returns releases it
+            waiting.add_done_callback(lambda _: os.close(descriptor))
+            raise
+        try:
+            yield
+        finally:
+            os.close(descriptor)  # releases the flock
 
     async def ping(self) -> None:
         """Raise unless the database answers ``SELECT 1`` (readiness)."""

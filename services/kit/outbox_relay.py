@@ -9,8 +9,9 @@ lease ends.
 Two ways in, one way out:
 
 - **on commit** (the normal path): a unit of work writes its rows already leased to this
-  relay and hands them over after the commit (:meth:`OutboxRelay.publish_committed`);
-  they are queued on the producer at once, in commit order, without being read back.
+  relay and hands them over after the commit (:meth:`OutboxRelay.publish_committed`,
+  which returns at once); the send loop queues them on the producer in commit order,
+  without reading them back.
 - **polling** (the safety net): :meth:`OutboxRelay.publish_pending` claims rows nobody
   holds (``not_published``, or a lease that ended) in ``seq`` order and queues them.
 
@@ -84,6 +85,7 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._lease = lease
         self._wake = asyncio.Event()
+        self._committed: asyncio.Queue[Sequence[OutboxRecord]] = asyncio.Queue()
         self._sent: asyncio.Queue[list[_Sent]] = asyncio.Queue()
         self._instance_id = f"relay-{uuid.uuid4().hex[:12]}"
         self._gauge_at = float("-inf")
@@ -97,13 +99,15 @@ class OutboxRelay:
         """Ask the polling pass to look for unheld rows now."""
         self._wake.set()
 
-    async def publish_committed(self, records: Sequence[OutboxRecord]) -> None:
-        """Queue a committed unit of work's rows (leased to this relay) on the producer.
+    def publish_committed(self, records: Sequence[OutboxRecord]) -> None:
+        """Take a committed unit of work's rows (leased to this relay) for sending.
 
-        Never raises: the commit has happened, so a send that cannot even be queued is
-        recorded as failed and the confirmation loop hands the row back to polling.
+        Returns at once, so a claim worker that still holds the writer's turn is not
+        held up by producer work; the send loop queues them in hand-over order. Never
+        raises: a send that cannot even be queued is recorded as failed and the
+        confirmation loop hands the row back to polling.
         """
-        self._sent.put_nowait(await self._queue(records))
+        self._committed.put_nowait(records)
 
     async def _queue(self, records: Sequence[OutboxRecord]) -> list[_Sent]:
         """Put records on the producer in order (pipelined); nothing is awaited here."""
@@ -119,8 +123,14 @@ class OutboxRelay:
         return sent
 
     async def run(self) -> None:
-        """Confirm sends and poll for unheld rows until cancelled."""
-        await asyncio.gather(self._confirm_loop(), self._poll_loop())
+        """Send handed-over rows, confirm sends and poll for unheld rows until cancelled."""
+        await asyncio.gather(self._send_loop(), self._confirm_loop(), self._poll_loop())
+
+    async def _send_loop(self) -> None:
+        """Queue handed-over rows on the producer, in hand-over order."""
+        while True:
+            records = await self._committed.get()
+            self._sent.put_nowait(await self._queue(records))
 
     async def _confirm_loop(self) -> None:
         """Mark acknowledged rows published (failed ones back to polling), in bursts."""

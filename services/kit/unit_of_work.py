@@ -48,8 +48,10 @@ class CommitPublisher(Protocol):
         """The lease holder written into the rows (``claimed_by``)."""
         ...
 
-    async def publish_committed(self, records: Sequence[OutboxRecord]) -> None:
-        """Queue the records for sending; never raises (the lease is the fallback)."""
+    def publish_committed(self, records: Sequence[OutboxRecord]) -> None:
+        """Take the records for sending and return at once; never raises (the lease is
+        the fallback). Called while the caller may still hold a writer's turn, so the
+        sending itself happens elsewhere."""
         ...
 
 
@@ -62,7 +64,7 @@ class UnitOfWork:
         self._db = db
         self._tables = tables
         self._publisher = publisher
-        self._pending: list[tuple[Topic, Event]] = []
+        self._pending: list[tuple[OutboxRecord, str]] = []
         self._committed = False
         self.session: AsyncSession
 
@@ -84,8 +86,23 @@ class UnitOfWork:
             await self.session.close()
 
     def emit(self, topic: Topic, event: Event) -> None:
-        """Record an integration event to publish if and when this unit commits."""
-        self._pending.append((topic, event))
+        """Record an integration event to publish if and when this unit commits.
+
+        The event is serialised now, with the trace context current now, so a caller can
+        prepare its events before it takes a write lock.
+        """
+        record = OutboxRecord(
+            event_id=str(event.id),
+            topic=topic.name,
+            key=event.subject,
+            payload=event.to_bytes(),
+            headers=current_traceparent(),
+        )
+        self._pending.append((record, event.type))
+
+    def discard_events(self) -> None:
+        """Forget the events emitted so far (the caller is deciding again)."""
+        self._pending.clear()
 
     async def first_time(self, consumer: str, topic: str, event_id: str) -> bool:
         """Idempotent-consumer guard: record ``event_id`` for ``consumer``.
@@ -141,7 +158,7 @@ class UnitOfWork:
 
         After the commit the rows go to the publisher (if any), already leased to it.
         """
-        records = self._records()
+        records = [record for record, _ in self._pending]
         if records:
             now = datetime.now(UTC)
             lease = (
@@ -160,34 +177,21 @@ class UnitOfWork:
                         "event_id": record.event_id,
                         "topic": record.topic,
                         "message_key": record.key,
-                        "event_type": event.type,
+                        "event_type": event_type,
                         "payload": record.payload,
                         "headers": record.headers,
                         "attempts": 0,
                         "created_at": now,
                         **lease,
                     }
-                    for record, (_, event) in zip(records, self._pending, strict=True)
+                    for record, event_type in self._pending
                 ],
             )
         await self.session.commit()
         self._committed = True
         self._pending.clear()
         if records and self._publisher is not None:
-            await self._publisher.publish_committed(records)
-
-    def _records(self) -> list[OutboxRecord]:
-        headers = current_traceparent()
-        return [
-            OutboxRecord(
-                event_id=str(event.id),
-                topic=topic.name,
-                key=event.subject,
-                payload=event.to_bytes(),
-                headers=headers,
-            )
-            for topic, event in self._pending
-        ]
+            self._publisher.publish_committed(records)
 
 
 def _current_trace_id() -> str | None:

@@ -202,7 +202,7 @@ async def test_a_committed_row_that_cannot_be_sent_goes_back_to_polling_and_is_p
         async with UnitOfWork(db, tables, publisher=relay) as uow:
             uow.emit(topic, event)
             await uow.commit()
-        confirming = asyncio.create_task(relay._confirm_loop())
+        confirming = asyncio.gather(relay._send_loop(), relay._confirm_loop())
         try:
 
             async def released() -> bool:

@@ -46,7 +46,7 @@ class RecordingPublisher:
     def __init__(self) -> None:
         self.handed: list[OutboxRecord] = []
 
-    async def publish_committed(self, records: Sequence[OutboxRecord]) -> None:
+    def publish_committed(self, records: Sequence[OutboxRecord]) -> None:
         self.handed += records
 
 
@@ -119,5 +119,23 @@ async def test_first_time_is_true_once_per_consumer_and_event(database_url: str)
             assert await uow.first_time("c1", "t", "e2") is True
         async with UnitOfWork(db, tables) as uow:
             assert await uow.first_time("c1", "t", "e2") is True
+    finally:
+        await db.dispose()
+
+
+async def test_discarded_events_are_not_written(database_url: str) -> None:
+    db, tables, _ = await _setup(database_url)
+    publisher = RecordingPublisher()
+    try:
+        kept = TallyBumped(subject="b", data=Tally(counter="b"))
+        async with UnitOfWork(db, tables, publisher=publisher) as uow:
+            uow.emit(TOPIC, TallyBumped(subject="a", data=Tally(counter="a")))
+            uow.discard_events()  # the caller decided again
+            uow.emit(TOPIC, kept)
+            await uow.commit()
+        async with db.sessions() as session:
+            ids = list(await session.scalars(select(tables.outbox.c.event_id)))
+        assert ids == [str(kept.id)]
+        assert [r.event_id for r in publisher.handed] == [str(kept.id)]
     finally:
         await db.dispose()

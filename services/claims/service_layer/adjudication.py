@@ -284,11 +284,32 @@ async def write_decisions(
     Runs inside the writing transaction, so ``decision_seq`` continues the stored
     sequence without gaps or repeats.
     """
+    await number_decisions(uow, results)
+    emit_decisions(uow, results)
+
+
+async def number_decisions(
+    uow: UnitOfWork, results: Sequence[tuple[Received, dict[str, Any]]]
+) -> None:
+    """Give the decided lines their ``decision_seq`` (decision order across the service).
+
+    Takes the claim-write lock first, so numbers commit in the order they are given.
+    """
     await lock_claim_writes(uow.session)
     seq = await next_decision_seq(uow)
-    for received, values in results:
+    for _, values in results:
         if values["status"] == "pending":
             continue
         values["decision_seq"] = seq
         seq += 1
-        emit_result(uow, received, values)
+
+
+def emit_decisions(uow: UnitOfWork, results: Sequence[tuple[Received, dict[str, Any]]]) -> None:
+    """Emit the decided lines' events, in order (pended lines emit nothing yet).
+
+    The events carry no decision number, so a worker emits them before it waits for the
+    writer's turn and keeps that turn short.
+    """
+    for received, values in results:
+        if values["status"] != "pending":
+            emit_result(uow, received, values)

@@ -10,14 +10,17 @@ worker in order). For every batch the worker:
    state they are decided on (replicas, histories, ledgers), plus a fingerprint of it;
 3. asks the vouchers service, only for lines whose voucher this worker has not seen
    active, whether the admission was acknowledged before the claim (SPEC §3.4 lag);
-4. decides the new lines in memory, in key order;
-5. in ONE short transaction: checks the fingerprint (if another worker stored lines of
-   these clients meanwhile — a partition hand-over — it re-reads and re-decides under
-   the lock), writes every line and every outgoing event (outbox), commits;
+4. decides the new lines in memory, in key order, and prepares their events and rows;
+5. in ONE short transaction (on SQLite inside the writer's turn, which the workers
+   sharing the file queue for): checks the fingerprint (if another worker stored lines
+   of these clients meanwhile — a partition hand-over — it re-reads and re-decides under
+   the lock), numbers the decisions, writes every line and every outgoing event
+   (outbox), commits;
 6. only then commits the offsets. The outbox relay publishes the results pipelined.
 
-Deciding outside the writing transaction is what lets several workers sharing one
-SQLite file decide in parallel: the write lock is held only to store. A crash anywhere
+Deciding and serialising outside the writing transaction is what lets several workers
+sharing one SQLite file work in parallel: the write lock is held only to store, and the
+results are handed to the relay after the commit without waiting for the producer. A crash anywhere
 before step 6 redelivers the batch; step 5 makes the redelivery a no-op for lines
 already written, so no line is lost or decided twice (BROKER.md: no idempotent
 producer here, so consumers are idempotent).
@@ -153,20 +156,25 @@ class ClaimWorker:
                 authoritative = await self._lag_truth(fresh, state)
                 results = self._decide(fresh, state, authoritative)
                 async with self.runtime.unit_of_work() as uow:
-                    await lock_claim_writes(uow.session)
-                    current = await self._new_only(uow.session, fresh)
-                    if len(current) != len(fresh) or await changed_since(
-                        uow.session, seen, *_ids(fresh)
-                    ):
-                        # another worker stored or decided lines of these clients since the
-                        # snapshot (a partition hand-over): decide again on what is stored
-                        log.info("claims batch changed under it; deciding again under the lock")
-                        fresh = current
-                        state, _ = await self._read(uow.session, fresh)
-                        results = self._decide(fresh, state, authoritative)
-                    if results:
-                        await self._write(uow, results)
-                    await uow.commit()
+                    rows = self._prepare(uow, results)
+                    async with self.runtime.db.writer_turn():
+                        await lock_claim_writes(uow.session)
+                        current = await self._new_only(uow.session, fresh)
+                        if len(current) != len(fresh) or await changed_since(
+                            uow.session, seen, *_ids(fresh)
+                        ):
+                            # another worker stored or decided lines of these clients since
+                            # the snapshot (a partition hand-over): decide again on what is
+                            # stored
+                            log.info("claims batch changed under it; deciding again")
+                            fresh = current
+                            state, _ = await self._read(uow.session, fresh)
+                            results = self._decide(fresh, state, authoritative)
+                            uow.discard_events()
+                            rows = self._prepare(uow, results)
+                        if results:
+                            await self._store(uow, results, rows)
+                        await uow.commit()
         self.runtime.metrics.events_processed.labels(CLAIMS_SUBMITTED.name, "batch").inc(len(batch))
         return len(fresh)
 
@@ -229,38 +237,47 @@ class ClaimWorker:
             authoritative=authoritative,
         )
 
-    async def _write(
+    def _prepare(
         self, uow: UnitOfWork, results: Sequence[tuple[Received, dict[str, Any]]]
-    ) -> None:
-        """Store every line with its decision and queue the decisions' events."""
-        await adjudication.write_decisions(uow, results)
+    ) -> list[dict[str, Any]]:
+        """Emit the decisions' events and build the claims rows, before the writer's turn."""
+        adjudication.emit_decisions(uow, results)
         now = self.clock.now()
-        await uow.session.execute(
-            claims.insert(),
-            [
-                {
-                    "claim_id": received.line.claim_id,
-                    "claim_ref": received.claim_ref,
-                    "provider_id": received.line.provider_id,
-                    "client_id": received.line.client_id,
-                    "voucher_id": received.line.voucher_id,
-                    "service_code": received.line.service_code,
-                    "service_date": received.line.service_date,
-                    "billed_units": received.line.units,
-                    "line": dict(received.data),
-                    "start_time": received.line.start_time,
-                    "end_time": received.line.end_time,
-                    "miles": received.line.miles,
-                    "pass_type": received.line.pass_type,
-                    "activity": received.line.activity,
-                    "face_to_face": received.line.face_to_face,
-                    "submitted_at": received.submitted_at,
-                    "received_at": now,
-                    **values,
-                }
-                for received, values in results
-            ],
-        )
+        return [
+            {
+                "claim_id": received.line.claim_id,
+                "claim_ref": received.claim_ref,
+                "provider_id": received.line.provider_id,
+                "client_id": received.line.client_id,
+                "voucher_id": received.line.voucher_id,
+                "service_code": received.line.service_code,
+                "service_date": received.line.service_date,
+                "billed_units": received.line.units,
+                "line": dict(received.data),
+                "start_time": received.line.start_time,
+                "end_time": received.line.end_time,
+                "miles": received.line.miles,
+                "pass_type": received.line.pass_type,
+                "activity": received.line.activity,
+                "face_to_face": received.line.face_to_face,
+                "submitted_at": received.submitted_at,
+                "received_at": now,
+                **values,
+            }
+            for received, values in results
+        ]
+
+    async def _store(
+        self,
+        uow: UnitOfWork,
+        results: Sequence[tuple[Received, dict[str, Any]]],
+        rows: list[dict[str, Any]],
+    ) -> None:
+        """Number the decisions and store every line (in the writer's turn)."""
+        await adjudication.number_decisions(uow, results)
+        for row, (_, values) in zip(rows, results, strict=True):
+            row["decision_seq"] = values["decision_seq"]
+        await uow.session.execute(claims.insert(), rows)
 
 
 def _ids(batch: Sequence[Received]) -> tuple[set[str], set[str], set[str]]:
