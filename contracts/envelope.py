@@ -14,9 +14,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any, ClassVar
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from contracts.ids import uuid7
 
 
 def utc_now() -> datetime:
@@ -39,7 +41,7 @@ class Event(Contract):
 
     specversion: str = Field(default="1.0", description="CloudEvents spec version.")
     id: UUID = Field(
-        default_factory=uuid4,
+        default_factory=uuid7,
         description="Unique event id; consumers process each id at most once.",
     )
     type: str = Field(description="Event type, e.g. `atr.provider.registered`.")

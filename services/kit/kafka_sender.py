@@ -18,6 +18,11 @@ from opentelemetry import propagate
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import SpanKind
 
+MAX_BATCH_BYTES = 256 * 1024
+"""Per-partition record batch (aiokafka's default is 16 KiB). A relay sends a committed
+batch of up to a few thousand rows at once; larger record batches mean fewer for the
+broker to append and for consumers to decode."""
+
 
 class KafkaSender:
     """Sends raw records; started lazily on the first send."""
@@ -36,6 +41,7 @@ class KafkaSender:
                     acks="all",
                     enable_idempotence=False,
                     linger_ms=5,
+                    max_batch_size=MAX_BATCH_BYTES,
                     max_request_size=4 * 1024 * 1024,
                 )
                 await producer.start()

@@ -15,6 +15,9 @@ Two ways in, one way out:
 - **polling** (the safety net): :meth:`OutboxRelay.publish_pending` claims rows nobody
   holds (``not_published``, or a lease that ended) in ``seq`` order and queues them.
 
+Its write transactions queue for the database's writer turn like the claim workers' do,
+so on a shared SQLite file nobody waits in SQLite's sleeping busy handler.
+
 Sends are pipelined and their acknowledgements awaited together (BROKER.md "Publishing
 speed"); one confirmation loop then marks everything acknowledged so far as published in
 one transaction, so a burst of commits costs one write, not one per commit. Consumers
@@ -50,6 +53,9 @@ log = logging.getLogger(__name__)
 GAUGE_INTERVAL_S = 5.0
 """How often an idle polling pass refreshes the pending-rows gauge (a count query)."""
 
+MARK_MAX = 5000
+"""Rows marked published in one transaction at most."""
+
 MARK_CHUNK = 500
 """Event ids per ``UPDATE … WHERE event_id IN (…)`` (well under SQLite's bound-variable cap)."""
 
@@ -74,6 +80,7 @@ class OutboxRelay:
         metrics: ServiceMetrics,
         *,
         poll_interval_s: float = 0.2,
+        mark_interval_s: float = 0.5,
         batch_size: int = 500,
         lease: timedelta = timedelta(seconds=30),
     ) -> None:
@@ -82,6 +89,7 @@ class OutboxRelay:
         self._sender = sender
         self._metrics = metrics
         self._poll_interval_s = poll_interval_s
+        self._mark_interval_s = mark_interval_s
         self._batch_size = batch_size
         self._lease = lease
         self._wake = asyncio.Event()
@@ -133,12 +141,21 @@ class OutboxRelay:
             self._sent.put_nowait(await self._queue(records))
 
     async def _confirm_loop(self) -> None:
-        """Mark acknowledged rows published (failed ones back to polling), in bursts."""
+        """Mark acknowledged rows published (failed ones back to polling), in bursts.
+
+        A burst is what was handed over within ``mark_interval_s`` of its first send (at
+        most ``MARK_MAX`` rows): one write transaction per burst, not one per commit, so
+        the marks take the writer's turn rarely. The rows stay leased meanwhile.
+        """
+        loop = asyncio.get_running_loop()
         while True:
-            burst = [await self._sent.get()]
-            while not self._sent.empty():
-                burst.append(self._sent.get_nowait())
-            sent = [item for batch in burst for item in batch]
+            sent = await self._sent.get()
+            deadline = loop.time() + self._mark_interval_s
+            while len(sent) < MARK_MAX and (remaining := deadline - loop.time()) > 0:
+                try:
+                    sent = sent + await asyncio.wait_for(self._sent.get(), remaining)
+                except TimeoutError:
+                    break
             await _acknowledged(sent)
             for attempt in range(5):
                 try:
@@ -157,7 +174,7 @@ class OutboxRelay:
         o = self._outbox
         ok = [item.record.event_id for item in sent if item.error is None]
         failed = [item for item in sent if item.error is not None]
-        async with self._db.sessions() as session, session.begin():
+        async with self._db.writer_turn(), self._db.sessions() as session, session.begin():
             for start in range(0, len(ok), MARK_CHUNK):
                 await session.execute(
                     update(o)
@@ -240,7 +257,7 @@ class OutboxRelay:
             # a read first, so an idle pass never takes the (SQLite) write lock
             if await session.scalar(select(o.c.seq).where(claimable).limit(1)) is None:
                 return []
-        async with self._db.sessions() as session, session.begin():
+        async with self._db.writer_turn(), self._db.sessions() as session, session.begin():
             query = select(o.c.seq).where(claimable).order_by(o.c.seq).limit(self._batch_size)
             if not self._db.is_sqlite:
                 query = query.with_for_update(skip_locked=True)

@@ -10,7 +10,6 @@ different body under a used ref is a conflict (409) and nothing of the request i
 from __future__ import annotations
 
 import hashlib
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +17,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from contracts.claims import ClaimSubmitted, ClaimSubmittedData, SubmitClaim
+from contracts.ids import uuid7
 from contracts.topics import CLAIMS_SUBMITTED
 from services.gateway.adapters.orm import claim_keys
 from services.kit.unit_of_work import UnitOfWork
@@ -76,7 +76,7 @@ async def accept_claims(
                 raise ClaimRefConflictError(line.claim_ref, claim_id)
             answers.append(Accepted(line.claim_ref, claim_id, duplicate=True))
             continue
-        claim_id = f"CLM-{uuid.uuid4().hex}"
+        claim_id = f"CLM-{uuid7().hex}"  # time-ordered: appends to the key indexes
         known[key] = (claim_id, digest)
         new_rows.append(
             {
