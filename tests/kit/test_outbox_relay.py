@@ -135,7 +135,17 @@ async def test_committed_rows_are_sent_without_polling_and_marked_in_one_burst(
     await ensure_topics(bootstrap_servers, [topic])
     sender = KafkaSender(bootstrap_servers)
     # polling effectively off: only the on-commit path can publish these rows
-    relay = OutboxRelay(db, tables, sender, ServiceMetrics.create("kit_t3"), poll_interval_s=3600)
+    relay = OutboxRelay(
+        db, tables, sender, ServiceMetrics.create("kit_t3"), poll_interval_s=3600, mark_interval_s=5
+    )
+    marks: list[int] = []
+    mark = relay._mark
+
+    async def counted(sent: Any) -> int:
+        marks.append(len(sent))
+        return await mark(sent)
+
+    relay._mark = counted  # type: ignore[method-assign]
     async with db.engine.begin() as connection:
         await connection.run_sync(metadata.create_all)
     running = asyncio.create_task(relay.run())
@@ -155,6 +165,7 @@ async def test_committed_rows_are_sent_without_polling_and_marked_in_one_burst(
             return await _statuses(db, tables) == [(OUTBOX_PUBLISHED, 0)] * 40
 
         await _until(all_published)
+        assert marks == [40]  # both units' rows in one marking transaction
     finally:
         running.cancel()
         await asyncio.gather(running, return_exceptions=True)

@@ -8,11 +8,15 @@ processes.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from pathlib import Path
 
 import pytest
+from sqlalchemy import MetaData, text
 
 from services.kit.database import Database
+from services.kit.schema import add_kit_tables
+from services.kit.unit_of_work import UnitOfWork
 
 
 async def test_a_second_writer_waits_until_the_first_turn_ends(tmp_path: Path) -> None:
@@ -73,4 +77,29 @@ async def test_writer_turn_is_a_no_op_on_postgresql() -> None:
         async with db.writer_turn(), db.writer_turn():  # nothing is locked: no self-wait
             pass
     finally:
+        await db.dispose()
+
+
+async def test_an_open_unit_of_work_holds_no_write_lock_until_its_first_statement(
+    tmp_path: Path,
+) -> None:
+    """The claim worker opens its unit of work, prepares events, and only then queues for
+    the writer's turn: that order is deadlock-free only because SQLite's write lock is
+    taken at the first statement, not when the unit of work is entered."""
+    path = tmp_path / "shared.db"
+    db = Database(f"sqlite+aiosqlite:///{path}")
+    metadata = MetaData()
+    tables = add_kit_tables(metadata)
+    other = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        async with db.engine.begin() as connection:
+            await connection.run_sync(metadata.create_all)
+        async with UnitOfWork(db, tables) as uow:
+            other.execute("BEGIN IMMEDIATE")  # free: the unit of work has not begun yet
+            other.execute("COMMIT")
+            await uow.session.execute(text("SELECT 1"))
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+    finally:
+        other.close()
         await db.dispose()
