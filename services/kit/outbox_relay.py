@@ -153,7 +153,7 @@ class OutboxRelay:
             deadline = loop.time() + self._mark_interval_s
             while len(sent) < MARK_MAX and (remaining := deadline - loop.time()) > 0:
                 try:
-                    sent = sent + await asyncio.wait_for(self._sent.get(), remaining)
+                    sent.extend(await asyncio.wait_for(self._sent.get(), remaining))
                 except TimeoutError:
                     break
             await _acknowledged(sent)

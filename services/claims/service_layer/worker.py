@@ -20,10 +20,10 @@ worker in order). For every batch the worker:
 
 Deciding and serialising outside the writing transaction is what lets several workers
 sharing one SQLite file work in parallel: the write lock is held only to store, and the
-results are handed to the relay after the commit without waiting for the producer. A crash anywhere
-before step 6 redelivers the batch; step 5 makes the redelivery a no-op for lines
-already written, so no line is lost or decided twice (BROKER.md: no idempotent
-producer here, so consumers are idempotent).
+results are handed to the relay after the commit without waiting for the producer.
+A crash anywhere before step 6 redelivers the batch; step 5 makes the redelivery a
+no-op for lines already written, so no line is lost or decided twice (BROKER.md: no
+idempotent producer here, so consumers are idempotent).
 """
 
 from __future__ import annotations
