@@ -16,17 +16,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from contracts.envelope import Event
 from contracts.topics import Topic
-from services.kit.consumer import event_type_of
+from services.kit.consumer import event_type_of, type_hint
 from services.kit.dead_letter import dead_letter_record, describe_validation_error
 from services.kit.unit_of_work import UnitOfWork
 
@@ -45,13 +46,17 @@ async def consume_in_batches(
     group_id: str,
     max_records: int,
     process: RecordBatchProcessor,
+    linger_s: float = 0.0,
 ) -> None:
     """The batch loop every batched consumer shares (BROKER.md rules 2 and 4).
 
     ``getmany`` up to ``max_records``, hand them to ``process`` in partition order, then
-    commit the offsets. A database outage rewinds the batch (seek) so nothing is lost; a
-    failed commit after a rebalance is logged, the new owner gets the records again and
-    ``process`` must skip what it already wrote. Runs until cancelled.
+    commit the offsets. With ``linger_s`` the loop keeps fetching for up to that long
+    after the first record arrives (or until ``max_records``), so a consumer whose work
+    is per key rather than per record does it once for many records. A database outage
+    rewinds the batch (seek) so nothing is lost; a failed commit after a rebalance is
+    logged, the new owner gets the records again and ``process`` must skip what it
+    already wrote. Runs until cancelled.
     """
     consumer = AIOKafkaConsumer(
         topic,
@@ -67,6 +72,8 @@ async def consume_in_batches(
     try:
         while True:
             fetched = await consumer.getmany(timeout_ms=200, max_records=max_records)
+            if fetched and linger_s > 0:
+                fetched = await _fetch_more(consumer, fetched, max_records, linger_s)
             ordered = sorted(fetched, key=lambda tp: (tp.topic, tp.partition))
             records = [r for tp in ordered for r in fetched[tp]]
             if not records:
@@ -87,6 +94,28 @@ async def consume_in_batches(
         await consumer.stop()
 
 
+async def _fetch_more(
+    consumer: AIOKafkaConsumer,
+    fetched: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]],
+    max_records: int,
+    linger_s: float,
+) -> dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]:
+    """``fetched`` plus what arrives within ``linger_s``, up to ``max_records`` in all."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + linger_s
+    batch = {tp: list(records) for tp, records in fetched.items()}
+    count = sum(len(records) for records in batch.values())
+    while count < max_records:
+        remaining_ms = int((deadline - loop.time()) * 1000)
+        if remaining_ms <= 0:
+            break
+        more = await consumer.getmany(timeout_ms=remaining_ms, max_records=max_records - count)
+        for tp, records in more.items():
+            batch.setdefault(tp, []).extend(records)
+            count += len(records)
+    return batch
+
+
 class BatchConsumer:
     """One topic, one consumer group, applied in batches exactly once in effect."""
 
@@ -100,6 +129,7 @@ class BatchConsumer:
         name: str,
         accepts: tuple[type[Event], ...],
         max_records: int = 500,
+        linger_s: float = 0.0,
     ) -> None:
         self.runtime = runtime
         self.topic = topic
@@ -109,6 +139,7 @@ class BatchConsumer:
         self.accepts = accepts
         self.accepted_types = {cls.model_fields["type"].default for cls in accepts}
         self.max_records = max_records
+        self.linger_s = linger_s
 
     async def run(self) -> None:
         """Consume until cancelled."""
@@ -118,6 +149,7 @@ class BatchConsumer:
             group_id=f"atr-{self.runtime.service}.{self.topic.name}",
             max_records=self.max_records,
             process=self.process,
+            linger_s=self.linger_s,
         )
 
     async def process(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
@@ -125,12 +157,13 @@ class BatchConsumer:
         received: list[tuple[Event, ConsumerRecord[bytes, bytes]]] = []
         for record in records:
             raw = record.value or b""
-            named = event_type_of(raw)
-            if named is not None and named not in self.accepted_types:
+            if type_hint(raw) not in self.accepted_types and self._not_ours(raw):
                 continue  # a type this consumer does not handle: not ours to judge
             try:
                 event = self.adapter.validate_json(raw)
             except ValidationError as exc:
+                if self._not_ours(raw):
+                    continue  # the hint was a nested "type"; the envelope names another
                 await dead_letter_record(
                     self.runtime, record, describe_validation_error(exc), self.name
                 )
@@ -156,18 +189,22 @@ class BatchConsumer:
                         self.runtime, one[1], f"{type(exc).__name__}: {exc}", self.name
                     )
 
+    def _not_ours(self, raw: bytes) -> bool:
+        """Whether the envelope names a type this consumer does not handle (exact peek)."""
+        named = event_type_of(raw)
+        # not even an envelope: the full validation dead-letters it
+        return named is not None and named not in self.accepted_types
+
     async def _apply(self, received: Sequence[tuple[Event, Any]]) -> None:
         """Apply the events not seen before in one unit of work."""
-        events = [event for event, _ in received]
+        by_id = {str(event.id): event for event, _ in received}
         async with self.runtime.unit_of_work() as uow:
-            fresh = await uow.first_time_many(
-                self.name, self.topic.name, [str(e.id) for e in events]
-            )
-            new = list({str(e.id): e for e in events if str(e.id) in fresh}.values())
+            fresh = await uow.first_time_many(self.name, self.topic.name, list(by_id))
+            new = [event for event_id, event in by_id.items() if event_id in fresh]
             if new:
                 await self.handler(uow, new)
             await uow.commit()
         metrics = self.runtime.metrics
-        metrics.events_duplicate.labels(self.topic.name).inc(len(events) - len(new))
-        for event in new:
-            metrics.events_processed.labels(self.topic.name, event.type).inc()
+        metrics.events_duplicate.labels(self.topic.name).inc(len(received) - len(new))
+        for event_type, count in Counter(event.type for event in new).items():
+            metrics.events_processed.labels(self.topic.name, event_type).inc(count)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -48,6 +49,20 @@ class _TypeOnly(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
     type: str
+
+
+TYPE_HINT = re.compile(rb'"type"\s*:\s*"([^"\\]+)"')
+
+
+def type_hint(raw: bytes) -> str | None:
+    """The first ``"type": "..."`` in a body: usually the envelope's, found without a parse.
+
+    Only a hint (JSON does not order keys, and ``data`` could hold a ``type`` of its
+    own): a consumer may use it to go straight to full validation, whose result is
+    authoritative, never to skip an event; skipping needs :func:`event_type_of`.
+    """
+    found = TYPE_HINT.search(raw)
+    return found.group(1).decode() if found else None
 
 
 def event_type_of(raw: bytes) -> str | None:

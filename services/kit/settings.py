@@ -88,6 +88,14 @@ class Settings(BaseSettings):
         ge=0,
         description="Clients whose decided history a claim worker keeps in memory.",
     )
+    voucher_balance_linger_s: float = Field(
+        default=0.5,
+        ge=0,
+        description=(
+            "How long the vouchers service gathers adjudicated claims before applying them "
+            "to balances (one new version and event per voucher per batch)."
+        ),
+    )
     claim_pending_sweep_s: float = Field(
         default=5.0,
         description="How often pending claims are re-checked against the vouchers service.",

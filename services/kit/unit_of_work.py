@@ -17,13 +17,14 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from opentelemetry import trace
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.envelope import Event
 from contracts.topics import Topic
+from services.kit.bulk import insert_rows
 from services.kit.database import Database
 from services.kit.schema import OUTBOX_IN_PROGRESS, OUTBOX_NOT_PUBLISHED, KitTables
 from services.kit.telemetry import current_traceparent
@@ -134,23 +135,23 @@ class UnitOfWork:
             )
         )
         fresh = [e for e in dict.fromkeys(event_ids) if e not in known]
-        if fresh:
-            now = datetime.now(UTC)
-            trace_id = _current_trace_id()
-            dialect_insert = pg_insert if not self._db.is_sqlite else sqlite_insert
-            await self.session.execute(
-                dialect_insert(table).on_conflict_do_nothing(),
-                [
-                    {
-                        "consumer": consumer,
-                        "event_id": event_id,
-                        "topic": topic,
-                        "trace_id": trace_id,
-                        "processed_at": now,
-                    }
-                    for event_id in fresh
-                ],
-            )
+        now = datetime.now(UTC)
+        trace_id = _current_trace_id()
+        await insert_rows(
+            self.session,
+            table,
+            [
+                {
+                    "consumer": consumer,
+                    "event_id": event_id,
+                    "topic": topic,
+                    "trace_id": trace_id,
+                    "processed_at": now,
+                }
+                for event_id in fresh
+            ],
+            skip_conflicts=True,
+        )
         return set(fresh)
 
     async def commit(self) -> None:
@@ -170,8 +171,9 @@ class UnitOfWork:
                     "claimed_at": now,
                 }
             )
-            await self.session.execute(
-                insert(self._tables.outbox),
+            await insert_rows(
+                self.session,
+                self._tables.outbox,
                 [
                     {
                         "event_id": record.event_id,

@@ -64,8 +64,11 @@ balances = BatchConsumer(
     name=f"vouchers.{CLAIMS_ADJUDICATED.name}",
     accepts=(ClaimAdjudicated,),
     # one balance change per voucher per batch: larger batches mean fewer versions and
-    # events when claims flow fast, and cost nothing when they trickle
-    max_records=2000,
+    # events when claims flow fast. Gathering for up to ``voucher_balance_linger_s``
+    # makes them larger: at 4,500 claims/s over 500 vouchers that is ~4.5 lines per
+    # voucher per batch instead of ~2, and the per-voucher work dominates this consumer
+    max_records=5000,
+    linger_s=runtime.settings.voucher_balance_linger_s,
 )
 runtime.background_tasks.append(balances.run)
 to_atr_vouchers_v1 = broker.publisher(

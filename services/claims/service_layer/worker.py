@@ -57,6 +57,7 @@ from services.claims.service_layer.state import (
     watermark,
 )
 from services.kit.batch_consumer import consume_in_batches
+from services.kit.bulk import insert_rows
 from services.kit.clock import Clock
 from services.kit.dead_letter import dead_letter_record, describe_validation_error
 from services.kit.runtime import ServiceRuntime
@@ -277,7 +278,7 @@ class ClaimWorker:
         await adjudication.number_decisions(uow, results)
         for row, (_, values) in zip(rows, results, strict=True):
             row["decision_seq"] = values["decision_seq"]
-        await uow.session.execute(claims.insert(), rows)
+        await insert_rows(uow.session, claims, rows)
 
 
 def _ids(batch: Sequence[Received]) -> tuple[set[str], set[str], set[str]]:

@@ -11,6 +11,7 @@ from sqlalchemy import and_, bindparam, select
 from contracts.envelope import Event
 from contracts.topics import VOUCHERS
 from contracts.vouchers import VoucherSnapshot
+from services.kit.bulk import insert_rows
 from services.kit.unit_of_work import UnitOfWork
 from services.vouchers.adapters.orm import voucher_decisions, vouchers
 
@@ -161,8 +162,9 @@ async def save_many(
     )
     if result.rowcount not in (-1, len(changes)):  # type: ignore[attr-defined]
         raise RuntimeError("a voucher changed concurrently")
-    await uow.session.execute(
-        voucher_decisions.insert(),
+    await insert_rows(
+        uow.session,
+        voucher_decisions,
         [
             {
                 "voucher_id": voucher.voucher_id,
