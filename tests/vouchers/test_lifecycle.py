@@ -259,6 +259,23 @@ def test_adjudicated_claims_move_the_balance() -> None:
     assert residential.remaining_amount == Decimal("250.00")
 
 
+def test_a_batch_of_claims_moves_the_balance_as_claims_one_by_one_do() -> None:
+    lines = [
+        ("RECOVERY_MENTORING_IND", 6, Decimal("90.00")),
+        ("EXTENDED_RESIDENTIAL_SUPPORT", 1, Decimal("150.00")),
+        ("NOT_ON_THIS_VOUCHER", 2, Decimal("10.05")),
+        ("RECOVERY_MENTORING_IND", 3, Decimal("45.15")),
+    ]
+    one_by_one = active()
+    for code, units, amount in lines:
+        one_by_one = lifecycle.apply_adjudication(one_by_one, code, units, amount)
+    at_once = lifecycle.apply_adjudications(active(), lines)
+    assert at_once.balances == one_by_one.balances
+    assert at_once.used_amount == one_by_one.used_amount == Decimal("295.20")
+    assert at_once.balances[0].remaining_units == 40 - 9
+    assert at_once.version == active().version + 1
+
+
 def test_concurrent_subsidy_by_two_providers_is_detected() -> None:
     """SPEC §3.3: not the same service from two providers at once."""
     other = active()  # PRV-A holds RECOVERY_MENTORING_IND for CL-1

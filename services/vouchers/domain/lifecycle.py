@@ -16,6 +16,7 @@ States::
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -213,11 +214,29 @@ def apply_adjudication(
     voucher: VoucherSnapshot, service_code: str, units: int, amount: Decimal
 ) -> VoucherSnapshot:
     """Add an adjudicated claim's allowed units and amount to the balance (SPEC §3.3)."""
+    return apply_adjudications(voucher, [(service_code, units, amount)])
+
+
+def apply_adjudications(
+    voucher: VoucherSnapshot, lines: Iterable[tuple[str, int, Decimal]]
+) -> VoucherSnapshot:
+    """Add several claims' allowed ``(service_code, units, amount)`` at once (SPEC §3.3).
+
+    The same balances as applying them one by one with :func:`apply_adjudication` (the
+    sums are exact), with one copy of the snapshot instead of one per line.
+    """
+    units: dict[str, int] = {}
+    amounts: dict[str, Decimal] = {}
+    total = Decimal("0.00")
+    for service_code, line_units, line_amount in lines:
+        units[service_code] = units.get(service_code, 0) + line_units
+        amounts[service_code] = amounts.get(service_code, Decimal("0.00")) + line_amount
+        total += line_amount
     balances = []
     for balance in voucher.balances:
-        if balance.service_code == service_code:
-            used_units = balance.used_units + units
-            used_amount = balance.used_amount + amount
+        if balance.service_code in units:
+            used_units = balance.used_units + units[balance.service_code]
+            used_amount = balance.used_amount + amounts[balance.service_code]
             balance = balance.model_copy(
                 update={
                     "used_units": used_units,
@@ -231,7 +250,7 @@ def apply_adjudication(
                 }
             )
         balances.append(balance)
-    return _next(voucher, balances=balances, used_amount=voucher.used_amount + amount)
+    return _next(voucher, balances=balances, used_amount=voucher.used_amount + total)
 
 
 def concurrent_conflict(

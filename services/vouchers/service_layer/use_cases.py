@@ -427,11 +427,9 @@ async def on_claims_adjudicated(
         voucher = current.get(voucher_id)
         if voucher is None:
             continue
-        updated = voucher
-        for data in lines:
-            updated = lifecycle.apply_adjudication(
-                updated, data.service_code, data.allowed_units, data.allowed_amount
-            )
+        updated = lifecycle.apply_adjudications(
+            voucher, ((d.service_code, d.allowed_units, d.allowed_amount) for d in lines)
+        )
         updated = updated.model_copy(update={"version": voucher.version + 1})
         change = VoucherBalanceChanged(
             subject=voucher_id,
