@@ -32,7 +32,7 @@ from contracts.vouchers import (
     VoucherProviderSelected,
 )
 from programs.catalog import Catalog
-from services.claims.adapters.orm import claims
+from services.claims.adapters.orm import IS_PENDING, claims
 from services.claims.service_layer import adjudication
 from services.claims.service_layer.adjudication import Received
 from services.claims.service_layer.replicas import apply_voucher_snapshot
@@ -59,7 +59,7 @@ async def pending_lines(uow: UnitOfWork, client_ids: set[str]) -> list[Received]
     """The clients' pending lines in the order they were received."""
     rows = await uow.session.execute(
         select(claims.c.line, claims.c.submitted_at)
-        .where(claims.c.client_id.in_(client_ids), claims.c.status == "pending")
+        .where(claims.c.client_id.in_(client_ids), IS_PENDING)
         .order_by(claims.c.seq)
     )
     return [adjudication.to_line(ClaimSubmittedData.model_validate(row.line)) for row in rows]
@@ -136,9 +136,7 @@ def sweeper(
     async def sweep_once() -> int:
         async with runtime.db.read_sessions() as session:
             rows = await session.execute(
-                select(claims.c.client_id, claims.c.voucher_id)
-                .where(claims.c.status == "pending")
-                .limit(500)
+                select(claims.c.client_id, claims.c.voucher_id).where(IS_PENDING).limit(500)
             )
             pairs = rows.all()
         if not pairs:

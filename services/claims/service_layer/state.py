@@ -10,7 +10,13 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.vouchers import VoucherSnapshot
-from services.claims.adapters.orm import claims, client_replica, provider_replica, voucher_replica
+from services.claims.adapters.orm import (
+    IS_PENDING,
+    claims,
+    client_replica,
+    provider_replica,
+    voucher_replica,
+)
 from services.claims.domain.checks import DuplicateIndex, ProviderFacts, VoucherUsage
 from services.claims.domain.model import PriorLine, StaffRecord, StatusPeriod
 from services.claims.service_layer.history import HistoryCache, read_histories
@@ -113,7 +119,7 @@ async def load_state(
             )
         pending = await session.scalars(
             select(claims.c.client_id)
-            .where(claims.c.client_id.in_(client_ids), claims.c.status == "pending")
+            .where(claims.c.client_id.in_(client_ids), IS_PENDING)
             .distinct()
         )
         state.pending_clients.update(pending)
