@@ -27,7 +27,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from contracts.envelope import Event
 from contracts.topics import Topic
-from services.kit.consumer import event_type_of, type_hint
+from services.kit.consumer import names_another_type, type_hint
 from services.kit.dead_letter import dead_letter_record, describe_validation_error
 from services.kit.unit_of_work import UnitOfWork
 
@@ -157,12 +157,14 @@ class BatchConsumer:
         received: list[tuple[Event, ConsumerRecord[bytes, bytes]]] = []
         for record in records:
             raw = record.value or b""
-            if type_hint(raw) not in self.accepted_types and self._not_ours(raw):
+            if type_hint(raw) not in self.accepted_types and names_another_type(
+                raw, self.accepted_types
+            ):
                 continue  # a type this consumer does not handle: not ours to judge
             try:
                 event = self.adapter.validate_json(raw)
             except ValidationError as exc:
-                if self._not_ours(raw):
+                if names_another_type(raw, self.accepted_types):
                     continue  # the hint was a nested "type"; the envelope names another
                 await dead_letter_record(
                     self.runtime, record, describe_validation_error(exc), self.name
@@ -188,12 +190,6 @@ class BatchConsumer:
                     await dead_letter_record(
                         self.runtime, one[1], f"{type(exc).__name__}: {exc}", self.name
                     )
-
-    def _not_ours(self, raw: bytes) -> bool:
-        """Whether the envelope names a type this consumer does not handle (exact peek)."""
-        named = event_type_of(raw)
-        # not even an envelope: the full validation dead-letters it
-        return named is not None and named not in self.accepted_types
 
     async def _apply(self, received: Sequence[tuple[Event, Any]]) -> None:
         """Apply the events not seen before in one unit of work."""

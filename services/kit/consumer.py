@@ -73,6 +73,15 @@ def event_type_of(raw: bytes) -> str | None:
         return None
 
 
+def names_another_type(raw: bytes, handled: set[str]) -> bool:
+    """Whether the body's envelope names a type outside ``handled`` (exact peek).
+
+    A body that is not even an envelope names none: full validation dead-letters it.
+    """
+    named = event_type_of(raw)
+    return named is not None and named not in handled
+
+
 class EventConsumer:
     """Applies one topic's events to one service database, exactly once in effect."""
 
@@ -95,7 +104,7 @@ class EventConsumer:
     async def handle(self, message: KafkaMessage) -> None:
         """Process one Kafka message, then commit its offset (or rewind it)."""
         raw: bytes = message.body
-        if self._ignored(raw):
+        if names_another_type(raw, self.handled_types):
             await message.ack()
             return
         try:
@@ -139,12 +148,6 @@ class EventConsumer:
         record = message.raw_message
         first = record[0] if isinstance(record, tuple) else record
         await dead_letter_record(self.runtime, first, error, self.name)
-
-    def _ignored(self, raw: bytes) -> bool:
-        """Whether the body names a type this consumer does not handle."""
-        named = event_type_of(raw)
-        # not even an envelope: the full validation dead-letters it
-        return named is not None and named not in self.handled_types
 
 
 def subscribe_events(

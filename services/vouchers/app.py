@@ -65,8 +65,8 @@ balances = BatchConsumer(
     accepts=(ClaimAdjudicated,),
     # one balance change per voucher per batch: larger batches mean fewer versions and
     # events when claims flow fast. Gathering for up to ``voucher_balance_linger_s``
-    # makes them larger: at 4,500 claims/s over 500 vouchers that is ~4.5 lines per
-    # voucher per batch instead of ~2, and the per-voucher work dominates this consumer
+    # makes them larger (measured: ~2,300-4,000 records a batch instead of ~870), so
+    # each voucher's version, decision row and event serve more claims
     max_records=5000,
     linger_s=runtime.settings.voucher_balance_linger_s,
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -54,46 +55,47 @@ def _rows(prefix: str) -> list[dict[str, Any]]:
     ]
 
 
-async def test_bulk_rows_read_back_like_orm_rows(database_url: str) -> None:
+@pytest.fixture
+async def lines(database_url: str) -> AsyncIterator[tuple[Database, Table]]:
+    """A database of each kind with an empty ``lines`` table."""
     table = _table()
     db = Database(database_url)
     async with db.engine.begin() as connection:
         await connection.run_sync(table.metadata.create_all)
     try:
-        async with db.sessions() as session:
-            await insert_rows(session, table, _rows("bulk"))
-            await session.execute(insert(table), _rows("orm"))
-            await session.commit()
-        async with db.sessions() as session:
-            stored = {row.line_id: row._asdict() for row in await session.execute(select(table))}
-        assert len(stored) == 10
-        for n in range(5):
-            bulk, orm = dict(stored[f"bulk-{n}"]), dict(stored[f"orm-{n}"])
-            assert bulk.pop("line_id") == f"bulk-{n}"
-            assert orm.pop("line_id") == f"orm-{n}"
-            assert bulk == orm
-            assert bulk["amount"] == Decimal("12.34") * n
-            assert bulk["detail"]["units"] == n
+        yield db, table
     finally:
         await db.dispose()
 
 
-async def test_skip_conflicts_keeps_the_first_row(database_url: str) -> None:
-    table = _table()
-    db = Database(database_url)
-    async with db.engine.begin() as connection:
-        await connection.run_sync(table.metadata.create_all)
-    try:
-        first, again = _rows("x")[:2], _rows("x")[:3]
-        again[0]["note"] = "changed"
-        async with db.sessions() as session:
-            await insert_rows(session, table, first)
-            await insert_rows(session, table, again, skip_conflicts=True)
-            await session.commit()
-            notes = dict((await session.execute(select(table.c.line_id, table.c.note))).all())
-        assert notes == {"x-0": "note 0", "x-1": None, "x-2": "note 2"}
-    finally:
-        await db.dispose()
+async def test_bulk_rows_read_back_like_orm_rows(lines: tuple[Database, Table]) -> None:
+    db, table = lines
+    async with db.sessions() as session:
+        await insert_rows(session, table, _rows("bulk"))
+        await session.execute(insert(table), _rows("orm"))
+        await session.commit()
+    async with db.sessions() as session:
+        stored = {row.line_id: row._asdict() for row in await session.execute(select(table))}
+    assert len(stored) == 10
+    for n in range(5):
+        bulk, orm = dict(stored[f"bulk-{n}"]), dict(stored[f"orm-{n}"])
+        assert bulk.pop("line_id") == f"bulk-{n}"
+        assert orm.pop("line_id") == f"orm-{n}"
+        assert bulk == orm
+        assert bulk["amount"] == Decimal("12.34") * n
+        assert bulk["detail"]["units"] == n
+
+
+async def test_skip_conflicts_keeps_the_first_row(lines: tuple[Database, Table]) -> None:
+    db, table = lines
+    first, again = _rows("x")[:2], _rows("x")[:3]
+    again[0]["note"] = "changed"
+    async with db.sessions() as session:
+        await insert_rows(session, table, first)
+        await insert_rows(session, table, again, skip_conflicts=True)
+        await session.commit()
+        notes = dict((await session.execute(select(table.c.line_id, table.c.note))).all())
+    assert notes == {"x-0": "note 0", "x-1": None, "x-2": "note 2"}
 
 
 def test_columns_with_python_defaults_must_be_given() -> None:
