@@ -60,6 +60,17 @@ STAFF = {"staff_id": "STF-B1", "credentials": ["addictions_academy_graduate"]}
 
 
 @dataclass
+class Drain:
+    """One workers-only repetition: the drain rate and where the CPU went meanwhile."""
+
+    rate: float
+    claims: int
+    seconds: float
+    cpu: dict[str, float]
+    """CPU seconds per process (``claims`` sums the workers) over the timed window."""
+
+
+@dataclass
 class Run:
     """Figures of one platform run."""
 
@@ -70,14 +81,68 @@ class Run:
     single_rate: float = 0.0
     batched_rate: float = 0.0
     raw_rate: float = 0.0
-    direct_rates: list[float] = field(default_factory=list)
-
-    @property
-    def direct_rate(self) -> float:
-        """The median workers-only rate (0 when not measured)."""
-        return statistics.median(self.direct_rates) if self.direct_rates else 0.0
-
     outcomes: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass
+class Scaling:
+    """The workers-only phase: drains with each worker count, interleaved on one platform."""
+
+    counts: list[int]
+    drains: dict[int, list[Drain]] = field(default_factory=dict)
+
+    def rates(self, workers: int) -> list[float]:
+        """The drain rate of each repetition with ``workers`` workers."""
+        return [drain.rate for drain in self.drains.get(workers, [])]
+
+    def median(self, workers: int) -> float:
+        """The median drain rate with ``workers`` workers (0 when not measured)."""
+        rates = self.rates(workers)
+        return statistics.median(rates) if rates else 0.0
+
+    def cpu_per_claim(self, workers: int) -> str:
+        """Where the CPU went in the timed windows with ``workers`` workers: µs per claim
+        by process, and how busy the machine's cores were (repetitions together)."""
+        drains = self.drains.get(workers, [])
+        claims = sum(drain.claims for drain in drains)
+        seconds = sum(drain.seconds for drain in drains)
+        used: Counter[str] = Counter()
+        for drain in drains:
+            used.update(drain.cpu)
+        if not claims or not used or not seconds:
+            return "CPU not measured"
+        shares = ", ".join(
+            f"{name} {used[name] / claims * 1e6:.0f}" for name, _ in used.most_common()
+        )
+        busy = sum(used.values()) / seconds * 100
+        return f"CPU µs per claim: {shares}; {busy:.0f} % of one core in use"
+
+    def report(self) -> str:
+        """Each repetition, the medians, the CPU split and the scaling ratio."""
+        lines = ["workers-only phase (gateway not the limit), worker counts interleaved:"]
+        repetitions = min((len(d) for d in self.drains.values()), default=0)
+        for rep in range(repetitions):
+            each = ", ".join(
+                f"{workers} worker(s) {self.drains[workers][rep].rate:.0f} c/s"
+                for workers in self.counts
+            )
+            lines.append(f"  repetition {rep + 1}: {each}")
+        for workers in self.counts:
+            lines.append(
+                f"  {workers} worker(s): median {self.median(workers):.0f} c/s; "
+                + self.cpu_per_claim(workers)
+            )
+        if len(self.counts) == 2 and self.median(self.counts[0]):
+            low, high = self.counts
+            pairs = [
+                b.rate / a.rate for a, b in zip(self.drains[low], self.drains[high], strict=False)
+            ]
+            lines.append(
+                f"{high} workers / {low} worker (workers only, gateway not the limit): "
+                f"{self.median(high) / self.median(low):.2f}x "
+                f"(per repetition: {', '.join(f'{r:.2f}x' for r in pairs)})"
+            )
+        return "\n".join(lines)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -95,9 +160,11 @@ def today() -> str:
 
 def claim(ref: str, client_id: str, voucher_id: str, k: int) -> dict[str, Any]:
     """A client's ``k``-th documented 30-minute mentoring line: one line per day going
-    back from yesterday, so a client's lines are distinct services (no duplicate
-    denials) and each client's history grows as it would in a program year."""
+    back from yesterday over 329 days, then a second round an hour later each day, and
+    so on; so a client's lines are distinct services (no duplicate denials) and each
+    client's history grows as it would in a program year."""
     day = datetime.now(UTC).date() - timedelta(days=1 + k % 329)
+    hour = 9 + k // 329
     return {
         "claim_ref": ref,
         "provider_id": PROVIDER,
@@ -107,11 +174,31 @@ def claim(ref: str, client_id: str, voucher_id: str, k: int) -> dict[str, Any]:
         "service_date": day.isoformat(),
         "units": 2,
         "staff_id": STAFF["staff_id"],
-        "start_time": "09:00:00",
-        "end_time": "09:30:00",
+        "start_time": f"{hour:02d}:00:00",
+        "end_time": f"{hour:02d}:30:00",
         "client_signature": True,
         "face_to_face": True,
     }
+
+
+@dataclass
+class Lines:
+    """Hands out claim lines: the clients in turn, each on its next service (``claim``)."""
+
+    vouchers: dict[str, str]
+    tag: str = field(default_factory=lambda: uuid.uuid4().hex[:6])
+    served: Counter[str] = field(default_factory=Counter)
+
+    def take(self, prefix: str, count: int) -> list[dict[str, Any]]:
+        """``count`` new lines with refs ``{prefix}{tag}-{n}``."""
+        ids = list(self.vouchers)
+        lines = []
+        for n in range(count):
+            client_id = ids[n % len(ids)]
+            k = self.served[client_id]
+            self.served[client_id] += 1
+            lines.append(claim(f"{prefix}{self.tag}-{n}", client_id, self.vouchers[client_id], k))
+        return lines
 
 
 async def setup(gateway: httpx.AsyncClient, clients: int) -> tuple[dict[str, str], dict[str, str]]:
@@ -302,28 +389,51 @@ def submitted(lines: list[dict[str, Any]], tag: str) -> list[tuple[str, bytes, b
     return events
 
 
-async def post_direct(bootstrap: str, lines: list[dict[str, Any]]) -> tuple[float, set[str]]:
-    """Claims produced straight to the claims topic; adjudicated claims/s, first send to
-    the moment the workers' group has committed past the last of them (the workers'
-    rate when the gateway is not the limit), and the claim ids."""
+async def post_direct(platform: Platform, lines: list[dict[str, Any]]) -> tuple[Drain, set[str]]:
+    """Claims produced straight to the claims topic, then timed while the workers drain
+    them (the workers' rate when the gateway is not the limit); and the claim ids.
+
+    The backlog is produced first (~0.5 s for 40,000 claims). The window opens at the
+    first offset commit after the last send, when the workers are mid-stream, and
+    closes when the workers' group has committed past the last claim; the claims counted
+    are those committed in between. The load generator takes no CPU inside it, as
+    consumer throughput on a filled topic is usually measured.
+    """
+    bootstrap = platform.bootstrap_servers
     events = submitted(lines, uuid.uuid4().hex[:8])
     producer = AIOKafkaProducer(
         bootstrap_servers=bootstrap, acks="all", linger_ms=5, max_batch_size=MAX_BATCH_BYTES
     )
     await producer.start()
     try:
-        started = time.perf_counter()
         ends = await produce_in_batches(producer, CLAIMS_SUBMITTED.name, events)
     finally:
         await producer.stop()
-    finished = await committed_past(bootstrap, WORKERS_GROUP, ends, timeout_s=300)
-    return len(events) / (finished - started), {claim_id for claim_id, _, _ in events}
+    drain = await drained(platform, WORKERS_GROUP, ends, timeout_s=300)
+    return drain, {claim_id for claim_id, _, _ in events}
 
 
 def _cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of a process so far (Linux ``/proc``)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_by_process(platform: Platform) -> dict[str, float]:
+    """CPU seconds so far of the broker, each service (claim workers summed as
+    ``claims``) and this benchmark process; empty off Linux."""
+    if not sys.platform.startswith("linux"):
+        return {}
+    used: dict[str, float] = {}
+    for name, process in platform.processes.items():
+        if name in platform.paused or process.poll() is not None:
+            continue
+        key = "claims" if name.startswith("claims") else name
+        used[key] = used.get(key, 0.0) + _cpu_seconds(process.pid)
+    if platform.broker is not None and platform.broker.process is not None:
+        used["broker"] = _cpu_seconds(platform.broker.process.pid)
+    used["bench"] = time.process_time()
+    return used
 
 
 async def settled(platform: Platform, idle_share: float = 0.25, timeout_s: float = 30) -> None:
@@ -336,17 +446,18 @@ async def settled(platform: Platform, idle_share: float = 0.25, timeout_s: float
     workers' voucher replicas, outbox marks) would otherwise run during the workers-only
     phase and take CPU from two workers (which use both cores) more than from one.
     """
-    pids = [process.pid for process in platform.processes.values()]
-    if platform.broker is not None and platform.broker.process is not None:
-        pids.append(platform.broker.process.pid)
     if not sys.platform.startswith("linux"):
         await asyncio.sleep(5)
         return
+
+    def platform_cpu() -> float:
+        return sum(v for k, v in cpu_by_process(platform).items() if k != "bench")
+
     deadline = time.perf_counter() + timeout_s
-    before = sum(_cpu_seconds(pid) for pid in pids)
+    before = platform_cpu()
     while time.perf_counter() < deadline:
         await asyncio.sleep(1.0)
-        now = sum(_cpu_seconds(pid) for pid in pids)
+        now = platform_cpu()
         if now - before < idle_share:
             return
         before = now
@@ -392,33 +503,47 @@ async def produce_in_batches(
     return ends
 
 
-async def committed_past(
-    bootstrap: str, group: str, ends: dict[TopicPartition, int], timeout_s: float
-) -> float:
-    """When ``group`` had committed offsets up to ``ends`` on every partition.
+async def drained(
+    platform: Platform, group: str, ends: dict[TopicPartition, int], timeout_s: float
+) -> Drain:
+    """Time ``group`` draining up to ``ends``: from its first offset commit seen here
+    to the moment it has committed up to ``ends`` on every partition.
 
     The workers commit a batch's offsets only after its lines, decisions and outgoing
-    events are committed to the database (worker.py step 6), so this is the moment every
-    claim was adjudicated. One offset request per poll: unlike a follower reading every
-    decision, it takes no CPU from the workers it measures.
+    events are committed to the database (worker.py step 6), so a committed offset
+    marks adjudicated claims, and the window counts whole batches. One offset request
+    per poll: unlike a follower reading every decision, it takes no CPU from the
+    workers it measures.
     """
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=platform.bootstrap_servers)
     await admin.start()
     try:
         deadline = time.perf_counter() + timeout_s
+        opened: tuple[float, dict[TopicPartition, int], dict[str, float]] | None = None
+        first: dict[TopicPartition, int] | None = None
         while True:
             # BROKER.md: list_consumer_group_offsets needs partitions= on Tansu
-            offsets = await admin.list_consumer_group_offsets(group, partitions=list(ends))
+            answer = await admin.list_consumer_group_offsets(group, partitions=list(ends))
             now = time.perf_counter()
-            behind = [
-                tp for tp, end in ends.items() if tp not in offsets or offsets[tp].offset < end
-            ]
-            if not behind:
-                return now
-            if now > deadline:
-                raise RuntimeError(
-                    f"{len(behind)} partitions not committed within {timeout_s:.0f} s"
+            committed = {tp: answer[tp].offset if tp in answer else -1 for tp in ends}
+            if first is None:
+                first = committed
+            elif opened is None and committed != first:
+                opened = (now, committed, cpu_by_process(platform))
+            if opened is not None and all(committed[tp] >= end for tp, end in ends.items()):
+                started, base, cpu_before = opened
+                cpu_after = cpu_by_process(platform)
+                count = sum(end - max(base[tp], 0) for tp, end in ends.items())
+                seconds = now - started
+                return Drain(
+                    rate=count / seconds if seconds > 0 else float("nan"),
+                    claims=count,
+                    seconds=seconds,
+                    cpu={k: cpu_after[k] - cpu_before.get(k, 0.0) for k in cpu_after},
                 )
+            if now > deadline:
+                behind = sum(1 for tp, end in ends.items() if committed[tp] < end)
+                raise RuntimeError(f"{behind} partitions not committed within {timeout_s:.0f} s")
             await asyncio.sleep(0.02)
     finally:
         await admin.close()
@@ -465,61 +590,82 @@ async def measure(
     clients: int,
     single: int,
     batched: int,
+    scaling: Scaling | None,
     direct: int,
     repeat: int,
 ) -> None:
-    """One run against a started platform."""
+    """One run against a started platform: the gateway phases, then (when ``scaling`` is
+    given) the workers-only phase."""
     async with httpx.AsyncClient(
         base_url=platform.url_for("gateway"), timeout=120, limits=httpx.Limits(max_connections=64)
     ) as gateway:
         provider, vouchers = await setup(gateway, clients)
-        ids = list(vouchers)
+        lines = Lines(vouchers)
         decisions = Decisions(platform.bootstrap_servers)
         await decisions.start()
         try:
-            tag = uuid.uuid4().hex[:6]
-
-            def line(ref: str, n: int, first_day: int) -> dict[str, Any]:
-                """The n-th line of a phase: clients in turn, each on its next day."""
-                client_id = ids[n % len(ids)]
-                return claim(ref, client_id, vouchers[client_id], first_day + n // len(ids))
-
-            singles = [line(f"S{tag}-{n}", n, first_day=0) for n in range(single)]
-            sent, started = await post_single(gateway, provider, singles, run)
-            finished = await decisions.wait_for(set(sent), timeout_s=300)
-            run.single_rate = len(sent) / (finished - started)
-
-            batch_lines = [
-                line(f"B{tag}-{n}", n, first_day=1 + single // len(ids)) for n in range(batched)
-            ]
-            sent, started = await post_batched(gateway, provider, batch_lines, run)
-            finished = await decisions.wait_for(set(sent), timeout_s=300)
-            run.batched_rate = len(sent) / (finished - started)
-            run.e2e_latency = [decisions.done[c] - t for c, t in sent.items()]
-            run.raw_rate = await raw_pipeline(platform.bootstrap_servers, batch_lines)
+            if single:  # --single 0 --batched 0: the workers-only phase alone
+                sent, started = await post_single(gateway, provider, lines.take("S", single), run)
+                finished = await decisions.wait_for(set(sent), timeout_s=300)
+                run.single_rate = len(sent) / (finished - started)
+            if batched:
+                batch_lines = lines.take("B", batched)
+                sent, started = await post_batched(gateway, provider, batch_lines, run)
+                finished = await decisions.wait_for(set(sent), timeout_s=300)
+                run.batched_rate = len(sent) / (finished - started)
+                run.e2e_latency = [decisions.done[c] - t for c, t in sent.items()]
+                run.raw_rate = await raw_pipeline(platform.bootstrap_servers, batch_lines)
         finally:
             await decisions.stop()
             run.outcomes = decisions.outcomes
-        # the follower is stopped meanwhile (it would share the cores with the workers); a
-        # new one then checks, untimed, that every decision was published
-        direct_ids: set[str] = set()
-        for rep in range(repeat if direct else 0):
-            first_day = 2 + (single + batched) // len(ids) + rep * (1 + direct // len(ids))
-            direct_lines = [
-                line(f"D{tag}r{rep}-{n}", n, first_day=first_day) for n in range(direct)
-            ]
+    if scaling is None or not direct:
+        return
+    # the follower is stopped meanwhile (it would share the cores with the workers); a
+    # new one then checks, untimed, that every decision was published
+    direct_ids = await measure_scaling(platform, scaling, lines, direct, repeat)
+    check = Decisions(platform.bootstrap_servers)
+    await check.start()
+    try:
+        await check.wait_for(direct_ids | decisions.done.keys(), timeout_s=300)
+    finally:
+        await check.stop()
+        run.outcomes = check.outcomes
+
+
+async def measure_scaling(
+    platform: Platform, scaling: Scaling, lines: Lines, direct: int, repeat: int
+) -> set[str]:
+    """The workers-only phase on one platform: ``repeat`` drains of ``direct`` claims with
+    each worker count, interleaved (1, 2, then 2, 1, then 1, 2 …) so that the machine's
+    drift (a shared host) and the clients' growing histories weigh on every count alike.
+
+    Before each drain the workers are set (extra claim workers paused or restarted), a
+    warm-up of one claim per client is drained by exactly those workers (every
+    partition re-assigned, every client's history cached), and the platform is left to
+    settle. Returns every claim id produced.
+    """
+    produced: set[str] = set()
+    for rep in range(repeat):
+        for workers in scaling.counts if rep % 2 == 0 else scaling.counts[::-1]:
+            await asyncio.to_thread(set_workers, platform, workers)
+            _, warm = await post_direct(
+                platform, lines.take(f"W{rep}w{workers}-", len(lines.vouchers))
+            )
             await settled(platform)
-            rate, claim_ids = await post_direct(platform.bootstrap_servers, direct_lines)
-            run.direct_rates.append(rate)
-            direct_ids |= claim_ids
-        if direct_ids:
-            check = Decisions(platform.bootstrap_servers)
-            await check.start()
-            try:
-                await check.wait_for(direct_ids | decisions.done.keys(), timeout_s=300)
-            finally:
-                await check.stop()
-                run.outcomes = check.outcomes
+            drain, claim_ids = await post_direct(platform, lines.take(f"D{rep}w{workers}-", direct))
+            scaling.drains.setdefault(workers, []).append(drain)
+            produced |= warm | claim_ids
+    return produced
+
+
+def set_workers(platform: Platform, workers: int) -> None:
+    """Run exactly ``workers`` claim workers: pause the extra ones, restart paused ones."""
+    for k in range(2, platform.settings.claim_workers + 1):
+        name = f"claims-{k}"
+        if k <= workers and name in platform.paused:
+            platform.restart(name)
+        elif k > workers and name not in platform.paused:
+            platform.pause(name)
 
 
 def start_platform(workers: int, data_dir: str) -> Platform:
@@ -541,10 +687,10 @@ def start_platform(workers: int, data_dir: str) -> Platform:
 
 
 def report(runs: list[Run]) -> str:
-    """The figures as a table."""
+    """The gateway phases' figures as a table."""
     lines = [
         "workers  single c/s  batched c/s  raw c/s   ratio  ack p50/p99 single ms  "
-        "ack p50/p99 batch ms  e2e p50/p99 ms  workers-only c/s",
+        "ack p50/p99 batch ms  e2e p50/p99 ms",
     ]
     for run in runs:
         ratio = run.batched_rate / run.raw_rate if run.raw_rate else float("nan")
@@ -554,26 +700,18 @@ def report(runs: list[Run]) -> str:
         lines.append(
             f"{run.workers:>7}  {run.single_rate:>10.0f}  {run.batched_rate:>11.0f}  "
             f"{run.raw_rate:>7.0f}  {ratio:>6.3f}  {single:>22}  {batch:>20}  {e2e:>14}"
-            f"  {run.direct_rate:>16.0f}"
         )
     if len(runs) == 2 and runs[0].batched_rate:
         lines.append(
             f"2 workers / 1 worker (batched): {runs[1].batched_rate / runs[0].batched_rate:.2f}x"
         )
-    for run in runs:
-        if len(run.direct_rates) > 1:
-            each = ", ".join(f"{rate:.0f}" for rate in run.direct_rates)
-            lines.append(f"workers-only runs, {run.workers} worker(s): {each} (median shown)")
-    if len(runs) == 2 and runs[0].direct_rate:
-        lines.append(
-            f"2 workers / 1 worker (workers only, gateway not the limit): "
-            f"{runs[1].direct_rate / runs[0].direct_rate:.2f}x"
-        )
     return "\n".join(lines)
 
 
 def main() -> None:
-    """Parse arguments, run 1 and 2 workers, print the table."""
+    """Parse arguments; the gateway phases with each worker count on a platform of its
+    own, then the workers-only phase on the last platform (the most workers), counts
+    interleaved; print the figures."""
     parser = argparse.ArgumentParser(description="ATR claims benchmark (embedded stack)")
     # 500 clients: with 200, key hashing puts 113 of them on the partitions the range
     # assignor gives one of two workers (56.5 %), which caps 2 workers at 1.77x whatever
@@ -585,8 +723,10 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="workers-only repetitions")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     arguments = parser.parse_args()
+    counts = sorted(set(arguments.workers))
+    scaling = Scaling(counts)
     runs = []
-    for workers in arguments.workers:
+    for workers in counts:
         with tempfile.TemporaryDirectory(prefix="atr-bench-") as data_dir:
             platform = start_platform(workers, data_dir)
             try:
@@ -598,6 +738,7 @@ def main() -> None:
                         arguments.clients,
                         arguments.single,
                         arguments.batched,
+                        scaling if workers == counts[-1] else None,
                         arguments.direct,
                         arguments.repeat,
                     )
@@ -609,6 +750,8 @@ def main() -> None:
                 platform.stop()
     print()
     print(report(runs))
+    if scaling.drains:
+        print(scaling.report())
 
 
 if __name__ == "__main__":

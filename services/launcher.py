@@ -40,6 +40,8 @@ class Platform:
     broker: EmbeddedBroker | None = None
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     bootstrap_servers: str = ""
+    paused: set[str] = field(default_factory=set)
+    """Processes stopped on purpose (:meth:`pause`); :meth:`restart` starts them again."""
 
     @property
     def data_dir(self) -> Path:
@@ -122,7 +124,7 @@ class Platform:
     def wait_ready(self, timeout_s: float = READY_TIMEOUT_S) -> None:
         """Poll every ``/readyz`` until 200; fail on a dead process or the deadline."""
         deadline = time.monotonic() + timeout_s
-        pending = set(self.names)
+        pending = set(self.names) - self.paused
         with httpx.Client(timeout=2.0) as client:
             while pending:
                 for name in sorted(pending):
@@ -146,13 +148,20 @@ class Platform:
                 time.sleep(0.2)
 
     def restart(self, name: str) -> None:
-        """Start one process again (after a crash or a fault-injection kill)."""
+        """Start one process again (after a crash, a fault-injection kill or a pause)."""
         old = self.processes.get(name)
         if old is not None and old.poll() is None:
             old.kill()
             old.wait()
+        self.paused.discard(name)
         self._spawn(name)
         self.wait_ready()
+
+    def pause(self, name: str) -> None:
+        """Stop one process gracefully (SIGTERM: a claim worker leaves its consumer
+        group, so the others take its partitions at once) until :meth:`restart`."""
+        self.paused.add(name)
+        stop(self.processes[name])
 
     def log_of(self, name: str) -> Path:
         """Where a process writes its output."""
