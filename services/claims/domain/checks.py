@@ -8,14 +8,13 @@ catalog rules run in :mod:`services.claims.domain.engine`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from contracts.vouchers import VoucherSnapshot
-from services.claims.domain.model import ClaimLine, Decision, PriorLine
+from services.claims.domain.model import ClaimLine, Decision, PriorLine, PriorLines
 
 CENT = Decimal("0.01")
 
@@ -106,31 +105,10 @@ def duplicate_of(claim: ClaimLine, prior: tuple[PriorLine, ...]) -> str | None:
 
     The same service billed twice under different ``claim_ref`` values is a duplicate
     (``DUPLICATE_CLAIM``); identical resubmissions never get here (the gateway returns
-    the original claim).
+    the original claim). The worker asks its indexed history
+    (:meth:`PriorLines.duplicate_of`) directly.
     """
-    return DuplicateIndex(prior).find(claim)
-
-
-class DuplicateIndex:
-    """A client's allowed lines by (provider, service, date, start time): the
-    :func:`duplicate_of` rule as a lookup instead of a scan of the whole history."""
-
-    def __init__(self, prior: Iterable[PriorLine] = ()) -> None:
-        self._claims: dict[tuple[Any, ...], list[str]] = {}
-        for line in prior:
-            self.add(line)
-
-    def add(self, line: PriorLine) -> None:
-        """Index an allowed line."""
-        key = (line.provider_id, line.service_code, line.service_date, line.start_time)
-        self._claims.setdefault(key, []).append(line.claim_id)
-
-    def find(self, claim: ClaimLine) -> str | None:
-        """The first indexed line ``claim`` duplicates, if any."""
-        if claim.start_time is None:
-            return None
-        key = (claim.provider_id, claim.service_code, claim.service_date, claim.start_time)
-        return next((c for c in self._claims.get(key, ()) if c != claim.claim_id), None)
+    return PriorLines(prior).duplicate_of(claim)
 
 
 def cap_by_voucher(

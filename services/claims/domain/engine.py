@@ -13,7 +13,7 @@ calendar month, an episode the service voucher's validity.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -25,7 +25,14 @@ from programs.catalog import (
     QualificationOption,
     Service,
 )
-from services.claims.domain.model import ClaimLine, ClientHistory, Decision, PriorLine, StaffRecord
+from services.claims.domain.model import (
+    ClaimLine,
+    ClientHistory,
+    Decision,
+    PriorLine,
+    PriorLines,
+    StaffRecord,
+)
 
 CENT = Decimal("0.01")
 
@@ -62,14 +69,14 @@ def evaluate(catalog: Catalog, claim: ClaimLine, history: ClientHistory) -> Deci
         cap(quarters, "INVALID_UNITS")
     if service.unit == "hour" and claim.start_time and claim.end_time:
         cap(_minutes(claim) // 60, "INVALID_UNITS")
-    prior = [p for p in history.prior_lines if p.claim_id != claim.claim_id]
+    prior = history.lines
     for limit in service.limits:
         if limit.units is not None:
             cap(_units_room(limit, service, claim, history, prior), LIMIT_REASONS[limit.per])
     if service.level_one_cap is not None and _in_level_one(history, claim.service_date):
         used = sum(
             p.allowed_units
-            for p in _episode(prior, history)
+            for p in _episode(prior, history, claim)
             if p.service_code == service.code and _in_level_one(history, p.service_date)
         )
         cap(service.level_one_cap.units - used, "LEVEL_ONE_LIMIT")
@@ -77,14 +84,14 @@ def evaluate(catalog: Catalog, claim: ClaimLine, history: ClientHistory) -> Deci
         cap(service.mileage.per_trip, "MILEAGE_LIMIT")
         used_today = sum(
             p.allowed_units
-            for p in prior
-            if p.service_code == service.code and p.service_date == claim.service_date
+            for p in prior.on(claim.service_date)
+            if p.service_code == service.code and p.claim_id != claim.claim_id
         )
         cap(service.mileage.per_day - used_today, "MILEAGE_LIMIT")
     if service.passes is not None and claim.pass_type is not None:
         used_passes = sum(
             p.allowed_units
-            for p in _episode(prior, history)
+            for p in _episode(prior, history, claim)
             if p.service_code == service.code and p.pass_type == claim.pass_type
         )
         cap(service.passes.per_episode.get(claim.pass_type, 0) - used_passes, "PASS_LIMIT")
@@ -152,7 +159,7 @@ def _whole_line_fault(
         or _minutes(claim) < service.attendance.min_minutes
     ):
         return "NOT_BILLABLE"
-    if _conflicts(catalog, service, claim, history.prior_lines):
+    if _conflicts(catalog, service, claim, history.lines.on(claim.service_date)):
         return "CONFLICTING_SERVICE"
     return None
 
@@ -273,37 +280,44 @@ def _in_level_one(history: ClientHistory, day: date) -> bool:
     return history.status_on(day) in LEVEL_ONE_STATUSES
 
 
-def _episode(prior: Iterable[PriorLine], history: ClientHistory) -> list[PriorLine]:
-    start, end = history.episode_start, history.episode_end
+def _episode(prior: PriorLines, history: ClientHistory, claim: ClaimLine) -> list[PriorLine]:
+    """The other lines within the service voucher's validity (the episode)."""
     return [
         p
-        for p in prior
-        if (start is None or p.service_date >= start) and (end is None or p.service_date <= end)
+        for p in prior.between(history.episode_start, history.episode_end)
+        if p.claim_id != claim.claim_id
     ]
 
 
-def _in_window(per: str, day: date, history: ClientHistory) -> Callable[[date], bool]:
+def _bounds(per: str, day: date, history: ClientHistory) -> tuple[date | None, date | None]:
+    """First and last day of the ``per`` window around ``day`` (SPEC §3.4 windows)."""
     if per == "day":
-        return lambda d: d == day
+        return day, day
     if per == "week":
         monday = day - timedelta(days=day.weekday())
-        return lambda d: monday <= d <= monday + timedelta(days=6)
+        return monday, monday + timedelta(days=6)
     if per == "month":
-        return lambda d: (d.year, d.month) == (day.year, day.month)
-    start, end = history.episode_start, history.episode_end
-    return lambda d: (start is None or d >= start) and (end is None or d <= end)
+        first = day.replace(day=1)
+        following = (first + timedelta(days=32)).replace(day=1)
+        return first, following - timedelta(days=1)
+    return history.episode_start, history.episode_end
 
 
 def _window(
     limit: Limit,
-    prior: Iterable[PriorLine],
+    prior: PriorLines,
     claim: ClaimLine,
     history: ClientHistory,
     service: Service,
 ) -> list[PriorLine]:
-    inside = _in_window(limit.per, claim.service_date, history)
+    """The other lines of the limit's services within its window around the claim."""
+    first, last = _bounds(limit.per, claim.service_date, history)
     codes = set(limit.codes or [service.code])
-    return [p for p in prior if p.service_code in codes and inside(p.service_date)]
+    return [
+        p
+        for p in prior.between(first, last)
+        if p.service_code in codes and p.claim_id != claim.claim_id
+    ]
 
 
 def _units_room(
@@ -311,7 +325,7 @@ def _units_room(
     service: Service,
     claim: ClaimLine,
     history: ClientHistory,
-    prior: list[PriorLine],
+    prior: PriorLines,
 ) -> int:
     """Units still allowed under ``limit`` for this line (unbounded when it does not apply)."""
     assert limit.units is not None

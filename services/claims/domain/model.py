@@ -9,9 +9,11 @@ exhaustively (issue 7, SPEC §3.4).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import date, time, timedelta
 from decimal import Decimal
+from functools import cached_property
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,85 @@ class PriorLine:
     face_to_face: bool | None = None
 
 
+class PriorLines:
+    """A client's earlier allowed lines, indexed by service date.
+
+    Every rule reads lines of one day (conflicts, duplicates, daily caps) or of a date
+    window (week, month, episode), so looking them up by date keeps a claim's cost
+    independent of how long the client's history is.
+
+    Append-only. ``PriorLines(base=other)`` is an overlay: it reads ``other`` and its
+    own lines and appends only to itself, so a batch adds the lines it allows without
+    copying or changing the history it was given. Lines of one date keep the order
+    they were added in, the base's first.
+    """
+
+    __slots__ = ("_base", "_by_date", "_count")
+
+    def __init__(self, lines: Iterable[PriorLine] = (), *, base: PriorLines | None = None) -> None:
+        self._base = base
+        self._by_date: dict[date, list[PriorLine]] = {}
+        self._count = 0
+        for line in lines:
+            self.append(line)
+
+    def append(self, line: PriorLine) -> None:
+        """Add an allowed line."""
+        self._by_date.setdefault(line.service_date, []).append(line)
+        self._count += 1
+
+    def __len__(self) -> int:
+        return self._count + (len(self._base) if self._base is not None else 0)
+
+    def __iter__(self) -> Iterator[PriorLine]:
+        if self._base is not None:
+            yield from self._base
+        for lines in self._by_date.values():
+            yield from lines
+
+    def _days(self) -> int:
+        return len(self._by_date) + (self._base._days() if self._base is not None else 0)
+
+    def on(self, day: date) -> list[PriorLine]:
+        """The lines of ``day``."""
+        own = self._by_date.get(day, [])
+        if self._base is None:
+            return own
+        below = self._base.on(day)
+        return below + own if below and own else below or own
+
+    def between(self, first: date | None, last: date | None) -> Iterator[PriorLine]:
+        """The lines dated ``first`` to ``last`` inclusive (``None``: unbounded)."""
+        if first is not None and last is not None:
+            span = (last - first).days + 1
+            if span <= 0:
+                return
+            if span <= self._days():
+                for offset in range(span):
+                    yield from self.on(first + timedelta(days=offset))
+                return
+        for line in self:
+            if (first is None or line.service_date >= first) and (
+                last is None or line.service_date <= last
+            ):
+                yield line
+
+    def duplicate_of(self, claim: ClaimLine) -> str | None:
+        """The first line ``claim`` repeats: same provider, service, date and start time
+        under another claim id (``DUPLICATE_CLAIM``); None without a start time."""
+        if claim.start_time is None:
+            return None
+        for line in self.on(claim.service_date):
+            if (
+                line.start_time == claim.start_time
+                and line.service_code == claim.service_code
+                and line.provider_id == claim.provider_id
+                and line.claim_id != claim.claim_id
+            ):
+                return line.claim_id
+        return None
+
+
 @dataclass(frozen=True)
 class StatusPeriod:
     """Clinical treatment status from ``effective_from`` until the next period starts.
@@ -85,19 +166,27 @@ class ClientHistory:
     """Everything about the client the catalog rules may need, as of this claim.
 
     ``prior_lines`` are the client's earlier allowed lines (every provider, every
-    voucher), in adjudication order. ``episode_start``/``episode_end`` bound the service
-    voucher (the "episode" of SPEC §3.4). ``attributes`` are program facts such as
+    voucher), in adjudication order, or the same already indexed (:class:`PriorLines`).
+    ``episode_start``/``episode_end`` bound the service voucher (the "episode" of SPEC
+    §3.4). ``attributes`` are program facts such as
     ``national_guard_referral``, ``employment_coaching_plan`` or
     ``transport_preauthorized`` (seed 001).
     """
 
-    prior_lines: tuple[PriorLine, ...] = ()
+    prior_lines: PriorLines | tuple[PriorLine, ...] = ()
     statuses: tuple[StatusPeriod, ...] = ()
     staff: StaffRecord | None = None
     attributes: frozenset[str] = frozenset()
     minor: bool = False
     episode_start: date | None = None
     episode_end: date | None = None
+
+    @cached_property
+    def lines(self) -> PriorLines:
+        """``prior_lines`` indexed by date (given as such by the worker)."""
+        if isinstance(self.prior_lines, PriorLines):
+            return self.prior_lines
+        return PriorLines(self.prior_lines)
 
     def status_on(self, day: date) -> str:
         """The clinical treatment status in effect on ``day`` (``none`` if unknown)."""

@@ -129,8 +129,8 @@ def decide(
     if reasons:
         return checks.denied(claim, reasons, rate)
     assert voucher is not None
-    prior = tuple(state.prior.get(claim.client_id, ()))
-    if state.duplicate_index(claim.client_id).find(claim) is not None:
+    prior = state.prior_of(claim.client_id)
+    if prior.duplicate_of(claim) is not None:
         return checks.denied(claim, ["DUPLICATE_CLAIM"], rate)
     history = ClientHistory(
         prior_lines=prior,
@@ -160,14 +160,21 @@ def record(state: BatchState, claim: ClaimLine, decision: Decision) -> None:
     state.usage.setdefault(claim.voucher_id, checks.VoucherUsage()).add(
         claim.service_code, decision.allowed_units, decision.allowed_amount
     )
-    line = PriorLine(
+    state.prior_of(claim.client_id).append(
+        allowed_line(claim, decision.allowed_units, decision.allowed_amount)
+    )
+
+
+def allowed_line(claim: ClaimLine, units: int, amount: Decimal) -> PriorLine:
+    """How later claims of the client see an allowed line."""
+    return PriorLine(
         claim_id=claim.claim_id,
         provider_id=claim.provider_id,
         voucher_id=claim.voucher_id,
         service_code=claim.service_code,
         service_date=claim.service_date,
-        allowed_units=decision.allowed_units,
-        allowed_amount=decision.allowed_amount,
+        allowed_units=units,
+        allowed_amount=amount,
         start_time=claim.start_time,
         end_time=claim.end_time,
         miles=claim.miles,
@@ -175,9 +182,6 @@ def record(state: BatchState, claim: ClaimLine, decision: Decision) -> None:
         activity=claim.activity,
         face_to_face=claim.face_to_face,
     )
-    index = state.duplicate_index(claim.client_id)
-    state.prior.setdefault(claim.client_id, []).append(line)
-    index.add(line)
 
 
 async def next_decision_seq(uow: UnitOfWork) -> int:

@@ -1,18 +1,23 @@
 """Clients' decided history, kept in memory by a claim worker and refreshed by deltas.
 
-The rule engine reads every allowed line of a client (limits per day, week, month and
+The rule engine reads a client's allowed lines (limits per day, week, month and
 episode; duplicates; conflicts) and the units and value already allowed on each
 voucher. Reading them from the database for every batch costs more than deciding the
-batch once clients have a program year of lines, so each worker keeps them here.
+batch once clients have a program year of lines, so each worker keeps them here,
+indexed by date (:class:`~services.claims.domain.model.PriorLines`), and hands each
+batch an overlay of them rather than a copy: a batch costs the same whatever the
+length of its clients' histories.
 
 The database stays the only truth. Every claim write is serialised (SQLite's write
 lock; a transaction-level advisory lock on PostgreSQL, :func:`lock_claim_writes`) and
 numbers its decisions ``max(decision_seq) + 1``, so decision numbers are committed in
-order. Before each batch the cache reads just the allowed lines decided since the
-highest number it has applied (an index range scan) and appends them: lines this
-worker wrote, lines another worker wrote after a partition hand-over, pending lines
-decided later. A client not in the cache is read in full. The least recently used
-clients are dropped beyond ``max_clients`` and simply read again when they return.
+order. After its commit a worker adds the lines it stored (:meth:`HistoryCache.remember`).
+Before each batch the cache reads which clients had allowed lines decided since the
+highest number it has seen (an index range scan of two columns): a cached client with
+a line it did not add itself (another worker's after a partition hand-over, a pending
+line decided later) is dropped and read again in full when it next has a claim. A
+client not in the cache is read in full. The least recently used clients are dropped
+beyond ``max_clients``.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.claims.adapters.orm import claims
 from services.claims.domain.checks import VoucherUsage
-from services.claims.domain.model import PriorLine
+from services.claims.domain.model import PriorLine, PriorLines
 
 CLAIM_WRITES_LOCK = 0x41545243
 """PostgreSQL advisory lock key ("ATRC") every transaction writing claim lines takes."""
@@ -88,19 +93,19 @@ def prior_line(row: Any) -> PriorLine:
 
 @dataclass
 class ClientHistory:
-    """One client's allowed lines in decision order and the usage of their vouchers."""
+    """One client's allowed lines and the usage of their vouchers."""
 
-    lines: list[PriorLine] = field(default_factory=list)
+    lines: PriorLines = field(default_factory=PriorLines)
     usage: dict[str, VoucherUsage] = field(default_factory=dict)
     through: int = 0
     """The highest decision number reflected here."""
 
-    def add(self, row: Any) -> None:
-        """Append a stored allowed line."""
-        self.lines.append(prior_line(row))
-        usage = self.usage.setdefault(row.voucher_id, VoucherUsage())
-        usage.add(row.service_code, row.allowed_units, Decimal(row.allowed_amount))
-        self.through = max(self.through, row.decision_seq or 0)
+    def add(self, line: PriorLine, decision_seq: int | None) -> None:
+        """Append an allowed line numbered ``decision_seq``."""
+        self.lines.append(line)
+        usage = self.usage.setdefault(line.voucher_id, VoucherUsage())
+        usage.add(line.service_code, line.allowed_units, line.allowed_amount)
+        self.through = max(self.through, decision_seq or 0)
 
 
 async def read_histories(session: AsyncSession, client_ids: set[str]) -> dict[str, ClientHistory]:
@@ -113,7 +118,7 @@ async def read_histories(session: AsyncSession, client_ids: set[str]) -> dict[st
             .order_by(claims.c.decision_seq)
         )
         for row in rows:
-            histories[row.client_id].add(row)
+            histories[row.client_id].add(prior_line(row), row.decision_seq)
     return histories
 
 
@@ -144,7 +149,7 @@ class HistoryCache:
             self._clients.move_to_end(client_id)
             cached = self._clients[client_id]
             answer[client_id] = ClientHistory(
-                lines=list(cached.lines),
+                lines=PriorLines(base=cached.lines),
                 usage={v: u.copy() for v, u in cached.usage.items()},
                 through=cached.through,
             )
@@ -152,17 +157,28 @@ class HistoryCache:
             self._clients.popitem(last=False)
         return answer
 
+    def remember(self, client_id: str, line: PriorLine, decision_seq: int) -> None:
+        """Add an allowed line this worker has just committed.
+
+        Its batch was decided on this cache brought up to date in the writing
+        transaction (the worker's change check), so the client's cached lines are
+        complete up to ``decision_seq``.
+        """
+        cached = self._clients.get(client_id)
+        if cached is not None and decision_seq > cached.through:
+            cached.add(line, decision_seq)
+
     async def _apply_changes(self, session: AsyncSession, decided_through: int) -> None:
-        """Append the allowed lines decided since the applied mark to cached clients."""
+        """Drop cached clients with allowed lines decided since the applied mark that
+        this worker did not add itself (they are read in full when next needed)."""
         if self._clients and decided_through > self._applied:
             rows = await session.execute(
-                select(*HISTORY_COLUMNS)
-                .where(claims.c.decision_seq > self._applied, claims.c.allowed_units > 0)
-                .order_by(claims.c.decision_seq)
+                select(claims.c.client_id, claims.c.decision_seq).where(
+                    claims.c.decision_seq > self._applied, claims.c.allowed_units > 0
+                )
             )
-            for row in rows:
-                cached = self._clients.get(row.client_id)
-                if cached is not None and row.decision_seq > cached.through:
-                    cached.add(row)
-                self._applied = max(self._applied, row.decision_seq)
+            for client_id, decision_seq in rows:
+                cached = self._clients.get(client_id)
+                if cached is not None and decision_seq > cached.through:
+                    del self._clients[client_id]
         self._applied = max(self._applied, decided_through)

@@ -17,8 +17,8 @@ from services.claims.adapters.orm import (
     provider_replica,
     voucher_replica,
 )
-from services.claims.domain.checks import DuplicateIndex, ProviderFacts, VoucherUsage
-from services.claims.domain.model import PriorLine, StaffRecord, StatusPeriod
+from services.claims.domain.checks import ProviderFacts, VoucherUsage
+from services.claims.domain.model import PriorLines, StaffRecord, StatusPeriod
 from services.claims.service_layer.history import HistoryCache, read_histories
 
 
@@ -40,16 +40,15 @@ class BatchState:
     providers: dict[str, ProviderFacts] = field(default_factory=dict)
     clients: dict[str, ClientFacts] = field(default_factory=dict)
     usage: dict[str, VoucherUsage] = field(default_factory=dict)
-    prior: dict[str, list[PriorLine]] = field(default_factory=dict)
+    prior: dict[str, PriorLines] = field(default_factory=dict)
     pending_clients: set[str] = field(default_factory=set)
-    duplicates: dict[str, DuplicateIndex] = field(default_factory=dict)
 
-    def duplicate_index(self, client_id: str) -> DuplicateIndex:
-        """The client's allowed lines indexed for the duplicate rule (built on first use)."""
-        index = self.duplicates.get(client_id)
-        if index is None:
-            index = self.duplicates[client_id] = DuplicateIndex(self.prior.get(client_id, ()))
-        return index
+    def prior_of(self, client_id: str) -> PriorLines:
+        """The client's allowed lines, the batch's own included as they are decided."""
+        lines = self.prior.get(client_id)
+        if lines is None:
+            lines = self.prior[client_id] = PriorLines()
+        return lines
 
     def staff_record(self, provider_id: str, staff_id: str) -> StaffRecord | None:
         """The roster entry of a provider's staff member, if any."""
@@ -129,8 +128,7 @@ async def load_state(
             else await read_histories(session, client_ids)
         )
         for client_id, client_history in histories.items():
-            if client_history.lines:
-                state.prior[client_id] = client_history.lines
+            state.prior[client_id] = client_history.lines
             state.usage.update(client_history.usage)
     return state
 

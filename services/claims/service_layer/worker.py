@@ -176,6 +176,7 @@ class ClaimWorker:
                         if results:
                             await self._store(uow, results, rows)
                         await uow.commit()
+                self._remember(results)
         self.runtime.metrics.events_processed.labels(CLAIMS_SUBMITTED.name, "batch").inc(len(batch))
         return len(fresh)
 
@@ -267,6 +268,20 @@ class ClaimWorker:
             }
             for received, values in results
         ]
+
+    def _remember(self, results: Sequence[tuple[Received, dict[str, Any]]]) -> None:
+        """Add the committed allowed lines to the history cache (no read-back)."""
+        for received, values in results:
+            # the history holds lines with allowed units, as read_histories reads them
+            if values["decision_seq"] is not None and values["allowed_units"] > 0:
+                line = received.line
+                self.history.remember(
+                    line.client_id,
+                    adjudication.allowed_line(
+                        line, values["allowed_units"], values["allowed_amount"]
+                    ),
+                    values["decision_seq"],
+                )
 
     async def _store(
         self,
