@@ -94,6 +94,45 @@ def compiled_insert(
     return found
 
 
+@dataclass
+class PreparedInsert:
+    """Rows bound for one INSERT, ready to run: built before a writer's turn, so the
+    turn only hands them to the driver."""
+
+    statement: CompiledInsert
+    parameters: list[tuple[Any, ...]]
+
+    def set_column(self, key: str, values: Sequence[Any]) -> None:
+        """Replace one column's values (a number known only inside the turn)."""
+        index = self.statement.keys.index(key)
+        process = self.statement.processors[index]
+        if process is not None:
+            values = _processed(list(values), process)
+        self.parameters = [
+            (*row[:index], value, *row[index + 1 :])
+            for row, value in zip(self.parameters, values, strict=True)
+        ]
+
+
+def prepare_rows(
+    table: Table,
+    dialect: Dialect,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    skip_conflicts: bool = False,
+) -> PreparedInsert:
+    """``rows`` (all with the same keys) bound for an INSERT into ``table``."""
+    statement = compiled_insert(table, dialect, list(rows[0]), skip_conflicts=skip_conflicts)
+    return PreparedInsert(statement, statement.parameters(rows))
+
+
+async def execute_prepared(session: AsyncSession, prepared: PreparedInsert) -> None:
+    """Run a prepared INSERT in the session's current transaction (one executemany)."""
+    if prepared.parameters:
+        connection = await session.connection()
+        await connection.exec_driver_sql(prepared.statement.sql, prepared.parameters)
+
+
 async def insert_rows(
     session: AsyncSession,
     table: Table,
@@ -108,7 +147,6 @@ async def insert_rows(
     if not rows:
         return
     connection = await session.connection()
-    statement = compiled_insert(
-        table, connection.dialect, list(rows[0]), skip_conflicts=skip_conflicts
+    await execute_prepared(
+        session, prepare_rows(table, connection.dialect, rows, skip_conflicts=skip_conflicts)
     )
-    await connection.exec_driver_sql(statement.sql, statement.parameters(rows))

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.envelope import Event
 from contracts.topics import Topic
-from services.kit.bulk import insert_rows
+from services.kit.bulk import PreparedInsert, execute_prepared, insert_rows, prepare_rows
 from services.kit.database import Database
 from services.kit.schema import OUTBOX_IN_PROGRESS, OUTBOX_NOT_PUBLISHED, KitTables
 from services.kit.telemetry import current_traceparent
@@ -66,6 +66,7 @@ class UnitOfWork:
         self._tables = tables
         self._publisher = publisher
         self._pending: list[tuple[OutboxRecord, str]] = []
+        self._outbox: PreparedInsert | None = None
         self._committed = False
         self.session: AsyncSession
 
@@ -100,10 +101,47 @@ class UnitOfWork:
             headers=current_traceparent(),
         )
         self._pending.append((record, event.type))
+        self._outbox = None
 
     def discard_events(self) -> None:
         """Forget the events emitted so far (the caller is deciding again)."""
         self._pending.clear()
+        self._outbox = None
+
+    def prepare(self) -> None:
+        """Bind the outbox rows of the events emitted so far now, so that a commit in a
+        writer's turn only stores them (emitting more events undoes this)."""
+        self._outbox = self._outbox_rows() if self._pending else None
+
+    def _outbox_rows(self) -> PreparedInsert:
+        now = datetime.now(UTC)
+        lease = (
+            {"status": OUTBOX_NOT_PUBLISHED, "claimed_by": None, "claimed_at": None}
+            if self._publisher is None
+            else {
+                "status": OUTBOX_IN_PROGRESS,
+                "claimed_by": self._publisher.instance_id,
+                "claimed_at": now,
+            }
+        )
+        return prepare_rows(
+            self._tables.outbox,
+            self._db.engine.dialect,
+            [
+                {
+                    "event_id": record.event_id,
+                    "topic": record.topic,
+                    "message_key": record.key,
+                    "event_type": event_type,
+                    "payload": record.payload,
+                    "headers": record.headers,
+                    "attempts": 0,
+                    "created_at": now,
+                    **lease,
+                }
+                for record, event_type in self._pending
+            ],
+        )
 
     async def first_time(self, consumer: str, topic: str, event_id: str) -> bool:
         """Idempotent-consumer guard: record ``event_id`` for ``consumer``.
@@ -161,37 +199,11 @@ class UnitOfWork:
         """
         records = [record for record, _ in self._pending]
         if records:
-            now = datetime.now(UTC)
-            lease = (
-                {"status": OUTBOX_NOT_PUBLISHED, "claimed_by": None, "claimed_at": None}
-                if self._publisher is None
-                else {
-                    "status": OUTBOX_IN_PROGRESS,
-                    "claimed_by": self._publisher.instance_id,
-                    "claimed_at": now,
-                }
-            )
-            await insert_rows(
-                self.session,
-                self._tables.outbox,
-                [
-                    {
-                        "event_id": record.event_id,
-                        "topic": record.topic,
-                        "message_key": record.key,
-                        "event_type": event_type,
-                        "payload": record.payload,
-                        "headers": record.headers,
-                        "attempts": 0,
-                        "created_at": now,
-                        **lease,
-                    }
-                    for record, event_type in self._pending
-                ],
-            )
+            await execute_prepared(self.session, self._outbox or self._outbox_rows())
         await self.session.commit()
         self._committed = True
         self._pending.clear()
+        self._outbox = None
         if records and self._publisher is not None:
             self._publisher.publish_committed(records)
 

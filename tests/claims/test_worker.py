@@ -158,6 +158,24 @@ async def test_lines_stored_by_another_worker_after_the_snapshot_are_respected(
     assert await stored(worker) == {"K-OTHER": ("approved", 4), "K-MINE": ("denied", 0)}
 
 
+async def test_lines_of_the_same_batch_stored_by_another_worker_are_not_stored_twice(
+    worker: ClaimWorker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A redelivery races the first delivery: between this worker's snapshot and its
+    write, 'another worker' stores one of this batch's very lines. This worker must
+    notice under the lock, keep that line as stored and store only the other one."""
+    other = ClaimWorker(worker.runtime, lambda: MO, FixedClock(NOW), NoLookup())  # type: ignore[arg-type]
+    original = worker._lag_truth
+
+    async def hand_over(batch: Sequence[Received], state: BatchState) -> Mapping[str, Any]:
+        assert await other.process([record("K1", 9, 0, units=1)]) == 1
+        return await original(batch, state)
+
+    monkeypatch.setattr(worker, "_lag_truth", hand_over)
+    assert await worker.process([record("K1", 9, 0, units=1), record("K2", 10, 1, units=1)]) == 1
+    assert await stored(worker) == {"K1": ("approved", 1), "K2": ("approved", 1)}
+
+
 async def test_every_workers_history_cache_follows_what_any_worker_stored(
     worker: ClaimWorker,
 ) -> None:

@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import sqlite
 
-from services.kit.bulk import compiled_insert, insert_rows
+from services.kit.bulk import compiled_insert, execute_prepared, insert_rows, prepare_rows
 from services.kit.database import Database
 
 
@@ -96,6 +96,23 @@ async def test_skip_conflicts_keeps_the_first_row(lines: tuple[Database, Table])
         await session.commit()
         notes = dict((await session.execute(select(table.c.line_id, table.c.note))).all())
     assert notes == {"x-0": "note 0", "x-1": None, "x-2": "note 2"}
+
+
+async def test_a_prepared_insert_takes_a_column_set_later(lines: tuple[Database, Table]) -> None:
+    """Rows bound before a writer's turn, one column (processed by its type) set inside
+    it, read back like rows inserted in one go with that column's values."""
+    db, table = lines
+    rows = _rows("late")
+    for row in rows:
+        row["amount"] = Decimal("0")
+    prepared = prepare_rows(table, db.engine.dialect, rows)
+    amounts = [Decimal("1.50") * n for n in range(5)]
+    prepared.set_column("amount", amounts)
+    async with db.sessions() as session:
+        await execute_prepared(session, prepared)
+        await session.commit()
+        stored = dict((await session.execute(select(table.c.line_id, table.c.amount))).all())
+    assert stored == {f"late-{n}": amounts[n] for n in range(5)}
 
 
 def test_columns_with_python_defaults_must_be_given() -> None:

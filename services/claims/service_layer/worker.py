@@ -6,16 +6,17 @@ worker in order). For every batch the worker:
 
 1. takes up to ``claim_batch_size`` records (``getmany``) and dead-letters the ones
    that are not valid ``ClaimSubmitted`` events (the loop keeps going);
-2. reads, on one snapshot and without the write lock, which claim ids are new and the
-   state they are decided on (replicas, histories, ledgers), plus a fingerprint of it;
+2. reads, without the write lock, a fingerprint of the stored state (the highest line
+   and decision numbers, the replicas' versions), then which claim ids are new and the
+   state they are decided on (replicas, histories, ledgers);
 3. asks the vouchers service, only for lines whose voucher this worker has not seen
    active, whether the admission was acknowledged before the claim (SPEC §3.4 lag);
 4. decides the new lines in memory, in key order, and prepares their events and rows;
 5. in ONE short transaction (on SQLite inside the writer's turn, which the workers
    sharing the file queue for): checks the fingerprint (if another worker stored lines
-   of these clients meanwhile — a partition hand-over — it re-reads and re-decides under
-   the lock), numbers the decisions, writes every line and every outgoing event
-   (outbox), commits;
+   of these clients meanwhile — a partition hand-over, even lines of this very batch —
+   it re-reads and re-decides under the lock), numbers the decisions, writes every
+   line and every outgoing event (outbox, serialised before the turn), commits;
 6. only then commits the offsets. The outbox relay publishes the results pipelined.
 
 Deciding and serialising outside the writing transaction is what lets several workers
@@ -57,7 +58,7 @@ from services.claims.service_layer.state import (
     watermark,
 )
 from services.kit.batch_consumer import consume_in_batches
-from services.kit.bulk import insert_rows
+from services.kit.bulk import PreparedInsert, execute_prepared, prepare_rows
 from services.kit.clock import Clock
 from services.kit.dead_letter import dead_letter_record, describe_validation_error
 from services.kit.runtime import ServiceRuntime
@@ -151,8 +152,7 @@ class ClaimWorker:
             "adjudicate claims batch", links=links, attributes={"atr.batch": len(batch)}
         ):
             async with self.runtime.db.read_sessions() as session:
-                fresh = await self._new_only(session, batch)
-                state, seen = await self._read(session, fresh)
+                fresh, state, seen = await self._read(session, batch)
             if fresh:
                 authoritative = await self._lag_truth(fresh, state)
                 results = self._decide(fresh, state, authoritative)
@@ -160,21 +160,16 @@ class ClaimWorker:
                     rows = self._prepare(uow, results)
                     async with self.runtime.db.writer_turn():
                         await lock_claim_writes(uow.session)
-                        current = await self._new_only(uow.session, fresh)
-                        if len(current) != len(fresh) or await changed_since(
-                            uow.session, seen, *_ids(fresh)
-                        ):
+                        if await changed_since(uow.session, seen, *_ids(batch)):
                             # another worker stored or decided lines of these clients since
                             # the snapshot (a partition hand-over): decide again on what is
                             # stored
                             log.info("claims batch changed under it; deciding again")
-                            fresh = current
-                            state, _ = await self._read(uow.session, fresh)
+                            fresh, state, _ = await self._read(uow.session, fresh)
                             results = self._decide(fresh, state, authoritative)
                             uow.discard_events()
                             rows = self._prepare(uow, results)
-                        if results:
-                            await self._store(uow, results, rows)
+                        await self._store(uow, results, rows)
                         await uow.commit()
                 self._remember(results)
         self.runtime.metrics.events_processed.labels(CLAIMS_SUBMITTED.name, "batch").inc(len(batch))
@@ -182,21 +177,22 @@ class ClaimWorker:
 
     async def _read(
         self, session: AsyncSession, batch: Sequence[Received]
-    ) -> tuple[BatchState, Watermark]:
-        """The state ``batch`` is decided on, and where the stored state stood."""
-        if not batch:
-            return BatchState(), Watermark(0, 0, {}, {})
-        clients, vouchers, providers = _ids(batch)
+    ) -> tuple[list[Received], BatchState, Watermark]:
+        """The lines of ``batch`` not stored yet, the state they are decided on, and
+        where the stored state stood (read first: a line stored after it, even one of
+        this batch, is newer than the mark, so :func:`changed_since` sees it)."""
+        _, vouchers, providers = _ids(batch)
         mark = await watermark(session, vouchers, providers)
+        fresh = await self._new_only(session, batch)
+        if not fresh:
+            return fresh, BatchState(), mark
         state = await load_state(
             session,
-            clients,
-            vouchers,
-            providers,
+            *_ids(fresh),
             history=self.history,
             decided_through=mark.max_decision_seq,
         )
-        return state, mark
+        return fresh, state, mark
 
     async def _lag_truth(self, batch: Sequence[Received], state: BatchState) -> Mapping[str, Any]:
         """Ask vouchers about the vouchers this worker has not seen admitted (rare)."""
@@ -241,11 +237,15 @@ class ClaimWorker:
 
     def _prepare(
         self, uow: UnitOfWork, results: Sequence[tuple[Received, dict[str, Any]]]
-    ) -> list[dict[str, Any]]:
-        """Emit the decisions' events and build the claims rows, before the writer's turn."""
+    ) -> PreparedInsert | None:
+        """Emit the decisions' events and bind them and the claims rows, before the
+        writer's turn (only the decision numbers are left for it)."""
         adjudication.emit_decisions(uow, results)
+        uow.prepare()
+        if not results:
+            return None
         now = self.clock.now()
-        return [
+        rows = [
             {
                 "claim_id": received.line.claim_id,
                 "claim_ref": received.claim_ref,
@@ -268,6 +268,7 @@ class ClaimWorker:
             }
             for received, values in results
         ]
+        return prepare_rows(claims, self.runtime.db.engine.dialect, rows)
 
     def _remember(self, results: Sequence[tuple[Received, dict[str, Any]]]) -> None:
         """Add the committed allowed lines to the history cache (no read-back)."""
@@ -287,13 +288,14 @@ class ClaimWorker:
         self,
         uow: UnitOfWork,
         results: Sequence[tuple[Received, dict[str, Any]]],
-        rows: list[dict[str, Any]],
+        rows: PreparedInsert | None,
     ) -> None:
         """Number the decisions and store every line (in the writer's turn)."""
+        if rows is None:
+            return
         await adjudication.number_decisions(uow, results)
-        for row, (_, values) in zip(rows, results, strict=True):
-            row["decision_seq"] = values["decision_seq"]
-        await insert_rows(uow.session, claims, rows)
+        rows.set_column("decision_seq", [values["decision_seq"] for _, values in results])
+        await execute_prepared(uow.session, rows)
 
 
 def _ids(batch: Sequence[Received]) -> tuple[set[str], set[str], set[str]]:
