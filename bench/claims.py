@@ -69,6 +69,14 @@ class Drain:
     cpu: dict[str, float]
     """CPU seconds per process (``claims`` sums the workers) over the timed window."""
 
+    def describe(self) -> str:
+        """The rate, the workers' CPU per claim and how busy the machine was."""
+        if not self.cpu or not self.claims or self.seconds <= 0:
+            return f"{self.rate:.0f} c/s"
+        workers = self.cpu.get("claims", 0.0) / self.claims * 1e6
+        busy = sum(self.cpu.values()) / self.seconds * 100
+        return f"{self.rate:.0f} c/s (workers {workers:.0f} µs/claim, {busy:.0f} % busy)"
+
 
 @dataclass
 class Run:
@@ -123,7 +131,7 @@ class Scaling:
         repetitions = min((len(d) for d in self.drains.values()), default=0)
         for rep in range(repetitions):
             each = ", ".join(
-                f"{workers} worker(s) {self.drains[workers][rep].rate:.0f} c/s"
+                f"{workers} worker(s) {self.drains[workers][rep].describe()}"
                 for workers in self.counts
             )
             lines.append(f"  repetition {rep + 1}: {each}")
