@@ -656,6 +656,7 @@ async def measure_scaling(
     for rep in range(repeat):
         for workers in scaling.counts if rep % 2 == 0 else scaling.counts[::-1]:
             await asyncio.to_thread(set_workers, platform, workers)
+            await assigned(platform, timeout_s=120)
             _, warm = await post_direct(
                 platform, lines.take(f"W{rep}w{workers}-", len(lines.vouchers))
             )
@@ -664,6 +665,32 @@ async def measure_scaling(
             scaling.drains.setdefault(workers, []).append(drain)
             produced |= warm | claim_ids
     return produced
+
+
+ASSIGNED = re.compile(
+    rf'atr_claims_partitions_assigned{{group="{WORKERS_GROUP}"}} ([0-9.]+)'.encode()
+)
+
+
+async def assigned(platform: Platform, timeout_s: float) -> None:
+    """Wait until the running claim workers hold every claims partition between them,
+    each at least one (their ``partitions_assigned`` gauge): a worker that has just
+    started joins the group seconds after it answers ``/readyz`` (BROKER.md rule 5), and
+    the rebalance must not fall inside a timed drain."""
+    names = [n for n in platform.processes if n.startswith("claims") and n not in platform.paused]
+    deadline = time.perf_counter() + timeout_s
+    async with httpx.AsyncClient(timeout=5) as client:
+        while True:
+            held = []
+            for name in names:
+                answer = await client.get(f"{platform.url_for(name)}/metrics")
+                found = ASSIGNED.search(answer.content)
+                held.append(int(float(found.group(1))) if found else 0)
+            if min(held) > 0 and sum(held) == CLAIMS_SUBMITTED.partitions:
+                return
+            if time.perf_counter() > deadline:
+                raise RuntimeError(f"claim workers hold {held} partitions after {timeout_s} s")
+            await asyncio.sleep(0.2)
 
 
 def set_workers(platform: Platform, workers: int) -> None:

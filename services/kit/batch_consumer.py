@@ -47,6 +47,7 @@ async def consume_in_batches(
     max_records: int,
     process: RecordBatchProcessor,
     linger_s: float = 0.0,
+    metrics: Any = None,
 ) -> None:
     """The batch loop every batched consumer shares (BROKER.md rules 2 and 4).
 
@@ -56,7 +57,8 @@ async def consume_in_batches(
     is per key rather than per record does it once for many records. A database outage
     rewinds the batch (seek) so nothing is lost; a failed commit after a rebalance is
     logged, the new owner gets the records again and ``process`` must skip what it
-    already wrote. Runs until cancelled.
+    already wrote. With ``metrics`` (a service's :class:`ServiceMetrics`) the number of
+    partitions held is kept in ``partitions_assigned``. Runs until cancelled.
     """
     consumer = AIOKafkaConsumer(
         topic,
@@ -72,6 +74,8 @@ async def consume_in_batches(
     try:
         while True:
             fetched = await consumer.getmany(timeout_ms=200, max_records=max_records)
+            if metrics is not None:
+                metrics.partitions_assigned.labels(group_id).set(len(consumer.assignment()))
             if fetched and linger_s > 0:
                 fetched = await _fetch_more(consumer, fetched, max_records, linger_s)
             ordered = sorted(fetched, key=lambda tp: (tp.topic, tp.partition))
@@ -150,6 +154,7 @@ class BatchConsumer:
             max_records=self.max_records,
             process=self.process,
             linger_s=self.linger_s,
+            metrics=self.runtime.metrics,
         )
 
     async def process(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> None:

@@ -23,6 +23,7 @@ class ServiceMetrics:
     events_dead_lettered: Counter
     outbox_published: Counter
     outbox_pending: Gauge
+    partitions_assigned: Gauge
     background_restarts: Counter
 
     @classmethod
@@ -71,6 +72,13 @@ class ServiceMetrics:
             outbox_pending=Gauge(
                 f"{prefix}_outbox_pending_rows",
                 "Outbox rows not yet published",
+                registry=registry,
+            ),
+            partitions_assigned=Gauge(
+                f"{prefix}_partitions_assigned",
+                "Partitions a batched consumer of this process holds, by group (how claim "
+                "workers share the claims topic)",
+                ["group"],
                 registry=registry,
             ),
             background_restarts=Counter(

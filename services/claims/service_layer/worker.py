@@ -124,6 +124,7 @@ class ClaimWorker:
             group_id=GROUP_ID,
             max_records=self.settings.claim_batch_size,
             process=self.process,
+            metrics=self.runtime.metrics,
         )
 
     async def process(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> int:
