@@ -29,6 +29,7 @@ from contracts.envelope import Event
 from contracts.topics import Topic
 from services.kit.consumer import names_another_type, type_hint
 from services.kit.dead_letter import dead_letter_record, describe_validation_error
+from services.kit.metrics import ServiceMetrics
 from services.kit.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,7 @@ async def consume_in_batches(
     max_records: int,
     process: RecordBatchProcessor,
     linger_s: float = 0.0,
-    metrics: Any = None,
+    metrics: ServiceMetrics | None = None,
 ) -> None:
     """The batch loop every batched consumer shares (BROKER.md rules 2 and 4).
 
@@ -57,7 +58,7 @@ async def consume_in_batches(
     is per key rather than per record does it once for many records. A database outage
     rewinds the batch (seek) so nothing is lost; a failed commit after a rebalance is
     logged, the new owner gets the records again and ``process`` must skip what it
-    already wrote. With ``metrics`` (a service's :class:`ServiceMetrics`) the number of
+    already wrote. With ``metrics`` (the service's) the number of
     partitions held is kept in ``partitions_assigned``. Runs until cancelled.
     """
     consumer = AIOKafkaConsumer(
