@@ -16,7 +16,10 @@ Two ways in, one way out:
   holds (``not_published``, or a lease that ended) in ``seq`` order and queues them.
 
 Its write transactions queue for the database's writer turn like the claim workers' do,
-so on a shared SQLite file nobody waits in SQLite's sleeping busy handler.
+so on a shared SQLite file nobody waits in SQLite's sleeping busy handler. The marks run
+whole in a thread (:meth:`Database.write_in_thread`): on the event loop of a claims
+process, each of their statements waited for the loop to finish deciding a batch, and
+the turn the other worker queued for was held all that while.
 
 Sends are pipelined and their acknowledgements awaited together (BROKER.md "Publishing
 speed"); one confirmation loop then marks everything acknowledged so far as published in
@@ -35,7 +38,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, and_, func, or_, select, update
+from sqlalchemy import Connection, Row, Table, and_, func, or_, select, update
 
 from services.kit.database import Database
 from services.kit.kafka_sender import KafkaSender
@@ -56,8 +59,9 @@ GAUGE_INTERVAL_S = 5.0
 MARK_MAX = 5000
 """Rows marked published in one transaction at most."""
 
-MARK_CHUNK = 500
-"""Event ids per ``UPDATE … WHERE event_id IN (…)`` (well under SQLite's bound-variable cap)."""
+MARK_CHUNK = MARK_MAX
+"""Event ids per ``UPDATE … WHERE event_id IN (…)``: one statement a mark (SQLite takes
+32,766 bound variables, PostgreSQL 32,767)."""
 
 
 @dataclass
@@ -170,28 +174,19 @@ class OutboxRelay:
                     await asyncio.sleep(0.5 * 2**attempt)
 
     async def _mark(self, sent: Sequence[_Sent]) -> int:
-        """Acknowledged rows become published, failed ones unheld again; returns failures."""
-        o = self._outbox
+        """Acknowledged rows become published, failed ones unheld again; returns failures.
+
+        One write transaction, run whole in a thread (:meth:`Database.write_in_thread`):
+        the marks of a busy claims process no longer hold the writer's turn while its
+        event loop decides a batch.
+        """
         ok = [item.record.event_id for item in sent if item.error is None]
-        failed = [item for item in sent if item.error is not None]
-        async with self._db.writer_turn(), self._db.sessions() as session, session.begin():
-            for start in range(0, len(ok), MARK_CHUNK):
-                await session.execute(
-                    update(o)
-                    .where(o.c.event_id.in_(ok[start : start + MARK_CHUNK]))
-                    .values(status=OUTBOX_PUBLISHED, published_at=datetime.now(UTC))
-                )
-            for item in failed:
-                await session.execute(
-                    update(o)
-                    .where(o.c.event_id == item.record.event_id)
-                    .values(
-                        status=OUTBOX_NOT_PUBLISHED,
-                        claimed_by=None,
-                        attempts=o.c.attempts + 1,
-                        last_error=(item.error or "")[:2000],
-                    )
-                )
+        failed = [
+            (item.record.event_id, item.error or "") for item in sent if item.error is not None
+        ]
+        await self._db.write_in_thread(
+            lambda connection: _mark_rows(connection, self._outbox, ok, failed)
+        )
         for item in sent:
             if item.error is None:
                 self._metrics.outbox_published.labels(item.record.topic).inc()
@@ -276,6 +271,30 @@ class OutboxRelay:
             )
             rows: Sequence[Row[Any]] = result.all()  # type: ignore[assignment]
             return rows
+
+
+def _mark_rows(
+    connection: Connection, outbox: Table, ok: list[str], failed: list[tuple[str, str]]
+) -> None:
+    """Mark ``ok`` published and hand ``failed`` (event id, error) back to polling."""
+    published_at = datetime.now(UTC)
+    for start in range(0, len(ok), MARK_CHUNK):
+        connection.execute(
+            update(outbox)
+            .where(outbox.c.event_id.in_(ok[start : start + MARK_CHUNK]))
+            .values(status=OUTBOX_PUBLISHED, published_at=published_at)
+        )
+    for event_id, error in failed:
+        connection.execute(
+            update(outbox)
+            .where(outbox.c.event_id == event_id)
+            .values(
+                status=OUTBOX_NOT_PUBLISHED,
+                claimed_by=None,
+                attempts=outbox.c.attempts + 1,
+                last_error=error[:2000],
+            )
+        )
 
 
 async def _acknowledged(sent: Sequence[_Sent]) -> None:
