@@ -289,6 +289,7 @@ class Decisions:
         self.done: dict[str, float] = {}
         self.outcomes: Counter[str] = Counter()
         self._task: asyncio.Task[None] | None = None
+        self._consumer: AIOKafkaConsumer | None = None
 
     async def start(self) -> None:
         """Start following the adjudicated topic from the beginning."""
@@ -301,19 +302,17 @@ class Decisions:
         await consumer.start()
 
         async def follow() -> None:
-            try:
-                while True:
-                    batches = await consumer.getmany(timeout_ms=200, max_records=5000)
-                    now = time.perf_counter()
-                    for records in batches.values():
-                        for record in records:
-                            claim_id, outcome = decision_of(record.value or b"")
-                            if claim_id not in self.done:
-                                self.done[claim_id] = now
-                                self.outcomes[outcome] += 1
-            finally:
-                await consumer.stop()
+            while True:
+                batches = await consumer.getmany(timeout_ms=200, max_records=5000)
+                now = time.perf_counter()
+                for records in batches.values():
+                    for record in records:
+                        claim_id, outcome = decision_of(record.value or b"")
+                        if claim_id not in self.done:
+                            self.done[claim_id] = now
+                            self.outcomes[outcome] += 1
 
+        self._consumer = consumer
         self._task = asyncio.create_task(follow())
 
     async def wait_for(self, claim_ids: set[str], timeout_s: float) -> float:
@@ -327,10 +326,12 @@ class Decisions:
         return max(self.done[c] for c in claim_ids)
 
     async def stop(self) -> None:
-        """Stop following."""
+        """Stop following and close the consumer (also when the task never ran)."""
         if self._task:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
+        if self._consumer:
+            await self._consumer.stop()
 
 
 async def post_single(

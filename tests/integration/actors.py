@@ -6,7 +6,10 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import create_async_engine
 
+from services.claims.adapters.orm import provider_replica
 from tests.infrastructure import wait_until
 from tests.integration.conftest import RunningPlatform
 
@@ -63,6 +66,27 @@ async def register_provider(
             f"/v1/providers/{provider_id}/staff", json=member, headers=platform.admin
         )
         assert answer.status_code in (200, 201), answer.text
+    # the program office registers a provider before its claims come: wait until the
+    # claim workers' replica has it with its roster, so no scenario depends on how fast
+    # atr.providers.v1 reaches them (only voucher lag is covered by the pend, SPEC §3.4)
+    roster = {member["staff_id"] for member in staff}
+    assert await wait_until(lambda: _claims_know(platform, provider_id, roster), timeout_s=120), (
+        f"{provider_id} never reached the claims replica"
+    )
+
+
+async def _claims_know(platform: RunningPlatform, provider_id: str, roster: set[str]) -> bool:
+    engine = create_async_engine(platform.database_urls["claims"])
+    try:
+        async with engine.connect() as connection:
+            staff = await connection.scalar(
+                select(provider_replica.c.staff).where(
+                    provider_replica.c.provider_id == provider_id
+                )
+            )
+    finally:
+        await engine.dispose()
+    return staff is not None and roster <= {member["staff_id"] for member in staff}
 
 
 async def active_voucher(
