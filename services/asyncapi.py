@@ -9,14 +9,18 @@ from typing import Any
 
 from faststream.specification import AsyncAPI
 
+from services.kit.runtime import BatchConsumerDoc
 from services.kit.settings import SERVICES
 
 
 def build_asyncapi() -> dict[str, Any]:
-    """AsyncAPI 3.0 of all services' publishers and subscribers, as a dict."""
-    brokers = [
-        importlib.import_module(f"services.{name}.app").broker for name in [*SERVICES, "gateway"]
-    ]
+    """AsyncAPI 3.0 of all services' publishers and subscribers, as a dict.
+
+    FastStream documents its own subscribers; the batched consumers (claim workers,
+    balances, voucher replicas) read with aiokafka and are added from their runtimes.
+    """
+    apps = [importlib.import_module(f"services.{name}.app") for name in [*SERVICES, "gateway"]]
+    brokers = [app.broker for app in apps]
     spec = AsyncAPI(
         *brokers,
         title="ATR voucher platform events",
@@ -25,7 +29,38 @@ def build_asyncapi() -> dict[str, Any]:
         "in structured mode (envelope fields in the JSON body); `subject` equals the key.",
     )
     document: dict[str, Any] = json.loads(spec.to_specification().to_json())
+    for app in apps:
+        for consumer in app.runtime.batch_consumers:
+            _add_batch_consumer(document, consumer)
     return document
+
+
+def _add_batch_consumer(document: dict[str, Any], consumer: BatchConsumerDoc) -> None:
+    """A ``receive`` operation on the consumer's topic, with the payload its publisher
+    documents."""
+    topic = consumer.topic.name
+    key = f"{topic}:{consumer.name}"
+    message = f"{key}:SubscribeMessage"
+    published = document["components"]["messages"].get(f"{topic}:Message", {})
+    document["components"]["messages"][message] = {
+        "title": message,
+        "payload": published.get("payload", {"$ref": "#/components/schemas/EmptyPayload"}),
+    }
+    document["channels"][key] = {
+        "address": topic,
+        "description": (
+            f"{consumer.name} consumes {consumer.topic.description} In batches, consumer "
+            f"group `{consumer.group_id}`; it applies {', '.join(consumer.event_types)}."
+        ),
+        "servers": document["channels"].get(topic, {}).get("servers", []),
+        "messages": {"SubscribeMessage": {"$ref": f"#/components/messages/{message}"}},
+        "bindings": {"kafka": {"topic": topic, "bindingVersion": "0.4.0"}},
+    }
+    document["operations"][key] = {
+        "action": "receive",
+        "channel": {"$ref": f"#/channels/{key}"},
+        "messages": [{"$ref": f"#/channels/{key}/messages/SubscribeMessage"}],
+    }
 
 
 def write_asyncapi(path: Path) -> None:

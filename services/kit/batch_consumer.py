@@ -145,13 +145,21 @@ class BatchConsumer:
         self.accepted_types = {cls.model_fields["type"].default for cls in accepts}
         self.max_records = max_records
         self.linger_s = linger_s
+        runtime.document_batch_consumer(
+            topic, name, self.group_id, tuple(sorted(self.accepted_types))
+        )
+
+    @property
+    def group_id(self) -> str:
+        """The consumer group: one per service and topic."""
+        return f"atr-{self.runtime.service}.{self.topic.name}"
 
     async def run(self) -> None:
         """Consume until cancelled."""
         await consume_in_batches(
             self.runtime.settings,
             self.topic.name,
-            group_id=f"atr-{self.runtime.service}.{self.topic.name}",
+            group_id=self.group_id,
             max_records=self.max_records,
             process=self.process,
             linger_s=self.linger_s,

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Coroutine
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
@@ -39,6 +40,16 @@ log = logging.getLogger(__name__)
 BackgroundTask = Callable[[], Coroutine[Any, Any, None]]
 
 
+@dataclass(frozen=True)
+class BatchConsumerDoc:
+    """A consumer that reads with aiokafka, not FastStream, for the AsyncAPI document."""
+
+    topic: Topic
+    name: str
+    group_id: str
+    event_types: tuple[str, ...]
+
+
 class ServiceRuntime:
     """Everything one service process needs, built from :class:`Settings`."""
 
@@ -63,6 +74,7 @@ class ServiceRuntime:
             poll_interval_s=self.settings.outbox_poll_interval_s,
         )
         self.background_tasks: list[BackgroundTask] = [self.relay.run, self._checkpoints]
+        self.batch_consumers: list[BatchConsumerDoc] = []
         self._tasks: list[asyncio.Task[None]] = []
 
     @property
@@ -98,6 +110,13 @@ class ServiceRuntime:
             heartbeat_interval_ms=self.settings.kafka_heartbeat_interval_ms,
         )
         return consumer
+
+    def document_batch_consumer(
+        self, topic: Topic, name: str, group_id: str, event_types: tuple[str, ...]
+    ) -> None:
+        """Record a batched consumer of this service for ``atr asyncapi`` (FastStream
+        documents only its own subscribers)."""
+        self.batch_consumers.append(BatchConsumerDoc(topic, name, group_id, event_types))
 
     async def readiness(self) -> dict[str, str]:
         """Reachability of the database and the broker (``/readyz``)."""

@@ -92,3 +92,28 @@ def test_committed_event_schemas_match_the_models(tmp_path: Path) -> None:
     for path in fresh:
         relative = path.relative_to(tmp_path)
         assert (committed / relative).read_text() == path.read_text(), relative
+
+
+def test_asyncapi_documents_the_batched_consumers_with_their_groups() -> None:
+    """The claim workers, the vouchers' balance consumer and the claims' voucher replica
+    read with aiokafka, not FastStream; the document lists them all the same (item 8)."""
+    from contracts.topics import CLAIMS_ADJUDICATED, CLAIMS_SUBMITTED, VOUCHERS
+
+    document = build_asyncapi()
+    expected = {
+        f"{CLAIMS_SUBMITTED.name}:claims.worker": "atr-claims-workers",
+        f"{CLAIMS_ADJUDICATED.name}:vouchers.{CLAIMS_ADJUDICATED.name}": (
+            f"atr-vouchers.{CLAIMS_ADJUDICATED.name}"
+        ),
+        f"{VOUCHERS.name}:claims.{VOUCHERS.name}": f"atr-claims.{VOUCHERS.name}",
+    }
+    for key, group in expected.items():
+        channel = document["channels"][key]
+        assert f"`{group}`" in channel["description"]
+        assert document["operations"][key]["action"] == "receive"
+        message = channel["messages"]["SubscribeMessage"]["$ref"].rsplit("/", 1)[-1]
+        payload = document["components"]["messages"][message]["payload"]
+        # what the topic's publisher documents (every event type on it)
+        published = document["components"]["messages"][f"{channel['address']}:Message"]
+        assert payload == published["payload"]
+        assert "EmptyPayload" not in json.dumps(payload)

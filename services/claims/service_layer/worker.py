@@ -115,6 +115,12 @@ class ClaimWorker:
         self.tracer = trace.get_tracer(__name__, tracer_provider=runtime.tracer_provider)
         self.settings = runtime.settings
         self.history = HistoryCache(runtime.settings.claim_history_cache_clients)
+        runtime.document_batch_consumer(
+            CLAIMS_SUBMITTED,
+            "claims.worker",
+            GROUP_ID,
+            (ClaimSubmitted.model_fields["type"].default,),
+        )
 
     async def run(self) -> None:
         """Consume, decide, write, commit — until cancelled."""
