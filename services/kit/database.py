@@ -70,6 +70,7 @@ class Database:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
                 self.sqlite_file = Path(path)
                 self.turn_file = Path(f"{path}.writer-turn")
+                self._thread_engine = _sqlite_thread_engine(self.sqlite_file)
             self.engine: AsyncEngine = create_async_engine(
                 url, connect_args={"timeout": 60}, pool_size=5, max_overflow=5
             )
@@ -123,7 +124,8 @@ class Database:
         return await asyncio.to_thread(self._write_in_turn, work)
 
     def _write_in_turn(self, work: Callable[[Connection], T]) -> T:
-        with self._turn_blocking(), self._sqlite_thread_engine().begin() as connection:
+        assert self._thread_engine is not None
+        with self._turn_blocking(), self._thread_engine.begin() as connection:
             return work(connection)
 
     @contextmanager
@@ -136,19 +138,6 @@ class Database:
             yield
         finally:
             os.close(descriptor)  # releases the flock
-
-    def _sqlite_thread_engine(self) -> Engine:
-        """A synchronous engine on the same file, configured like the async one."""
-        if self._thread_engine is None:
-            engine = create_engine(
-                f"sqlite:///{self.sqlite_file}",
-                connect_args={"timeout": 60, "check_same_thread": False},
-                pool_size=1,
-                max_overflow=4,
-            )
-            _configure_sqlite(engine)
-            self._thread_engine = engine
-        return self._thread_engine
 
     async def checkpoint(self) -> tuple[int, int]:
         """Copy the WAL into the database file now (``PASSIVE``): (WAL frames, copied).
@@ -180,6 +169,19 @@ class Database:
         await self.engine.dispose()
         if self._thread_engine is not None:
             self._thread_engine.dispose()
+
+
+def _sqlite_thread_engine(path: Path) -> Engine:
+    """A synchronous engine on the same file for :meth:`Database.write_in_thread`,
+    configured like the async one (it connects only when first used)."""
+    engine = create_engine(
+        f"sqlite:///{path}",
+        connect_args={"timeout": 60, "check_same_thread": False},
+        pool_size=1,
+        max_overflow=4,
+    )
+    _configure_sqlite(engine)
+    return engine
 
 
 def _checkpoint(path: Path) -> tuple[int, int]:
