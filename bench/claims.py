@@ -46,6 +46,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.partitioner import DefaultPartitioner
 
 from contracts.claims import ClaimSubmitted, ClaimSubmittedData, SubmitClaim
+from contracts.ids import uuid7
 from contracts.topics import CLAIMS_ADJUDICATED, CLAIMS_SUBMITTED
 from services.claims.service_layer.worker import GROUP_ID as WORKERS_GROUP
 from services.kit.kafka_sender import MAX_BATCH_BYTES
@@ -379,12 +380,16 @@ async def post_batched(
     return sent, started
 
 
-def submitted(lines: list[dict[str, Any]], tag: str) -> list[tuple[str, bytes, bytes]]:
-    """The ``ClaimSubmitted`` events the gateway would write for ``lines``: id, key, bytes."""
+def submitted(lines: list[dict[str, Any]]) -> list[tuple[str, bytes, bytes]]:
+    """The ``ClaimSubmitted`` events the gateway would write for ``lines``: id, key, bytes.
+
+    Claim ids are the gateway's (``CLM-`` and a version-7 UUID, time-ordered), so the
+    workers' claim-key index grows at its end as it does in production.
+    """
     now = datetime.now(UTC)
     events = []
-    for n, line in enumerate(lines):
-        claim_id = f"CLM-{tag}-{n}"
+    for line in lines:
+        claim_id = f"CLM-{uuid7().hex}"
         event = ClaimSubmitted(
             subject=line["client_id"],
             time=now,
@@ -409,7 +414,7 @@ async def post_direct(platform: Platform, lines: list[dict[str, Any]]) -> tuple[
     consumer throughput on a filled topic is usually measured.
     """
     bootstrap = platform.bootstrap_servers
-    events = submitted(lines, uuid.uuid4().hex[:8])
+    events = submitted(lines)
     producer = AIOKafkaProducer(
         bootstrap_servers=bootstrap, acks="all", linger_ms=5, max_batch_size=MAX_BATCH_BYTES
     )
@@ -567,7 +572,7 @@ async def raw_pipeline(bootstrap: str, lines: list[dict[str, Any]]) -> float:
         await admin.create_topics([NewTopic(topic, num_partitions=8, replication_factor=1)])
     finally:
         await admin.close()
-    payloads = [(key, value) for _, key, value in submitted(lines, "raw")]
+    payloads = [(key, value) for _, key, value in submitted(lines)]
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
     consumer = AIOKafkaConsumer(
         topic,
