@@ -143,13 +143,22 @@ class Watermark:
     provider_as_of: dict[str, Any]
 
 
+HIGHEST_NUMBERS = select(
+    select(func.max(claims.c.seq)).scalar_subquery(),
+    select(func.max(claims.c.decision_seq)).scalar_subquery(),
+)
+"""The highest ``seq`` and ``decision_seq``, one subquery each: SQLite answers a lone
+``max()`` from the end of its index, but ``SELECT max(seq), max(decision_seq)`` scanned
+the whole ``decision_seq`` index, in every batch, so a worker slowed as the table grew
+(in the benchmark one worker's CPU per claim rose from 173 to 229 µs over ~240,000
+lines; with the subqueries, from 180 to 189 µs)."""
+
+
 async def watermark(
     session: AsyncSession, voucher_ids: set[str], provider_ids: set[str]
 ) -> Watermark:
     """The highest line and decision numbers stored, and the replicas' versions."""
-    marks = (
-        await session.execute(select(func.max(claims.c.seq), func.max(claims.c.decision_seq)))
-    ).one()
+    marks = (await session.execute(HIGHEST_NUMBERS)).one()
     return Watermark(
         max_seq=int(marks[0] or 0),
         max_decision_seq=int(marks[1] or 0),
