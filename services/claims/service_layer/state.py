@@ -151,7 +151,7 @@ HIGHEST_NUMBERS = select(
 ``max()`` from the end of its index, but ``SELECT max(seq), max(decision_seq)`` scanned
 the whole ``decision_seq`` index, in every batch, so a worker slowed as the table grew
 (in the benchmark one worker's CPU per claim rose from 173 to 229 µs over ~240,000
-lines; with the subqueries, from 180 to 189 µs)."""
+lines; with the subqueries 180 to 189 µs, and 185 to 210 µs in a noisier run)."""
 
 
 async def watermark(
