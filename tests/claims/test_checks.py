@@ -11,7 +11,7 @@ from contracts.clients import AuthorizedService
 from contracts.vouchers import VoucherSnapshot
 from services.claims.domain import checks
 from services.claims.domain.checks import ProviderFacts, VoucherUsage
-from services.claims.domain.model import ClaimLine, Decision, PriorLine
+from services.claims.domain.model import ClaimLine, Decision, PriorLine, PriorLines
 
 TODAY = date(2026, 9, 15)
 SERVICE = "RECOVERY_MENTORING_IND"
@@ -125,9 +125,9 @@ def test_a_line_within_an_admitted_period_passes(state: VoucherSnapshot) -> None
 
 def test_same_service_same_start_billed_twice_is_a_duplicate() -> None:
     prior = PriorLine("K0", "P1", "V1", SERVICE, date(2026, 9, 1), 4, Decimal("60"), time(9))
-    assert checks.duplicate_of(claim(), (prior,)) == "K0"
-    assert checks.duplicate_of(claim(start_time=time(11)), (prior,)) is None
-    assert checks.duplicate_of(claim(service_date=date(2026, 9, 2)), (prior,)) is None
+    assert PriorLines((prior,)).duplicate_of(claim()) == "K0"
+    assert PriorLines((prior,)).duplicate_of(claim(start_time=time(11))) is None
+    assert PriorLines((prior,)).duplicate_of(claim(service_date=date(2026, 9, 2))) is None
 
 
 def decision(units: int, rate: str = "15.00") -> Decision:

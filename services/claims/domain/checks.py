@@ -14,7 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from contracts.vouchers import VoucherSnapshot
-from services.claims.domain.model import ClaimLine, Decision, PriorLine, PriorLines
+from services.claims.domain.model import ClaimLine, Decision
 
 CENT = Decimal("0.01")
 
@@ -98,17 +98,6 @@ def voucher_reasons(
     if client_eligible is False:
         return ["CLIENT_NOT_ELIGIBLE"]
     return []
-
-
-def duplicate_of(claim: ClaimLine, prior: tuple[PriorLine, ...]) -> str | None:
-    """An allowed line for the same service, client, provider, date and start time.
-
-    The same service billed twice under different ``claim_ref`` values is a duplicate
-    (``DUPLICATE_CLAIM``); identical resubmissions never get here (the gateway returns
-    the original claim). The worker asks its indexed history
-    (:meth:`PriorLines.duplicate_of`) directly.
-    """
-    return PriorLines(prior).duplicate_of(claim)
 
 
 def cap_by_voucher(

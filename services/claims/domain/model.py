@@ -124,7 +124,11 @@ class PriorLines:
 
     def duplicate_of(self, claim: ClaimLine) -> str | None:
         """The first line ``claim`` repeats: same provider, service, date and start time
-        under another claim id (``DUPLICATE_CLAIM``); None without a start time."""
+        under another claim id (``DUPLICATE_CLAIM``); None without a start time.
+
+        The same service billed twice under different ``claim_ref`` values is a
+        duplicate; identical resubmissions never get here (the gateway returns the
+        original claim)."""
         if claim.start_time is None:
             return None
         for line in self.on(claim.service_date):
