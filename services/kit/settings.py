@@ -19,6 +19,9 @@ SERVICES: tuple[str, ...] = ("eligibility", "vouchers", "claims", "payments", "r
 """Back-end services, in start order; the gateway starts after them."""
 
 DEVELOPMENT_SECRET = "development-only-secret-change-me"  # noqa: S105 - refused outside development
+DEVELOPMENT_INTERNAL_KEY = "development-only-internal-key-change-me"
+DEVELOPMENT_SSN_KEY = "development-only-ssn-key-change-me"
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 
 
 class Settings(BaseSettings):
@@ -58,8 +61,44 @@ class Settings(BaseSettings):
         description="Launcher only: e.g. postgresql+asyncpg://postgres@127.0.0.1/atr_{service}",
     )
 
-    secret_key: str = DEVELOPMENT_SECRET
+    secret_key: str = Field(
+        default=DEVELOPMENT_SECRET,
+        description="Key of the stored API-token hashes (HMAC-SHA256).",
+    )
+    internal_key: str = Field(
+        default=DEVELOPMENT_INTERNAL_KEY,
+        description="Key of the signed caller assertions the gateway (and services calling "
+        "each other) send to internal routes; every service must share it.",
+    )
+    ssn_hash_key: str = Field(
+        default=DEVELOPMENT_SSN_KEY,
+        description="Key of the SSN keyed hash eligibility stores (SPEC §3.1); separate "
+        "from the token key so one leaked key does not expose the other.",
+    )
     bootstrap_admin_token: str | None = None
+    caller_assertion_ttl_s: float = Field(
+        default=30.0, gt=0, description="Lifetime of a signed internal caller assertion."
+    )
+    auth_failure_limit: int = Field(
+        default=20,
+        ge=1,
+        description="Failed authentications one client address may make per window "
+        "before the gateway answers 429.",
+    )
+    auth_failure_window_s: float = Field(default=60.0, gt=0)
+    relationship_grace_days: int = Field(
+        default=60,
+        ge=0,
+        description="Days after a provider's voucher for a client ends (discharge, "
+        "closure, expiry) during which it may still report the client's outcomes.",
+    )
+    child_restart_limit: int = Field(
+        default=5,
+        ge=1,
+        description="Launcher: restarts of one process within child_restart_window_s "
+        "after which the platform stops and names it.",
+    )
+    child_restart_window_s: float = Field(default=60.0, gt=0)
 
     program: str = Field(
         default="missouri_atr2",
@@ -123,9 +162,29 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
-        """Refuse to start with the development secret outside development (STYLE)."""
-        if self.environment == "production" and self.secret_key == DEVELOPMENT_SECRET:
-            raise ValueError("ATR_SECRET_KEY must be set to a real secret in production")
+        """Refuse the development keys anywhere but a loopback-only development or test
+        process (STYLE: full-stack-fastapi-template), and the bootstrap admin token in
+        production.
+        """
+        exposed = self.environment == "production" or self.host not in LOOPBACK_HOSTS
+        defaults = {
+            "ATR_SECRET_KEY": self.secret_key == DEVELOPMENT_SECRET,
+            "ATR_INTERNAL_KEY": self.internal_key == DEVELOPMENT_INTERNAL_KEY,
+            "ATR_SSN_HASH_KEY": self.ssn_hash_key == DEVELOPMENT_SSN_KEY,
+        }
+        if exposed:
+            unset = [name for name, is_default in defaults.items() if is_default]
+            if unset:
+                raise ValueError(
+                    f"{', '.join(unset)} must be set to real secrets outside a loopback-only "
+                    f"development environment (environment={self.environment}, "
+                    f"host={self.host})"
+                )
+        if self.environment == "production" and self.bootstrap_admin_token:
+            raise ValueError(
+                "ATR_BOOTSTRAP_ADMIN_TOKEN is a development convenience and is refused in "
+                "production: create tokens with `atr token create`"
+            )
         return self
 
     def port_of(self, service: str) -> int:

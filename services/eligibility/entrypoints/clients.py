@@ -38,7 +38,7 @@ def _today(request: Request) -> date:
 
 
 def _secret(request: Request) -> str:
-    return str(_runtime(request).settings.secret_key)
+    return str(_runtime(request).settings.ssn_hash_key)
 
 
 @router.post("", status_code=201)
