@@ -4,6 +4,26 @@ Starts the embedded broker (unless ``KAFKA_BOOTSTRAP_SERVERS`` points at one), c
 the topics, starts every service and the gateway as separate processes, waits until each
 answers ``/readyz``, prints where everything is, and on Ctrl-C / SIGTERM stops them all.
 Children are bound to this process (``PR_SET_PDEATHSIG``), so none outlives it.
+
+Supervision (:meth:`Platform.supervise_once`, which :func:`run` calls twice a second):
+a service, claim worker or the gateway that dies unexpectedly is restarted — at once
+the first time, then after a backoff of 0.5 s doubling up to 10 s
+(:class:`services.kit.supervisor.RestartPolicy`) — and each death, restart and return
+to ready is written to the console. Services are built to be killed at any point
+(outboxes, manual offset commits, idempotent consumers), so a restarted one catches up
+from its database and its group's committed offsets. When one process dies more than
+``child_restart_limit`` times within ``child_restart_window_s`` the launcher stops
+everything, names it, shows its last log lines and exits non-zero: a crash loop is a
+defect to look at, not to hide. Processes stopped on purpose (:meth:`Platform.pause`)
+are left alone.
+
+The embedded broker is a child too, but it is never restarted: it keeps topics and
+committed offsets in memory only (BROKER.md), so a new one would start empty while the
+services' outboxes already count their events as published and their consumers would
+read from offsets that no longer mean anything — events would be lost silently. If it
+dies the launcher stops every process, says so, and exits non-zero; start the platform
+again (the databases in the data directory survive, the events in flight do not). An
+external broker (``KAFKA_BOOTSTRAP_SERVERS``) is not the launcher's to watch.
 """
 
 from __future__ import annotations
@@ -13,7 +33,9 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,12 +45,22 @@ from services.kit.broker import ensure_topics
 from services.kit.embedded_broker import EmbeddedBroker
 from services.kit.processes import port_in_use, spawn, stop
 from services.kit.settings import SERVICES, Settings
+from services.kit.supervisor import GiveUp, RestartPolicy, describe_exit
 
 READY_TIMEOUT_S = 60.0
 
 
 class LaunchError(RuntimeError):
     """The platform could not start; the message says why."""
+
+
+class PlatformFailedError(LaunchError):
+    """The running platform cannot go on (a child keeps failing, the broker died)."""
+
+
+def _to_console(message: str) -> None:
+    stamp = time.strftime("%H:%M:%S")
+    print(f"[{stamp}] {message}", file=sys.stderr, flush=True)
 
 
 @dataclass
@@ -42,6 +74,24 @@ class Platform:
     bootstrap_servers: str = ""
     paused: set[str] = field(default_factory=set)
     """Processes stopped on purpose (:meth:`pause`); :meth:`restart` starts them again."""
+    console: Callable[[str], None] = _to_console
+    """Where supervision reports deaths and restarts (the launcher's console)."""
+    policy: RestartPolicy | None = None
+    """Restart rules; from ``settings`` unless given."""
+    restarts: int = 0
+    """Processes the supervisor has started again so far."""
+    _due: dict[str, float] = field(default_factory=dict, repr=False)
+    """Dead processes waiting for their restart: name → monotonic due time."""
+    _unready: dict[str, float] = field(default_factory=dict, repr=False)
+    """Restarted processes not yet ready: name → monotonic restart time."""
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.policy is None:
+            self.policy = RestartPolicy(
+                limit=self.settings.child_restart_limit,
+                window_s=self.settings.child_restart_window_s,
+            )
 
     @property
     def data_dir(self) -> Path:
@@ -149,19 +199,102 @@ class Platform:
 
     def restart(self, name: str) -> None:
         """Start one process again (after a crash, a fault-injection kill or a pause)."""
-        old = self.processes.get(name)
-        if old is not None and old.poll() is None:
-            old.kill()
-            old.wait()
-        self.paused.discard(name)
-        self._spawn(name)
+        with self._lock:
+            old = self.processes.get(name)
+            if old is not None and old.poll() is None:
+                old.kill()
+                old.wait()
+            self.paused.discard(name)
+            self._due.pop(name, None)
+            self._unready.pop(name, None)
+            self._spawn(name)
         self.wait_ready()
 
     def pause(self, name: str) -> None:
         """Stop one process gracefully (SIGTERM: a claim worker leaves its consumer
-        group, so the others take its partitions at once) until :meth:`restart`."""
-        self.paused.add(name)
+        group, so the others take its partitions at once) until :meth:`restart`.
+        The supervisor does not restart a paused process."""
+        with self._lock:
+            self.paused.add(name)
+            self._due.pop(name, None)
+            self._unready.pop(name, None)
         stop(self.processes[name])
+
+    def supervise_once(self, now: float | None = None) -> None:
+        """One look at every child: restart the dead, report the ones ready again.
+
+        Never blocks on a backoff: a death is scheduled and the restart happens on the
+        first call at or after its due time. Raises :class:`PlatformFailedError` when the
+        embedded broker died or a process keeps failing (see the module docstring).
+        """
+        with self._lock:
+            now = time.monotonic() if now is None else now
+            self._check_broker()
+            for name, process in list(self.processes.items()):
+                if name in self.paused or name in self._due:
+                    continue
+                if process.poll() is not None:
+                    self._on_death(name, process.returncode, now)
+            for name, due in sorted(self._due.items(), key=lambda item: item[1]):
+                if due <= now:
+                    del self._due[name]
+                    self._spawn(name)
+                    self.restarts += 1
+                    self._unready[name] = now
+                    self.console(f"{name} restarted (pid {self.processes[name].pid})")
+            self._report_ready(now)
+
+    def _check_broker(self) -> None:
+        if self.broker is None or self.broker.process is None:
+            return
+        process = self.broker.process
+        if process.poll() is None:
+            return
+        raise PlatformFailedError(
+            f"the embedded broker died ({describe_exit(process.returncode)}). Its topics "
+            "and committed offsets were in memory only and are gone, so the services "
+            "cannot resume: stopping everything. Start the platform again; the "
+            "databases survive, events in flight were lost. Last lines of "
+            f"{self.broker.log_path}:\n{_tail_of(self.broker.log_path)}"
+        )
+
+    def _on_death(self, name: str, returncode: int, now: float) -> None:
+        assert self.policy is not None
+        how = describe_exit(returncode)
+        decision = self.policy.on_death(name, now)
+        if isinstance(decision, GiveUp):
+            self.console(f"{name} died ({how}); giving up")
+            raise PlatformFailedError(
+                f"{name} keeps failing: died {decision.deaths} times within "
+                f"{decision.window_s:g} s (last: {how}); stopping the platform. "
+                f"Last lines of {self.log_of(name)}:\n{self.tail(name)}"
+            )
+        when = "now" if decision.delay_s == 0 else f"in {decision.delay_s:g} s"
+        self.console(
+            f"{name} died ({how}); restarting {when} "
+            f"(attempt {decision.attempt} of {self.policy.limit} "
+            f"within {self.policy.window_s:g} s)"
+        )
+        self._due[name] = now + decision.delay_s
+        self._unready.pop(name, None)
+
+    def _report_ready(self, now: float) -> None:
+        if not self._unready:
+            return
+        with httpx.Client(timeout=0.5) as client:
+            for name, since in list(self._unready.items()):
+                try:
+                    ready = client.get(f"{self.url_for(name)}/readyz").status_code == 200
+                except httpx.HTTPError:
+                    ready = False
+                if ready:
+                    del self._unready[name]
+                    self.console(f"{name} is ready again ({now - since:.1f} s after restart)")
+
+    def recovering(self) -> set[str]:
+        """Processes dead and waiting for a restart, or restarted and not ready yet."""
+        with self._lock:
+            return set(self._due) | set(self._unready)
 
     def log_of(self, name: str) -> Path:
         """Where a process writes its output."""
@@ -169,23 +302,23 @@ class Platform:
 
     def tail(self, name: str, lines: int = 30) -> str:
         """Last lines of a process's log (for error messages)."""
-        try:
-            return "\n".join(self.log_of(name).read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "(no log)"
+        return _tail_of(self.log_of(name), lines)
 
     def stop(self) -> None:
         """Stop the gateway, then the services, then the broker."""
-        for name in reversed(list(self.processes)):
-            process = self.processes[name]
-            if process.poll() is None:
-                process.terminate()
-        for process in self.processes.values():
-            stop(process)
-        self.processes.clear()
-        if self.broker is not None:
-            self.broker.stop()
-            self.broker = None
+        with self._lock:
+            self._due.clear()
+            self._unready.clear()
+            for name in reversed(list(self.processes)):
+                process = self.processes[name]
+                if process.poll() is None:
+                    process.terminate()
+            for process in self.processes.values():
+                stop(process)
+            self.processes.clear()
+            if self.broker is not None:
+                self.broker.stop()
+                self.broker = None
 
     def summary(self) -> str:
         """What runs where, for the console."""
@@ -207,6 +340,13 @@ class Platform:
         return "\n".join(lines)
 
 
+def _tail_of(path: Path, lines: int = 30) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
 def run() -> int:
     """Start the platform and block until Ctrl-C / SIGTERM; return the exit code."""
     settings = Settings()
@@ -225,14 +365,7 @@ def run() -> int:
         print(platform.summary(), flush=True)
         print(f"(ready in {time.monotonic() - started:.1f} s)", flush=True)
         while not stopping:
-            for name, process in platform.processes.items():
-                if process.poll() is not None:
-                    print(
-                        f"{name} exited unexpectedly (code {process.returncode}); stopping. "
-                        f"Last lines:\n{platform.tail(name)}",
-                        file=sys.stderr,
-                    )
-                    return 1
+            platform.supervise_once()
             time.sleep(0.5)
         return 0
     except LaunchError as exc:
