@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from contracts.envelope import Contract
 
@@ -41,6 +41,16 @@ class UpdateProvider(Contract):
     status: Literal["active", "suspended", "ineligible_next_fiscal_year"] | None = Field(
         default=None, description="Suspending removes the provider from choice lists."
     )
+
+    @field_validator("name", "services", "counties", "faith_based", "status")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        """Omit a field to leave it unchanged; ``null`` may only clear the religious
+        affiliation (every other field is required on the provider's record). Runs only
+        on fields the body gives."""
+        if value is None:
+            raise ValueError("cannot be null; omit the field to leave it unchanged")
+        return value
 
 
 class AddStaff(Contract):

@@ -72,12 +72,16 @@ class Database:
                 self.turn_file = Path(f"{path}.writer-turn")
                 self._thread_engine = _sqlite_thread_engine(self.sqlite_file)
             self.engine: AsyncEngine = create_async_engine(
-                url, connect_args={"timeout": 60}, pool_size=5, max_overflow=5
+                url,
+                connect_args={"timeout": 60},
+                pool_size=5,
+                max_overflow=5,
+                hide_parameters=True,
             )
             _configure_sqlite(self.engine.sync_engine)
         else:
             self.engine = create_async_engine(
-                url, pool_size=10, max_overflow=10, pool_pre_ping=True
+                url, pool_size=10, max_overflow=10, pool_pre_ping=True, hide_parameters=True
             )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.read_sessions = async_sessionmaker(
@@ -179,6 +183,7 @@ def _sqlite_thread_engine(path: Path) -> Engine:
         connect_args={"timeout": 60, "check_same_thread": False},
         pool_size=1,
         max_overflow=4,
+        hide_parameters=True,
     )
     _configure_sqlite(engine)
     return engine

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -12,6 +13,10 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy.exc import DataError, IntegrityError
+from starlette.requests import ClientDisconnect
+
+log = logging.getLogger(__name__)
 
 
 def health_router(runtime: Any) -> APIRouter:
@@ -72,11 +77,39 @@ def install_validation_errors(app: FastAPI) -> None:
         return JSONResponse({"detail": jsonable_encoder(detail)}, status_code=422)
 
 
+def install_database_errors(app: FastAPI) -> None:
+    """Database refusals caused by the data become 409 / 422, never a 500 with a trace.
+
+    A constraint the body breaks (a duplicate key, a required column left empty) is a
+    conflict with stored state (409); a value the column cannot hold is 422. The answer
+    names neither the statement nor its values (SPEC §5: no PHI in errors); the log
+    keeps the statement without parameters (``hide_parameters=True``).
+    """
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(_request: Request, exc: IntegrityError) -> JSONResponse:
+        log.warning("request refused by a database constraint: %s", type(exc.orig).__name__)
+        return JSONResponse(
+            {"detail": "the request conflicts with stored data (a constraint was violated)"},
+            status_code=409,
+        )
+
+    @app.exception_handler(DataError)
+    async def _data(_request: Request, exc: DataError) -> JSONResponse:
+        log.warning("request refused by the database as invalid data: %s", type(exc.orig).__name__)
+        return JSONResponse(
+            {"detail": [{"loc": ["body"], "msg": "a value is invalid or out of range"}]},
+            status_code=422,
+        )
+
+
 class BodySizeLimit:
     """ASGI middleware: 413 for request bodies over ``max_bytes`` (SPEC §4).
 
-    Checks ``Content-Length`` up front and counts streamed chunks, so a body without a
-    length cannot slip past the limit either.
+    Checks ``Content-Length`` up front and counts streamed chunks, so a chunked body
+    without a length cannot slip past the limit either: on the chunk that crosses it the
+    413 is sent at once, the application is told the client went away, and anything it
+    still tries to answer is dropped.
     """
 
     def __init__(self, app: Any, max_bytes: int) -> None:
@@ -93,24 +126,35 @@ class BodySizeLimit:
                 await _too_large(send, self.max_bytes)
                 return
         seen = 0
+        rejected = False
+        started = False
 
         async def limited_receive() -> Any:
-            nonlocal seen
+            nonlocal seen, rejected
+            if rejected:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise _BodyTooLargeError
+                if seen > self.max_bytes and not started:
+                    rejected = True
+                    await _too_large(send, self.max_bytes)
+                    return {"type": "http.disconnect"}
             return message
 
+        async def guarded_send(message: Any) -> None:
+            nonlocal started
+            if rejected:
+                return  # the 413 went out instead
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
         try:
-            await self.app(scope, limited_receive, send)
-        except _BodyTooLargeError:
-            await _too_large(send, self.max_bytes)
-
-
-class _BodyTooLargeError(Exception):
-    pass
+            await self.app(scope, limited_receive, guarded_send)
+        except ClientDisconnect:
+            if not rejected:
+                raise  # a real disconnect, not the one this middleware announced
 
 
 async def _too_large(send: Any, max_bytes: int) -> None:

@@ -1,8 +1,11 @@
 """Structured JSON logs with the current trace id, and a PHI guard.
 
 Every log line is one JSON object with ``service``, ``trace_id`` and ``span_id``. The
-guard masks anything shaped like an SSN before a line is written: code never logs
-identity fields, and this is the net under that rule (SPEC §5 Security).
+guard masks anything shaped like an SSN before a line is written — in the message, in
+the text of an exception and its traceback, and in a stack dump: code never logs
+identity fields, and this is the net under that rule (SPEC §5 Security). Database
+engines are built with ``hide_parameters=True`` (services/kit/database.py), so a failed
+statement's error names the SQL but never the values bound to it.
 """
 
 from __future__ import annotations
@@ -10,11 +13,18 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from typing import Any
 
 from opentelemetry import trace
 from pythonjsonlogger.json import JsonFormatter
 
 SSN_PATTERN = re.compile(r"\b\d{3}-?\d{2}-?\d{4}\b")
+SSN_MASK = "***-**-****"
+
+
+def redact(text: str) -> str:
+    """``text`` with every SSN-shaped run of digits masked."""
+    return SSN_PATTERN.sub(SSN_MASK, text)
 
 
 class TraceAndPrivacyFilter(logging.Filter):
@@ -32,16 +42,29 @@ class TraceAndPrivacyFilter(logging.Filter):
         record.span_id = f"{ctx.span_id:016x}" if ctx.is_valid else None
         message = record.getMessage()
         if SSN_PATTERN.search(message):
-            record.msg = SSN_PATTERN.sub("***-**-****", message)
+            record.msg = redact(message)
             record.args = None
         return True
+
+
+class RedactingJsonFormatter(JsonFormatter):
+    """JSON lines whose exception text and stack dumps are masked like the message."""
+
+    def formatException(self, ei: Any) -> str:  # noqa: N802 - logging's API name
+        """The traceback text with SSN-shaped values masked (exception messages and
+        any SQL parameters a driver put into them)."""
+        return redact(super().formatException(ei))
+
+    def formatStack(self, stack_info: str) -> str:  # noqa: N802 - logging's API name
+        """A stack dump with SSN-shaped values masked."""
+        return redact(super().formatStack(stack_info))
 
 
 def configure_logging(service: str, level: str = "INFO") -> None:
     """Send every logger's records to stdout as JSON lines with trace ids."""
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(
-        JsonFormatter(
+        RedactingJsonFormatter(
             "{asctime}{levelname}{name}{message}",
             style="{",
             rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},

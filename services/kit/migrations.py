@@ -63,7 +63,7 @@ def run_env(metadata: MetaData) -> None:
 
 
 async def _run_online(url: str, metadata: MetaData, service: str) -> None:
-    engine = create_async_engine(url, poolclass=NullPool)
+    engine = create_async_engine(url, poolclass=NullPool, hide_parameters=True)
     try:
         async with engine.connect() as connection:
             if connection.dialect.name == "postgresql":
