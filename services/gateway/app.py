@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 
 import httpx
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 
 from contracts.claims import ClaimSubmittedEvent
@@ -18,6 +20,7 @@ from services.gateway.entrypoints import claims, clients, providers, tokens, vou
 from services.kit.http import BodySizeLimit
 from services.kit.runtime import ServiceRuntime
 
+log = logging.getLogger(__name__)
 runtime = ServiceRuntime("gateway", metadata)
 broker = runtime.broker
 to_atr_claims_submitted_v1 = broker.publisher(
@@ -53,6 +56,19 @@ app = runtime.http_app(
 )
 app.state.runtime = runtime
 app.add_middleware(BodySizeLimit, max_bytes=runtime.settings.max_body_bytes)
+
+
+@app.exception_handler(httpx.HTTPError)
+async def _service_unreachable(_request: Request, exc: httpx.HTTPError) -> JSONResponse:
+    """An owning service that cannot be reached is a 503 to retry, not a 500."""
+    log.warning("internal call failed: %s", type(exc).__name__)
+    return JSONResponse(
+        {"detail": "a platform service is unavailable; retry shortly"},
+        status_code=503,
+        headers={"Retry-After": "1"},
+    )
+
+
 _service_lifespan = app.router.lifespan_context
 
 

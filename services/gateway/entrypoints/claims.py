@@ -10,16 +10,30 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 
 from contracts.claims import SubmitClaim, SubmitClaimBatch
 from services.gateway.domain.tokens import Principal, Role
 from services.gateway.entrypoints.auth import require
+from services.gateway.entrypoints.params import PathId
 from services.gateway.entrypoints.proxy import forward
 from services.gateway.service_layer import claims as intake
+from services.kit.clock import SystemClock
+from services.kit.program import active_catalog
 
 router = APIRouter(prefix="/v1/claims", tags=["claims"])
+
+
+def _check_service_dates(request: Request, lines: list[SubmitClaim], *, batch: bool) -> None:
+    """422 naming each line whose service date is outside the program's window ("today"
+    is the program clock's, as the claim engine reads it for ``FUTURE_DATE``)."""
+    settings = request.app.state.runtime.settings
+    today = SystemClock(settings.clock_offset_days).today()
+    errors = intake.service_date_errors(lines, active_catalog(settings), today, batch=batch)
+    if errors:
+        raise RequestValidationError(errors)
 
 
 def _check_binding(principal: Principal, lines: list[SubmitClaim]) -> None:
@@ -67,7 +81,11 @@ def _line_answer(answer: intake.Accepted) -> dict[str, Any]:
 async def submit_claim(
     body: SubmitClaim, request: Request, principal: Principal = Depends(require(Role.PROVIDER))
 ) -> Any:
-    """Accept one claim line (202 with its claim id); the same body again is a duplicate."""
+    """Accept one claim line (202 with its claim id); the same body again is a duplicate.
+
+    422 if ``service_date`` is before the program's first day or more than 366 days
+    ahead (a later date within that is accepted and denied ``FUTURE_DATE``)."""
+    _check_service_dates(request, [body], batch=False)
     _check_binding(principal, [body])
     answers = await _accept(request, [body])
     if isinstance(answers, Response):
@@ -81,7 +99,9 @@ async def submit_batch(
     request: Request,
     principal: Principal = Depends(require(Role.PROVIDER)),
 ) -> Any:
-    """Accept up to 1,000 lines at once, all or none (409 if any ref conflicts)."""
+    """Accept up to 1,000 lines at once, all or none (409 if any ref conflicts; 422
+    naming ``claims[i].service_date`` for each line dated outside the window)."""
+    _check_service_dates(request, body.claims, batch=True)
     _check_binding(principal, body.claims)
     answers = await _accept(request, body.claims)
     if isinstance(answers, Response):
@@ -99,7 +119,7 @@ async def submit_batch(
 
 @router.get("/{claim_id}")
 async def claim_status(
-    claim_id: str,
+    claim_id: PathId,
     request: Request,
     principal: Principal = Depends(require(Role.PROVIDER, Role.ADMIN)),
 ) -> Any:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from contracts.api.providers import AddStaff, RegisterProvider, UpdateProvider
 from services.gateway.domain.tokens import Principal, Role
 from services.gateway.entrypoints.auth import require
+from services.gateway.entrypoints.params import PathId
 from services.gateway.entrypoints.proxy import forward
 
 router = APIRouter(prefix="/v1/providers", tags=["providers"])
@@ -29,8 +32,8 @@ async def register_provider(
 @router.get("")
 async def provider_directory(
     request: Request,
-    service: str | None = None,
-    county: str | None = None,
+    service: Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9_]+$")] = None,
+    county: Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z][A-Za-z .'-]*$")] = None,
     faith_based: bool | None = None,
 ) -> Response:
     """Public provider directory: no token, no PHI."""
@@ -45,7 +48,7 @@ async def provider_directory(
 
 @router.patch("/{provider_id}")
 async def update_provider(
-    provider_id: str,
+    provider_id: PathId,
     body: UpdateProvider,
     request: Request,
     principal: Principal = Depends(require(Role.ADMIN)),
@@ -62,7 +65,7 @@ async def update_provider(
 
 @router.post("/{provider_id}/staff", status_code=201)
 async def add_staff(
-    provider_id: str,
+    provider_id: PathId,
     body: AddStaff,
     request: Request,
     principal: Principal = Depends(require(Role.ADMIN)),

@@ -8,6 +8,7 @@ from contracts.api.tokens import CreateToken, TokenCreated
 from services.gateway.adapters.token_store import create_token, revoke_token
 from services.gateway.domain.tokens import Principal, Role
 from services.gateway.entrypoints.auth import require
+from services.gateway.entrypoints.params import PathId
 
 router = APIRouter(prefix="/v1/tokens", tags=["tokens"])
 
@@ -39,7 +40,7 @@ async def grant_token(
 
 @router.delete("/{token_id}", status_code=204)
 async def revoke(
-    token_id: str, request: Request, _admin: Principal = Depends(require(Role.ADMIN))
+    token_id: PathId, request: Request, _admin: Principal = Depends(require(Role.ADMIN))
 ) -> Response:
     """Revoke a token at once; 404 when it is unknown or already revoked."""
     runtime = request.app.state.runtime

@@ -19,6 +19,7 @@ from contracts.api.vouchers import (
 )
 from services.gateway.domain.tokens import Principal, Role
 from services.gateway.entrypoints.auth import require
+from services.gateway.entrypoints.params import PathId
 from services.gateway.entrypoints.proxy import forward
 
 router = APIRouter(prefix="/v1/vouchers", tags=["vouchers"])
@@ -42,7 +43,7 @@ async def create_voucher(
 
 @router.get("/{voucher_id}")
 async def read_voucher(
-    voucher_id: str,
+    voucher_id: PathId,
     request: Request,
     principal: Principal = Depends(require(Role.ASSESSOR, Role.PROVIDER, Role.ADMIN)),
 ) -> Response:
@@ -52,7 +53,7 @@ async def read_voucher(
 
 @router.post("/{voucher_id}/selection")
 async def select_provider(
-    voucher_id: str,
+    voucher_id: PathId,
     body: SelectProvider,
     request: Request,
     principal: Principal = Depends(require(Role.ASSESSOR)),
@@ -69,7 +70,7 @@ async def select_provider(
 
 @router.post("/{voucher_id}/admission")
 async def report_admission(
-    voucher_id: str,
+    voucher_id: PathId,
     body: ReportAdmission,
     request: Request,
     principal: Principal = Depends(require(Role.PROVIDER)),
@@ -86,7 +87,7 @@ async def report_admission(
 
 @router.post("/{voucher_id}/extension")
 async def extend_voucher(
-    voucher_id: str,
+    voucher_id: PathId,
     body: ExtendVoucher,
     request: Request,
     principal: Principal = Depends(require(Role.ADMIN)),
@@ -103,7 +104,7 @@ async def extend_voucher(
 
 @router.post("/{voucher_id}/closure")
 async def close_voucher(
-    voucher_id: str,
+    voucher_id: PathId,
     body: CloseVoucher,
     request: Request,
     principal: Principal = Depends(require(Role.ADMIN)),
@@ -120,7 +121,7 @@ async def close_voucher(
 
 @router.post("/{voucher_id}/discharge")
 async def discharge_client(
-    voucher_id: str,
+    voucher_id: PathId,
     body: DischargeClient,
     request: Request,
     principal: Principal = Depends(require(Role.PROVIDER, Role.ADMIN)),
