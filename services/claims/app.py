@@ -38,6 +38,7 @@ from services.claims.service_layer.pending import sweeper, voucher_handler
 from services.claims.service_layer.replicas import apply_client_event, apply_provider_snapshot
 from services.claims.service_layer.worker import ClaimWorker, VoucherLookup
 from services.kit.batch_consumer import BatchConsumer
+from services.kit.caller import CallerAuth
 from services.kit.clock import SystemClock
 from services.kit.program import active_catalog
 from services.kit.runtime import ServiceRuntime
@@ -53,7 +54,10 @@ def catalog() -> Catalog:
     return active_catalog(runtime.settings)
 
 
-lookup = VoucherLookup(runtime.settings.url_of("vouchers"))
+lookup = VoucherLookup(
+    runtime.settings.url_of("vouchers"),
+    CallerAuth(runtime.settings.internal_key, runtime.settings.caller_assertion_ttl_s),
+)
 worker = ClaimWorker(runtime, catalog, clock, lookup)
 on_voucher = voucher_handler(catalog, clock)
 

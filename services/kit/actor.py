@@ -1,15 +1,18 @@
-"""Who is acting, as the gateway tells an owning service (``X-ATR-*`` headers).
+"""Who is acting on an internal route: the caller a signed assertion names.
 
-The gateway authenticates the bearer token and forwards the principal's role, token id,
-provider binding and organisation in headers on the internal network (SPEC §4); owning
-services authorise with it and record it as "who" on their decisions.
+The gateway authenticates the bearer token and vouches for the principal's role, token
+id, provider binding and organisation in a signed ``X-ATR-Caller`` assertion
+(:mod:`services.kit.caller`); services calling each other sign as ``system``. Every
+router of an internal service verifies it before the route runs (``ServiceRuntime.
+http_app``); owning services authorise with the result and record it as "who" on their
+decisions. No unsigned header is trusted, and no request is ``system`` by default.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fastapi import Header
+from fastapi import HTTPException, Request
 
 
 @dataclass(frozen=True)
@@ -22,16 +25,15 @@ class Actor:
     organisation_id: str | None = None
 
 
-def current_actor(
-    x_atr_role: str = Header(default="system"),
-    x_atr_token_id: str = Header(default="system"),
-    x_atr_provider_id: str | None = Header(default=None),
-    x_atr_organisation_id: str | None = Header(default=None),
-) -> Actor:
-    """The actor from the gateway's headers (``system`` for internal callers)."""
-    return Actor(
-        role=x_atr_role,
-        token_id=x_atr_token_id,
-        provider_id=x_atr_provider_id,
-        organisation_id=x_atr_organisation_id,
-    )
+def current_actor(request: Request) -> Actor:
+    """The verified caller of this request (401 if none was verified, 403 if anonymous).
+
+    An anonymous assertion is only good for the public provider directory, which does
+    not ask for an actor.
+    """
+    caller = getattr(request.state, "caller", None)
+    if not isinstance(caller, Actor):
+        raise HTTPException(401, "caller assertion missing")
+    if caller.role == "anonymous":
+        raise HTTPException(403, "this route needs an authenticated caller")
+    return caller

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from pydantic import TypeAdapter
 from sqlalchemy import MetaData
@@ -22,6 +22,7 @@ from sqlalchemy import MetaData
 from contracts.envelope import Event
 from contracts.topics import Topic
 from services.kit.broker import ensure_topics, make_broker
+from services.kit.caller import require_caller
 from services.kit.consumer import EventConsumer, EventHandler, subscribe_events
 from services.kit.database import Database
 from services.kit.http import health_router, install_request_metrics, install_validation_errors
@@ -38,6 +39,10 @@ from services.kit.unit_of_work import UnitOfWork
 log = logging.getLogger(__name__)
 
 BackgroundTask = Callable[[], Coroutine[Any, Any, None]]
+
+PUBLIC_EDGE = "gateway"
+"""The one service that authenticates bearer tokens; every other one trusts only signed
+caller assertions (:mod:`services.kit.caller`)."""
 
 
 @dataclass(frozen=True)
@@ -183,11 +188,27 @@ class ServiceRuntime:
                 await asyncio.sleep(1.0)
 
     def http_app(self, *routers: APIRouter, title: str, description: str = "") -> FastAPI:
-        """The service's FastAPI app with health, readiness, metrics and its routes."""
-        app = FastAPI(title=title, description=description, version="0.1.0", lifespan=self.lifespan)
+        """The service's FastAPI app with health, readiness, metrics and its routes.
+
+        Every route of an internal service (all but ``/healthz``, ``/readyz`` and
+        ``/metrics``) needs a valid signed caller assertion (:mod:`services.kit.caller`),
+        else 401; its API docs are off. The gateway authenticates bearer tokens itself.
+        """
+        internal = self.service != PUBLIC_EDGE
+        docs: dict[str, Any] = (
+            {"openapi_url": None, "docs_url": None, "redoc_url": None} if internal else {}
+        )
+        app = FastAPI(
+            title=title,
+            description=description,
+            version="0.1.0",
+            lifespan=self.lifespan,
+            **docs,
+        )
         app.include_router(health_router(self))
+        guard = [Depends(require_caller(self.settings.internal_key))] if internal else []
         for router in routers:
-            app.include_router(router)
+            app.include_router(router, dependencies=guard)
         install_request_metrics(app, self)
         install_validation_errors(app)
         FastAPIInstrumentor.instrument_app(

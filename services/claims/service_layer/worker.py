@@ -72,10 +72,14 @@ MAX_LINKS = 32
 
 
 class VoucherLookup:
-    """Asks the vouchers service for a voucher's current state (the lag check only)."""
+    """Asks the vouchers service for a voucher's current state (the lag check only).
 
-    def __init__(self, base_url: str, timeout_s: float = 2.0) -> None:
-        self._client = httpx.AsyncClient(base_url=base_url, timeout=timeout_s)
+    ``auth`` signs every request (``services.kit.caller.CallerAuth``, as ``system``):
+    the vouchers service refuses unsigned callers.
+    """
+
+    def __init__(self, base_url: str, auth: httpx.Auth, timeout_s: float = 2.0) -> None:
+        self._client = httpx.AsyncClient(base_url=base_url, auth=auth, timeout=timeout_s)
 
     async def fetch(self, voucher_ids: set[str]) -> dict[str, VoucherSnapshot | str | None]:
         """Each voucher's snapshot, ``None`` when unknown, ``UNREACHABLE`` on failure."""

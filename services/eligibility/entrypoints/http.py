@@ -1,19 +1,35 @@
-"""Eligibility's internal HTTP API (called by the gateway)."""
+"""Eligibility's internal HTTP API (called by the gateway).
+
+Every route needs a signed caller assertion (``ServiceRuntime.http_app``). The provider
+directory is public: the gateway signs it as ``anonymous``. Registry changes are the
+program office's (``admin`` through the gateway) or a service's (``system``).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 
 from contracts.api.providers import AddStaff, RegisterProvider, UpdateProvider
 from services.eligibility.entrypoints.clients import router as clients_router
 from services.eligibility.service_layer import providers as provider_cases
+from services.kit.actor import Actor, current_actor
 
 router = APIRouter()
 
 
-@router.post("/providers", status_code=201)
+def registrar(actor: Actor = Depends(current_actor)) -> Actor:
+    """The caller, if it may change the provider registry (admin or system), else 403."""
+    if actor.role not in ("admin", "system"):
+        raise HTTPException(403, "only the program office changes the provider registry")
+    return actor
+
+
+REGISTRAR = [Depends(registrar)]
+
+
+@router.post("/providers", status_code=201, dependencies=REGISTRAR)
 async def register_provider(body: RegisterProvider, request: Request) -> dict[str, Any]:
     """Register a provider; 409 when the id is taken."""
     runtime = request.app.state.runtime
@@ -40,7 +56,7 @@ async def directory(
         )
 
 
-@router.patch("/providers/{provider_id}")
+@router.patch("/providers/{provider_id}", dependencies=REGISTRAR)
 async def update_provider(
     provider_id: str, body: UpdateProvider, request: Request
 ) -> dict[str, Any]:
@@ -55,7 +71,7 @@ async def update_provider(
     return snapshot.model_dump(mode="json")
 
 
-@router.post("/providers/{provider_id}/staff", status_code=201)
+@router.post("/providers/{provider_id}/staff", status_code=201, dependencies=REGISTRAR)
 async def add_staff(provider_id: str, body: AddStaff, request: Request) -> dict[str, Any]:
     """Add a staff member with credentials; 404 when the provider is unknown."""
     runtime = request.app.state.runtime

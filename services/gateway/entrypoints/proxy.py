@@ -1,17 +1,40 @@
 """Forwarding to the owning service over HTTP (httpx; trace context propagates).
 
-The gateway authenticates and validates; the owning service decides. The caller's role
-and provider binding travel in ``X-ATR-*`` headers on the internal network only.
+The gateway authenticates and validates; the owning service decides. The caller's role,
+token id, provider binding and organisation travel in one signed ``X-ATR-Caller``
+assertion bound to the forwarded method and path (:mod:`services.kit.caller`); a call
+without a principal (the public provider directory) is signed as ``anonymous``.
 """
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from fastapi import Request, Response
 
 from services.gateway.domain.tokens import Principal
+from services.kit.actor import Actor
+from services.kit.caller import ANONYMOUS, CallerAuth
+
+
+def caller_of(principal: Principal | None) -> Actor:
+    """The actor the gateway vouches for: the authenticated principal, or anonymous."""
+    if principal is None:
+        return ANONYMOUS
+    return Actor(
+        role=principal.role.value,
+        token_id=principal.token_id,
+        provider_id=principal.provider_id,
+        organisation_id=principal.organisation_id,
+    )
+
+
+def encode_path(path: str) -> str:
+    """``path`` with every segment percent-encoded, so no id can change the URL's shape
+    (``?``, ``#``, spaces, control characters) or make httpx refuse it."""
+    return "/".join(quote(segment, safe="") for segment in path.split("/"))
 
 
 async def forward(
@@ -24,22 +47,16 @@ async def forward(
     params: dict[str, Any] | None = None,
 ) -> Response:
     """Send the request to ``service`` and relay its status and JSON body unchanged."""
-    runtime = request.app.state.runtime
+    settings = request.app.state.runtime.settings
     client: httpx.AsyncClient = request.app.state.http
-    headers = {}
-    if principal is not None:
-        headers["X-ATR-Role"] = principal.role.value
-        headers["X-ATR-Token-Id"] = principal.token_id
-        if principal.provider_id:
-            headers["X-ATR-Provider-Id"] = principal.provider_id
-        if principal.organisation_id:
-            headers["X-ATR-Organisation-Id"] = principal.organisation_id
     answer = await client.request(
         request.method,
-        f"{runtime.settings.url_of(service)}{path}",
+        f"{settings.url_of(service)}{encode_path(path)}",
         json=json_body,
         params={k: v for k, v in (params or {}).items() if v is not None},
-        headers=headers,
+        auth=CallerAuth(
+            settings.internal_key, settings.caller_assertion_ttl_s, caller_of(principal)
+        ),
     )
     return Response(
         content=answer.content,
