@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 
+from contracts.api.errors import ERROR_RESPONSES
 from contracts.claims import SubmitClaim, SubmitClaimBatch
 from services.gateway.domain.tokens import Principal, Role
 from services.gateway.entrypoints.auth import require
@@ -23,7 +24,7 @@ from services.gateway.service_layer import claims as intake
 from services.kit.clock import SystemClock
 from services.kit.program import active_catalog
 
-router = APIRouter(prefix="/v1/claims", tags=["claims"])
+router = APIRouter(prefix="/v1/claims", tags=["claims"], responses=ERROR_RESPONSES)
 
 
 def _check_service_dates(request: Request, lines: list[SubmitClaim], *, batch: bool) -> None:

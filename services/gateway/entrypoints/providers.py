@@ -6,13 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
+from contracts.api.errors import ERROR_RESPONSES
 from contracts.api.providers import AddStaff, RegisterProvider, UpdateProvider
 from services.gateway.domain.tokens import Principal, Role
 from services.gateway.entrypoints.auth import require
 from services.gateway.entrypoints.params import PathId
 from services.gateway.entrypoints.proxy import forward
 
-router = APIRouter(prefix="/v1/providers", tags=["providers"])
+router = APIRouter(prefix="/v1/providers", tags=["providers"], responses=ERROR_RESPONSES)
 
 
 @router.post("", status_code=201)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 
+from contracts.api.errors import ERROR_RESPONSES
 from contracts.api.tokens import CreateToken, TokenCreated
 from services.gateway.adapters.token_store import create_token, revoke_token
 from services.gateway.domain.tokens import Principal, Role
 from services.gateway.entrypoints.auth import require
 from services.gateway.entrypoints.params import PathId
 
-router = APIRouter(prefix="/v1/tokens", tags=["tokens"])
+router = APIRouter(prefix="/v1/tokens", tags=["tokens"], responses=ERROR_RESPONSES)
 
 
 @router.post("", status_code=201)

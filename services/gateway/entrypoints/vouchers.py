@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request, Response
 
+from contracts.api.errors import ERROR_RESPONSES
 from contracts.api.vouchers import (
     CloseVoucher,
     CreateVoucher,
@@ -22,7 +23,7 @@ from services.gateway.entrypoints.auth import require
 from services.gateway.entrypoints.params import PathId
 from services.gateway.entrypoints.proxy import forward
 
-router = APIRouter(prefix="/v1/vouchers", tags=["vouchers"])
+router = APIRouter(prefix="/v1/vouchers", tags=["vouchers"], responses=ERROR_RESPONSES)
 
 
 @router.post("", status_code=201)
