@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, ValidationInfo, field_validator
 
 from contracts.envelope import Contract, Event
+from contracts.fields import Code, Id, LocalTime, ShortText
 
 Outcome = Literal["approved", "partially_approved", "denied"]
 """Adjudication outcome (SPEC §3.4)."""
@@ -50,30 +51,51 @@ REASON_CODES: tuple[str, ...] = (
 )
 """Denial reason codes, normative (SPEC §3.4)."""
 
-Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
-
 
 class SubmitClaim(Contract):
-    """One claim line as a provider EHR posts it (SPEC §3.4)."""
+    """One claim line as a provider EHR posts it (SPEC §3.4).
+
+    Checked at the edge so that every accepted line can be decided: ids and the service
+    code are constrained, free text is short and has no control characters, start and
+    end are local times of day without a UTC offset and the end comes after the start.
+    Whether ``service_code`` is in the program and ``service_date`` in its window is
+    checked by the gateway against the active catalog.
+    """
+
+    checks_time_order: ClassVar[bool] = True
 
     claim_ref: Id = Field(description="The provider's own id; with provider_id, idempotency key.")
     provider_id: Id
     client_id: Id
     voucher_id: Id
-    service_code: str = Field(min_length=1, max_length=64, examples=["RECOVERY_MENTORING_IND"])
+    service_code: Code = Field(examples=["RECOVERY_MENTORING_IND"])
     service_date: date
     units: int = Field(gt=0, le=10_000, description="Billed units of the service's unit.")
     staff_id: Id
-    start_time: time | None = None
-    end_time: time | None = None
+    start_time: LocalTime | None = Field(
+        default=None, description="Local time of day without an offset, e.g. `09:30`."
+    )
+    end_time: LocalTime | None = Field(
+        default=None, description="Local time of day, after `start_time` (same day)."
+    )
     group_size: int | None = Field(default=None, ge=1, le=1000)
     client_signature: bool | None = None
     face_to_face: bool | None = None
     miles: Decimal | None = Field(default=None, ge=0, max_digits=8, decimal_places=2)
     pass_type: Literal["daily", "weekly", "monthly"] | None = None
-    pass_serial: str | None = Field(default=None, max_length=64)
+    pass_serial: ShortText | None = None
     pass_price: Decimal | None = Field(default=None, ge=0, max_digits=8, decimal_places=2)
-    activity: str | None = Field(default=None, max_length=64)
+    activity: ShortText | None = None
+
+    @field_validator("end_time")
+    @classmethod
+    def _end_after_start(cls, end: time | None, info: ValidationInfo) -> time | None:
+        """``end_time`` after ``start_time`` when both are given (the error names
+        ``end_time``; a start that failed its own check is not compared)."""
+        start = info.data.get("start_time")
+        if cls.checks_time_order and end is not None and start is not None and end <= start:
+            raise ValueError("must be after start_time (a line cannot span midnight)")
+        return end
 
 
 class SubmitClaimBatch(Contract):
@@ -85,6 +107,17 @@ class SubmitClaimBatch(Contract):
 class ClaimSubmittedData(SubmitClaim):
     """The accepted line with the platform's claim id and acceptance time."""
 
+    # The claim workers read this from a topic that still holds lines older gateways
+    # accepted under looser rules, so it is as lenient as those were wherever the worker
+    # can still decide such a line: a service code outside the new pattern is denied
+    # NOT_BILLABLE, an end not after the start counts 0 minutes, free text is only
+    # stored. A time with a UTC offset is refused even here (the wall-clock time it
+    # means is unknowable): such an old line goes to the dead-letter topic.
+    checks_time_order: ClassVar[bool] = False
+
+    service_code: str = Field(min_length=1, max_length=64, examples=["RECOVERY_MENTORING_IND"])
+    pass_serial: str | None = Field(default=None, max_length=64)
+    activity: str | None = Field(default=None, max_length=64)
     claim_id: str
     submitted_at: AwareDatetime
 

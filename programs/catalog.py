@@ -9,6 +9,7 @@ loader refuses a catalog with a rule that does not.
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Literal
 
@@ -186,6 +187,13 @@ class Catalog(BaseModel):
     program: str
     name: str
     source: str
+    earliest_service_date: date = Field(
+        description="No service before this date can be claimed under the program: the "
+        "gateway refuses a line dated earlier (and one more than 366 days ahead)."
+    )
+    earliest_service_date_source: str = Field(
+        min_length=8, description="Where that date comes from (a seed, or why it was chosen)."
+    )
     services: dict[str, Service]
 
     @model_validator(mode="after")

@@ -7,7 +7,6 @@ service only; none of it is ever put on Kafka. Every model forbids unknown field
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -15,6 +14,13 @@ from pydantic import Field
 
 from contracts.clients import AuthorizedService, GpraKind, TreatmentStatus
 from contracts.envelope import Contract
+from contracts.fields import BirthDate, Id, NoControlCharacters, RecordDate
+
+Name = Annotated[str, Field(min_length=1, max_length=100), NoControlCharacters]
+"""A name or label typed by a person (a given name, a county, an affiliation)."""
+
+Instrument = Annotated[str, Field(min_length=1, max_length=40), NoControlCharacters]
+"""An instrument or score name (``AUDIT``, ``ASI``)."""
 
 DaysInPast30 = Annotated[int, Field(ge=0, le=30)]
 """A count of days in the past 30 days (seed 003 App. C §5a domains 1, 3)."""
@@ -23,8 +29,8 @@ DaysInPast30 = Annotated[int, Field(ge=0, le=30)]
 class ReligiousObjections(Contract):
     """Providers or affiliations the client objects to (seed 003 App. C §1a)."""
 
-    provider_ids: list[str] = Field(default_factory=list, max_length=100)
-    affiliations: list[str] = Field(default_factory=list, max_length=50, examples=[["Methodist"]])
+    provider_ids: list[Id] = Field(default_factory=list, max_length=100)
+    affiliations: list[Name] = Field(default_factory=list, max_length=50, examples=[["Methodist"]])
     all_faith_based: bool = Field(
         default=False, description="The client objects to every faith-based provider."
     )
@@ -33,9 +39,9 @@ class ReligiousObjections(Contract):
 class Intake(Contract):
     """``POST /v1/clients``: establish identity (seed 003 App. E §3: name, SSN, birth date)."""
 
-    given_name: str = Field(min_length=1, max_length=100)
-    family_name: str = Field(min_length=1, max_length=100)
-    date_of_birth: date
+    given_name: Name
+    family_name: Name
+    date_of_birth: BirthDate
     ssn: str | None = Field(
         default=None,
         pattern=r"^\d{3}-?\d{2}-?\d{4}$",
@@ -43,7 +49,7 @@ class Intake(Contract):
         "digits. Optional: intake without an SSN is flagged for review when the name and "
         "date of birth match someone.",
     )
-    county: str | None = Field(default=None, max_length=100, examples=["Boone"])
+    county: Name | None = Field(default=None, examples=["Boone"])
     religious_objections: ReligiousObjections | None = None
 
 
@@ -55,7 +61,7 @@ class EligibilityInputs(Contract):
     state_resident: bool
     substance_use_disorder: bool = Field(description="Screening indicates a SUD.")
     insured_for_services: bool = False
-    notes: str | None = Field(default=None, max_length=1000)
+    notes: Annotated[str, Field(max_length=1000), NoControlCharacters] | None = None
 
 
 class DetermineEligibility(Contract):
@@ -63,7 +69,7 @@ class DetermineEligibility(Contract):
 
     inputs: EligibilityInputs
     eligible: bool
-    determined_on: date | None = Field(default=None, description="Defaults to today.")
+    determined_on: RecordDate | None = Field(default=None, description="Defaults to today.")
 
 
 # --- GPRA (seed 003 App. C §5a, seven domains) ---------------------------------------
@@ -96,7 +102,7 @@ class EmploymentEducation(Contract):
         Literal["student", "homemaker", "retired", "disabled", "inmate"] | None
     ) = None
     education: Literal["not_enrolled", "enrolled_full_time", "enrolled_part_time", "other"]
-    education_other: str | None = Field(default=None, max_length=200)
+    education_other: Annotated[str, Field(max_length=200), NoControlCharacters] | None = None
 
 
 class CrimeCriminalJustice(Contract):
@@ -185,8 +191,8 @@ class Retention(Contract):
     sessions: dict[RetentionService, Annotated[int, Field(ge=0, le=99)]] = Field(
         default_factory=dict, description="Sessions/days per item 7.1 category."
     )
-    last_service_date: date | None = None
-    discharge_date: date | None = None
+    last_service_date: RecordDate | None = None
+    discharge_date: RecordDate | None = None
     discharge_reason: DischargeReason | None = None
 
 
@@ -198,11 +204,11 @@ class GpraInterview(Contract):
     """
 
     kind: GpraKind
-    conducted_on: date
+    conducted_on: RecordDate
     brief_intervention: bool = Field(
         default=False, description="Brief interventions report drug/alcohol use only."
     )
-    provider_id: str | None = Field(default=None, max_length=64)
+    provider_id: Id | None = None
     alcohol_drug_use: AlcoholDrugUse | None = None
     employment_education: EmploymentEducation | None = None
     crime_criminal_justice: CrimeCriminalJustice | None = None
@@ -218,7 +224,7 @@ class GpraInterview(Contract):
 class ScreeningResult(Contract):
     """A screening instrument's result (seed 003 App. D §I: CAGE, AUDIT, DAST, CRAFFT…)."""
 
-    instrument: str = Field(min_length=1, max_length=40, examples=["AUDIT"])
+    instrument: Instrument = Field(examples=["AUDIT"])
     score: Decimal = Field(max_digits=8, decimal_places=3)
     positive: bool
 
@@ -226,15 +232,17 @@ class ScreeningResult(Contract):
 class Assess(Contract):
     """``POST /v1/clients/{id}/assessments`` (seed 003 App. D; App. E §3)."""
 
-    instrument: str = Field(min_length=1, max_length=40, examples=["ASI", "GAIN", "CASI"])
-    scores: dict[str, Decimal] = Field(default_factory=dict, max_length=50)
+    instrument: Instrument = Field(examples=["ASI", "GAIN", "CASI"])
+    scores: dict[Instrument, Decimal] = Field(default_factory=dict, max_length=50)
     screenings: list[ScreeningResult] = Field(default_factory=list, max_length=20)
     diagnosis: Literal["abuse", "dependence"] = Field(
         description="DSM-IV substance abuse or dependence (seed 003 App. D §III)."
     )
-    level_of_care: str = Field(min_length=1, max_length=60, examples=["outpatient"])
+    level_of_care: Annotated[str, Field(min_length=1, max_length=60), NoControlCharacters] = Field(
+        examples=["outpatient"]
+    )
     treatment_status: TreatmentStatus
-    assessed_on: date | None = Field(default=None, description="Defaults to today.")
+    assessed_on: RecordDate | None = Field(default=None, description="Defaults to today.")
     authorized_services: list[AuthorizedService] = Field(default_factory=list, max_length=40)
     max_value: Decimal | None = Field(default=None, gt=0, max_digits=12, decimal_places=2)
     attributes: list[
@@ -249,23 +257,23 @@ class ChangeTreatmentStatus(Contract):
     """``POST /v1/clients/{id}/treatment-status``: status from a date on (SPEC §3.1)."""
 
     treatment_status: TreatmentStatus
-    effective_from: date
+    effective_from: RecordDate
 
 
 class RecordDrugTest(Contract):
     """``POST /v1/clients/{id}/drug-tests`` (seed 003 §II footnote 2; App. C note 1)."""
 
-    tested_on: date
+    tested_on: RecordDate
     random: bool
     result: Literal["negative", "positive"]
-    provider_id: str | None = Field(default=None, max_length=64)
+    provider_id: Id | None = None
 
 
 class RecordConsent(Contract):
     """``POST /v1/clients/{id}/consents``: consent to disclose to one provider (42 CFR
     Part 2; seed 003 App. E §3 "summary … made available to the chosen provider")."""
 
-    provider_id: str = Field(min_length=1, max_length=64)
-    signed_on: date
-    expires_on: date | None = None
+    provider_id: Id
+    signed_on: RecordDate
+    expires_on: RecordDate | None = None
     purpose: Literal["assessment_summary"] = "assessment_summary"

@@ -2,26 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
 from contracts.envelope import Contract
+from contracts.fields import Id, NoControlCharacters
 
 
 class CreateToken(Contract):
     """``POST /v1/tokens``: an admin grants a token for one role (provider tokens: one provider)."""
 
     role: Literal["admin", "assessor", "provider", "doc_thu", "state_system"]
-    provider_id: str | None = Field(
-        default=None, max_length=64, description="Required for, and only for, provider tokens."
+    provider_id: Id | None = Field(
+        default=None, description="Required for, and only for, provider tokens."
     )
-    organisation_id: str | None = Field(
+    organisation_id: Id | None = Field(
         default=None,
-        max_length=64,
         description="The assessor's organisation (provider id), used to flag self-referrals.",
     )
-    label: str | None = Field(default=None, max_length=200, examples=["Hope EHR production"])
+    label: Annotated[str, Field(max_length=200), NoControlCharacters] | None = Field(
+        default=None, examples=["Hope EHR production"]
+    )
 
 
 class TokenCreated(Contract):

@@ -7,9 +7,11 @@ balances), one transaction per message would cap throughput (issue 6 item 8:
 (no full validation), dead-letters what is not a valid event, records the batch's event
 ids in the processed-events table and applies the new events in one unit of work, and
 only then commits the offsets (BROKER.md rule 4). Redelivered events are skipped by id.
-If applying the batch fails for any reason but a database outage, the events are
-applied one by one, each in its own unit of work, and the one that fails goes to the
-dead-letter topic with its error: one poison event never stalls the partition.
+If applying the batch fails for any reason but an infrastructure outage
+(:func:`services.kit.failures.is_transient`: a constraint or a value the database
+refuses is the event's fault, not an outage), the events are applied one by one, each in
+its own unit of work, and the one that fails goes to the dead-letter topic with its
+error: one poison event never stalls the partition.
 """
 
 from __future__ import annotations
@@ -23,12 +25,12 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy.exc import DBAPIError, OperationalError
 
 from contracts.envelope import Event
 from contracts.topics import Topic
 from services.kit.consumer import names_another_type, type_hint
 from services.kit.dead_letter import dead_letter_record, describe_validation_error
+from services.kit.failures import describe_failure, is_transient
 from services.kit.metrics import ServiceMetrics
 from services.kit.unit_of_work import UnitOfWork
 
@@ -38,6 +40,9 @@ BatchHandler = Callable[[UnitOfWork, list[Any]], Awaitable[None]]
 
 
 RecordBatchProcessor = Callable[[list[ConsumerRecord[bytes, bytes]]], Awaitable[Any]]
+
+RecordDeadLetter = Callable[[ConsumerRecord[bytes, bytes], str], Awaitable[None]]
+"""Sets one record aside with its error (``dead_letter_record`` bound to a runtime)."""
 
 
 async def consume_in_batches(
@@ -49,17 +54,22 @@ async def consume_in_batches(
     process: RecordBatchProcessor,
     linger_s: float = 0.0,
     metrics: ServiceMetrics | None = None,
+    dead_letter: RecordDeadLetter | None = None,
 ) -> None:
     """The batch loop every batched consumer shares (BROKER.md rules 2 and 4).
 
     ``getmany`` up to ``max_records``, hand them to ``process`` in partition order, then
     commit the offsets. With ``linger_s`` the loop keeps fetching for up to that long
     after the first record arrives (or until ``max_records``), so a consumer whose work
-    is per key rather than per record does it once for many records. A database outage
-    rewinds the batch (seek) so nothing is lost; a failed commit after a rebalance is
-    logged, the new owner gets the records again and ``process`` must skip what it
-    already wrote. With ``metrics`` (the service's) the number of
-    partitions held is kept in ``partitions_assigned``. Runs until cancelled.
+    is per key rather than per record does it once for many records. An infrastructure
+    outage (:func:`~services.kit.failures.is_transient`) rewinds the batch (seek) so
+    nothing is lost. ``process`` sets poison aside itself (dead letters); should it
+    still raise anything else, the records are processed one at a time and each one
+    that fails alone is handed to ``dead_letter`` — without one, the error stops the
+    loop. A failed commit after a rebalance is logged, the new owner gets the records
+    again and ``process`` must skip what it already wrote. With ``metrics`` (the
+    service's) the number of partitions held is kept in ``partitions_assigned``. Runs
+    until cancelled.
     """
     consumer = AIOKafkaConsumer(
         topic,
@@ -84,9 +94,15 @@ async def consume_in_batches(
             if not records:
                 continue
             try:
-                await process(records)
-            except (OperationalError, DBAPIError, ConnectionError) as exc:
-                log.error("database unavailable; %s batch redelivered: %s", group_id, exc)
+                await _process_or_set_aside(records, process, dead_letter, group_id)
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise
+                log.error(
+                    "infrastructure unavailable; %s batch redelivered: %s",
+                    group_id,
+                    describe_failure(exc),
+                )
                 for tp, batch in fetched.items():
                     consumer.seek(tp, batch[0].offset)
                 await asyncio.sleep(1.0)
@@ -97,6 +113,35 @@ async def consume_in_batches(
                 log.warning("%s: offset commit failed after rebalance: %s", group_id, exc)
     finally:
         await consumer.stop()
+
+
+async def _process_or_set_aside(
+    records: list[ConsumerRecord[bytes, bytes]],
+    process: RecordBatchProcessor,
+    dead_letter: RecordDeadLetter | None,
+    group_id: str,
+) -> None:
+    """``process`` the batch; if it raises anything but an outage, each record alone,
+    and dead-letter the records that fail alone (the safety net behind ``process``'s
+    own poison handling). Outages propagate: the caller rewinds the batch."""
+    try:
+        await process(records)
+        return
+    except Exception as exc:
+        if is_transient(exc) or dead_letter is None:
+            raise
+        log.error(
+            "%s: batch failed (%s); processing its records one by one",
+            group_id,
+            describe_failure(exc),
+        )
+    for record in records:
+        try:
+            await process([record])
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            await dead_letter(record, describe_failure(exc))
 
 
 async def _fetch_more(
@@ -164,7 +209,11 @@ class BatchConsumer:
             process=self.process,
             linger_s=self.linger_s,
             metrics=self.runtime.metrics,
+            dead_letter=self._dead_letter,
         )
+
+    async def _dead_letter(self, record: ConsumerRecord[bytes, bytes], error: str) -> None:
+        await dead_letter_record(self.runtime, record, error, self.name)
 
     async def process(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
         """Validate, dedupe and apply one batch in one transaction."""
@@ -190,20 +239,23 @@ class BatchConsumer:
             return
         try:
             await self._apply(received)
-        except (OperationalError, DBAPIError, ConnectionError):
-            raise
-        except Exception:
-            log.exception("%s: batch failed; applying its events one by one", self.name)
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            log.warning(
+                "%s: batch failed (%s); applying its events one by one",
+                self.name,
+                describe_failure(exc),
+            )
             for one in received:
                 try:
                     await self._apply([one])
-                except (OperationalError, DBAPIError, ConnectionError):
-                    raise
-                except Exception as exc:
-                    log.exception("event %s could not be applied; dead-lettered", one[0].id)
-                    await dead_letter_record(
-                        self.runtime, one[1], f"{type(exc).__name__}: {exc}", self.name
-                    )
+                except Exception as alone:
+                    if is_transient(alone):
+                        raise
+                    error = describe_failure(alone)
+                    log.error("event %s could not be applied (%s); dead-lettered", one[0].id, error)
+                    await dead_letter_record(self.runtime, one[1], error, self.name)
 
     async def _apply(self, received: Sequence[tuple[Event, Any]]) -> None:
         """Apply the events not seen before in one unit of work."""

@@ -7,14 +7,17 @@ event has exactly one effect. Offsets are committed only after the database comm
 
 Failure policy (SPEC §5 Reliability, DEVELOPERS non-negotiable 5):
 - a message that is not a valid event of the topic, or whose handling raises anything
-  but a database outage, goes to ``atr.deadletter.v1`` with the error and the original
-  bytes, then is committed: the consumer keeps going;
+  but an infrastructure outage (:func:`services.kit.failures.is_transient`; a
+  constraint or value the database refuses is the message's fault), goes to
+  ``atr.deadletter.v1`` with the error (no values) and the original bytes, then is
+  committed: the consumer keeps going;
 - an event type this consumer does not know (a newer producer's additive event), or
   knows but does not handle, is committed and ignored; a handled-or-not type is read
   from the body first, so an ignored event costs a peek, not a full validation (the
   consumers that do handle it are the ones that dead-letter it if it is malformed);
-- a database outage is retried with backoff and, if it persists, the message is nacked
-  (the offset is rewound) so nothing is lost.
+- an outage (database or broker unreachable, a lock, a timeout) is retried with
+  backoff and, if it persists, the message is nacked (the offset is rewound) so
+  nothing is lost.
 """
 
 from __future__ import annotations
@@ -29,11 +32,11 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.middlewares import AckPolicy
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
-from sqlalchemy.exc import DBAPIError, OperationalError
 
 from contracts.envelope import Event
 from contracts.topics import Topic
 from services.kit.dead_letter import dead_letter_record, describe_validation_error
+from services.kit.failures import describe_failure, is_transient
 from services.kit.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -121,17 +124,22 @@ class EventConsumer:
             try:
                 await self._apply(event, handler)
                 break
-            except (OperationalError, DBAPIError, ConnectionError) as exc:
+            except Exception as exc:
+                if not is_transient(exc):
+                    error = describe_failure(exc)
+                    log.error("event %s could not be applied (%s); dead-lettered", event.id, error)
+                    await self.dead_letter(message, error)
+                    break
                 if attempt == TRANSIENT_RETRIES:
-                    log.error("database unavailable; rewinding %s: %s", self.topic.name, exc)
+                    log.error(
+                        "infrastructure unavailable; rewinding %s: %s",
+                        self.topic.name,
+                        describe_failure(exc),
+                    )
                     await asyncio.sleep(1.0)
                     await message.nack()
                     return
                 await asyncio.sleep(0.2 * 2**attempt)
-            except Exception as exc:
-                log.exception("event %s could not be applied; dead-lettered", event.id)
-                await self.dead_letter(message, f"{type(exc).__name__}: {exc}")
-                break
         await message.ack()
 
     async def _apply(self, event: Event, handler: EventHandler) -> None:

@@ -14,7 +14,7 @@ calendar month, an episode the service voucher's validity.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime, time, timedelta
+from datetime import date, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from programs.catalog import (
@@ -258,15 +258,32 @@ def _overlap(s1: time | None, e1: time | None, s2: time | None, e2: time | None)
     """Times overlap; a line without times covers its whole day."""
     if s1 is None or e1 is None or s2 is None or e2 is None:
         return True
-    return s1 < e2 and s2 < e1
+    return _clock(s1) < _clock(e2) and _clock(s2) < _clock(e1)
+
+
+def _clock(value: time) -> timedelta:
+    """The time since midnight on the clock face, offset ignored.
+
+    Service times are the provider's local wall-clock times (SPEC §3.4); the contract
+    refuses an offset, but a line submitted before it did may carry one. Reading every
+    time off the clock face keeps the arithmetic total: an offset-aware time never
+    meets a naive one in a subtraction or a comparison, which would raise.
+    """
+    return timedelta(
+        hours=value.hour,
+        minutes=value.minute,
+        seconds=value.second,
+        microseconds=value.microsecond,
+    )
 
 
 def _minutes(claim: ClaimLine) -> int:
+    """Whole minutes from start to end; 0 without both times or when end is not after
+    start (a line cannot span midnight: the contract refuses it)."""
     if claim.start_time is None or claim.end_time is None:
         return 0
-    start = datetime.combine(claim.service_date, claim.start_time)
-    end = datetime.combine(claim.service_date, claim.end_time)
-    return max(int((end - start).total_seconds() // 60), 0)
+    elapsed = _clock(claim.end_time) - _clock(claim.start_time)
+    return max(int(elapsed.total_seconds() // 60), 0)
 
 
 def _quarter_hours(claim: ClaimLine) -> int | None:

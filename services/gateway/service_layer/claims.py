@@ -12,15 +12,21 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 
 from contracts.claims import ClaimSubmitted, ClaimSubmittedData, SubmitClaim
 from contracts.ids import uuid7
 from contracts.topics import CLAIMS_SUBMITTED
+from programs.catalog import Catalog
 from services.gateway.adapters.orm import claim_keys
 from services.kit.unit_of_work import UnitOfWork
+
+SERVICE_DATE_AHEAD = timedelta(days=366)
+"""How far ahead a service date may lie. Such a line is accepted and denied
+``FUTURE_DATE`` by the engine; further ahead it is a typo, refused at the edge."""
 
 
 class ClaimRefConflictError(Exception):
@@ -39,6 +45,33 @@ class Accepted:
     claim_ref: str
     claim_id: str
     duplicate: bool
+
+
+def service_date_errors(
+    lines: Sequence[SubmitClaim], catalog: Catalog, today: date, *, batch: bool
+) -> list[dict[str, Any]]:
+    """Validation errors (FastAPI's shape) for lines dated outside the program's window.
+
+    The window is [``catalog.earliest_service_date``, ``today`` + 366 days]. A single
+    line's error is at ``["body", "service_date"]``; a ``batch``'s at
+    ``["body", "claims", i, "service_date"]``, where FastAPI puts its own. No value is
+    echoed (the message gives the window, not the date).
+    """
+    first, last = catalog.earliest_service_date, today + SERVICE_DATE_AHEAD
+    errors: list[dict[str, Any]] = []
+    for index, line in enumerate(lines):
+        if first <= line.service_date <= last:
+            continue
+        where: tuple[str | int, ...] = ("body", "claims", index) if batch else ("body",)
+        errors.append(
+            {
+                "type": "date_out_of_range",
+                "loc": (*where, "service_date"),
+                "msg": f"must be between {first.isoformat()} ({catalog.program} starts) and "
+                f"{last.isoformat()} (366 days ahead)",
+            }
+        )
+    return errors
 
 
 def body_hash(line: SubmitClaim) -> str:
