@@ -61,6 +61,7 @@ from services.kit.batch_consumer import consume_in_batches
 from services.kit.bulk import PreparedInsert, execute_prepared, prepare_rows
 from services.kit.clock import Clock
 from services.kit.dead_letter import dead_letter_record, describe_validation_error
+from services.kit.failures import describe_failure, is_transient
 from services.kit.runtime import ServiceRuntime
 from services.kit.unit_of_work import UnitOfWork
 
@@ -135,11 +136,20 @@ class ClaimWorker:
             max_records=self.settings.claim_batch_size,
             process=self.process,
             metrics=self.runtime.metrics,
+            dead_letter=self._dead_letter,
         )
 
+    async def _dead_letter(self, record: ConsumerRecord[bytes, bytes], error: str) -> None:
+        await dead_letter_record(self.runtime, record, error, GROUP_ID)
+
     async def process(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> int:
-        """Decide one batch of records; returns how many lines were new."""
-        batch: list[Received] = []
+        """Decide one batch of records; returns how many lines were new.
+
+        Never raises for a message: records that are not valid events, and lines that
+        fail to be decided or stored on their own, are dead-lettered. Only an outage
+        (:func:`~services.kit.failures.is_transient`) propagates, for the loop to rewind.
+        """
+        batch: list[tuple[Received, ConsumerRecord[bytes, bytes]]] = []
         links: list[trace.Link] = []
         for record in records:
             try:
@@ -149,7 +159,7 @@ class ClaimWorker:
                     self.runtime, record, describe_validation_error(exc), GROUP_ID
                 )
                 continue
-            batch.append(adjudication.to_line(event.data))
+            batch.append((adjudication.to_line(event.data), record))
             if len(links) >= MAX_LINKS:
                 continue
             context = trace.get_current_span(
@@ -162,28 +172,63 @@ class ClaimWorker:
         with self.tracer.start_as_current_span(
             "adjudicate claims batch", links=links, attributes={"atr.batch": len(batch)}
         ):
-            async with self.runtime.db.read_sessions() as session:
-                fresh, state, seen = await self._read(session, batch)
-            if fresh:
-                authoritative = await self._lag_truth(fresh, state)
-                results = self._decide(fresh, state, authoritative)
-                async with self.runtime.unit_of_work() as uow:
-                    rows = self._prepare(uow, results)
-                    async with self.runtime.db.writer_turn():
-                        await lock_claim_writes(uow.session)
-                        if await changed_since(uow.session, seen, *_ids(batch)):
-                            # another worker stored or decided lines of these clients since
-                            # the snapshot (a partition hand-over): decide again on what is
-                            # stored
-                            log.info("claims batch changed under it; deciding again")
-                            fresh, state, _ = await self._read(uow.session, fresh)
-                            results = self._decide(fresh, state, authoritative)
-                            uow.discard_events()
-                            rows = self._prepare(uow, results)
-                        await self._store(uow, results, rows)
-                        await uow.commit()
-                self._remember(results)
+            try:
+                new = await self._adjudicate([received for received, _ in batch])
+            except Exception as exc:
+                if is_transient(exc):
+                    raise
+                log.warning(
+                    "claims batch failed (%s); deciding its lines one by one",
+                    describe_failure(exc),
+                )
+                new = await self._one_by_one(batch)
         self.runtime.metrics.events_processed.labels(CLAIMS_SUBMITTED.name, "batch").inc(len(batch))
+        return new
+
+    async def _one_by_one(
+        self, batch: Sequence[tuple[Received, ConsumerRecord[bytes, bytes]]]
+    ) -> int:
+        """Each line alone (read, decide, store, its own transaction), in order; a line
+        that fails alone is dead-lettered with its error and the others carry on."""
+        new = 0
+        for received, record in batch:
+            try:
+                new += await self._adjudicate([received])
+            except Exception as exc:
+                if is_transient(exc):
+                    raise
+                error = describe_failure(exc)
+                log.error(
+                    "claim %s could not be decided (%s); dead-lettered",
+                    received.line.claim_id,
+                    error,
+                )
+                await dead_letter_record(self.runtime, record, error, GROUP_ID)
+        return new
+
+    async def _adjudicate(self, batch: Sequence[Received]) -> int:
+        """Read, decide and store ``batch`` in one writing transaction; how many were new."""
+        async with self.runtime.db.read_sessions() as session:
+            fresh, state, seen = await self._read(session, batch)
+        if not fresh:
+            return 0
+        authoritative = await self._lag_truth(fresh, state)
+        results = self._decide(fresh, state, authoritative)
+        async with self.runtime.unit_of_work() as uow:
+            rows = self._prepare(uow, results)
+            async with self.runtime.db.writer_turn():
+                await lock_claim_writes(uow.session)
+                if await changed_since(uow.session, seen, *_ids(batch)):
+                    # another worker stored or decided lines of these clients since the
+                    # snapshot (a partition hand-over): decide again on what is stored
+                    log.info("claims batch changed under it; deciding again")
+                    fresh, state, _ = await self._read(uow.session, fresh)
+                    results = self._decide(fresh, state, authoritative)
+                    uow.discard_events()
+                    rows = self._prepare(uow, results)
+                await self._store(uow, results, rows)
+                await uow.commit()
+        self._remember(results)
         return len(fresh)
 
     async def _read(
