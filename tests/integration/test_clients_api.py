@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.integration.actors import active_voucher
 from tests.integration.conftest import RunningPlatform
 from tests.phi_fixtures import ALICE, BOB, CAROL, CAROL_NAMESAKE
 
@@ -125,6 +126,16 @@ async def test_assessment_chain_consent_gate_choices_and_outcomes(
     assert assessed.json()["case_number"] == 1
     assert assessed.json()["gpra_intake"]["complete"] is True
 
+    # A holds the client's voucher (the relationship that lets a provider reach a client)
+    await active_voucher(
+        gateway,
+        assessor=assessor,
+        provider=provider_a,
+        provider_id=first,
+        client_id=client_id,
+        services=[{"service_code": SERVICE, "units": 5}],
+    )
+
     # 42 CFR Part 2: no consent, no summary; consent for A only
     assert (await gateway.get(f"{base}/assessment-summary", headers=provider_a)).status_code == 403
     consent = await gateway.post(
@@ -134,7 +145,8 @@ async def test_assessment_chain_consent_gate_choices_and_outcomes(
     summary = await gateway.get(f"{base}/assessment-summary", headers=provider_a)
     assert summary.status_code == 200, summary.text
     assert summary.json()["level_of_care"] == "outpatient"
-    assert (await gateway.get(f"{base}/assessment-summary", headers=provider_b)).status_code == 403
+    # B has no relationship with the client: the client does not exist for B
+    assert (await gateway.get(f"{base}/assessment-summary", headers=provider_b)).status_code == 404
     assert (await gateway.get(f"{base}/assessment-summary", headers=assessor)).status_code == 403
 
     # choices: both test providers offered; objecting to all faith-based still leaves one

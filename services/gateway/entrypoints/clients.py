@@ -1,6 +1,12 @@
 """Client routes (SPEC §4): intake, eligibility, assessment, choice, consent, GPRA and
 drug tests. The gateway checks the role and forwards to the eligibility service, which
-owns the client record (PHI stays there)."""
+owns the client record (PHI stays there).
+
+A provider token reaches a client only through the relationship (its provider holds, or
+held within the grace, one of the client's vouchers): every route a provider may call
+depends on :func:`client_access`, which answers 404 ``client not found`` otherwise. Ids
+in paths are checked (:data:`PathId`) before any internal call.
+"""
 
 from __future__ import annotations
 
@@ -18,17 +24,20 @@ from contracts.api.clients import (
     RecordDrugTest,
     ReligiousObjections,
 )
+from contracts.api.errors import ERROR_RESPONSES
 from contracts.envelope import Contract
 from services.gateway.domain.tokens import Principal, Role
 from services.gateway.entrypoints.auth import require
+from services.gateway.entrypoints.params import PathId
 from services.gateway.entrypoints.proxy import forward
+from services.gateway.entrypoints.relationship import client_access
 
-router = APIRouter(prefix="/v1/clients", tags=["clients"])
+router = APIRouter(prefix="/v1/clients", tags=["clients"], responses=ERROR_RESPONSES)
 
 assessor = Depends(require(Role.ASSESSOR))
-provider = Depends(require(Role.PROVIDER))
-assessor_or_provider = Depends(require(Role.ASSESSOR, Role.PROVIDER))
-readers = Depends(require(Role.ASSESSOR, Role.PROVIDER, Role.ADMIN))
+provider = Depends(client_access(Role.PROVIDER))
+assessor_or_provider = Depends(client_access(Role.ASSESSOR, Role.PROVIDER))
+readers = Depends(client_access(Role.ASSESSOR, Role.PROVIDER, Role.ADMIN))
 
 
 async def _post(request: Request, path: str, principal: Principal, body: Contract) -> Response:
@@ -49,7 +58,7 @@ async def enrol(body: Intake, request: Request, principal: Principal = assessor)
 
 @router.post("/{client_id}/eligibility", status_code=201)
 async def determine_eligibility(
-    client_id: str, body: DetermineEligibility, request: Request, principal: Principal = assessor
+    client_id: PathId, body: DetermineEligibility, request: Request, principal: Principal = assessor
 ) -> Response:
     """Eligibility determination (assessor); an eligible one issues the assessment voucher."""
     return await _post(request, f"/clients/{client_id}/eligibility", principal, body)
@@ -57,7 +66,7 @@ async def determine_eligibility(
 
 @router.post("/{client_id}/assessments", status_code=201)
 async def assess(
-    client_id: str, body: Assess, request: Request, principal: Principal = assessor
+    client_id: PathId, body: Assess, request: Request, principal: Principal = assessor
 ) -> Response:
     """Assessment, level of care, treatment status, GPRA intake (assessor)."""
     return await _post(request, f"/clients/{client_id}/assessments", principal, body)
@@ -65,7 +74,7 @@ async def assess(
 
 @router.post("/{client_id}/treatment-status", status_code=201)
 async def treatment_status(
-    client_id: str,
+    client_id: PathId,
     body: ChangeTreatmentStatus,
     request: Request,
     principal: Principal = assessor_or_provider,
@@ -76,7 +85,7 @@ async def treatment_status(
 
 @router.post("/{client_id}/religious-objections", status_code=201)
 async def religious_objections(
-    client_id: str, body: ReligiousObjections, request: Request, principal: Principal = assessor
+    client_id: PathId, body: ReligiousObjections, request: Request, principal: Principal = assessor
 ) -> Response:
     """Record the client's religious objections (assessor)."""
     return await _post(request, f"/clients/{client_id}/religious-objections", principal, body)
@@ -84,7 +93,7 @@ async def religious_objections(
 
 @router.get("/{client_id}/choices")
 async def choices(
-    client_id: str,
+    client_id: PathId,
     service: str,
     request: Request,
     county: str | None = None,
@@ -102,7 +111,7 @@ async def choices(
 
 @router.post("/{client_id}/consents", status_code=201)
 async def consent(
-    client_id: str, body: RecordConsent, request: Request, principal: Principal = assessor
+    client_id: PathId, body: RecordConsent, request: Request, principal: Principal = assessor
 ) -> Response:
     """Record consent to disclose to one provider (assessor; 42 CFR Part 2)."""
     return await _post(request, f"/clients/{client_id}/consents", principal, body)
@@ -110,7 +119,7 @@ async def consent(
 
 @router.post("/{client_id}/consents/{consent_id}/revocation", status_code=204)
 async def revoke_consent(
-    client_id: str, consent_id: str, request: Request, principal: Principal = assessor
+    client_id: PathId, consent_id: PathId, request: Request, principal: Principal = assessor
 ) -> Response:
     """The client revokes a consent (assessor)."""
     return await forward(
@@ -123,7 +132,7 @@ async def revoke_consent(
 
 @router.get("/{client_id}/assessment-summary")
 async def assessment_summary(
-    client_id: str, request: Request, principal: Principal = provider
+    client_id: PathId, request: Request, principal: Principal = provider
 ) -> Response:
     """The assessment summary for the calling provider, only with consent (else 403)."""
     return await forward(
@@ -133,7 +142,7 @@ async def assessment_summary(
 
 @router.post("/{client_id}/gpra", status_code=201)
 async def gpra(
-    client_id: str,
+    client_id: PathId,
     body: GpraInterview,
     request: Request,
     principal: Principal = assessor_or_provider,
@@ -144,7 +153,7 @@ async def gpra(
 
 @router.get("/{client_id}/gpra/due")
 async def gpra_due(
-    client_id: str, request: Request, on: date | None = None, principal: Principal = readers
+    client_id: PathId, request: Request, on: date | None = None, principal: Principal = readers
 ) -> Response:
     """GPRA interviews due, overdue and upcoming (``on`` defaults to today)."""
     return await forward(
@@ -158,7 +167,7 @@ async def gpra_due(
 
 @router.post("/{client_id}/drug-tests", status_code=201)
 async def drug_test(
-    client_id: str,
+    client_id: PathId,
     body: RecordDrugTest,
     request: Request,
     principal: Principal = assessor_or_provider,

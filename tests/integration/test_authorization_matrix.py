@@ -1,0 +1,555 @@
+"""Who may call what: every gateway route by every role, on the running platform (SPEC §4).
+
+The table below is written from SPEC §4's role table. Each cell is the expected class of
+answer for one request with a valid body: ``401`` (no token), ``403`` (the role may not),
+``404`` (a provider outside its relationship: the resource does not exist for it), or
+``ok`` (2xx, or a 4xx about the body or the state such as 409/422 — the caller was
+allowed to ask). Any 5xx differs from every class.
+
+Roles: ``provider_own`` is the provider holding the client's voucher (the voucher, and
+the claim, are its own); ``provider_other`` is a second registered provider without
+any relationship to them. The routes are the gateway's own (``/openapi.json``): a route
+missing from the table fails the test, as does a table row for a route that is gone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import httpx
+
+from tests.integration.actors import active_voucher, bearer, utc_today
+from tests.integration.conftest import RunningPlatform
+
+SERVICE = "RECOVERY_MENTORING_IND"
+ROLES = ("none", "state_system", "doc_thu", "provider_other", "admin", "assessor", "provider_own")
+"""Every role, in the order each route's cells run: the permitted writers come last, so
+a cell that changes state (a discharge, a revocation) runs after the refused ones."""
+
+
+def cells(*allowed: str, not_found: tuple[str, ...] = (), public: bool = False) -> dict[str, str]:
+    """A row: ``allowed`` roles are ``ok``, ``not_found`` 404, other tokens 403, none 401."""
+    row = dict.fromkeys(ROLES, "403")
+    row["none"] = "ok" if public else "401"
+    for role in not_found:
+        row[role] = "404"
+    for role in allowed:
+        row[role] = "ok"
+    return row
+
+
+PROVIDER_OWN_ONLY = ("provider_own",)
+OTHER = ("provider_other",)
+
+TABLE: dict[tuple[str, str], dict[str, str]] = {
+    # -- provider registry (SPEC §4: admin writes, public directory)
+    ("POST", "/v1/providers"): cells("admin"),
+    ("GET", "/v1/providers"): cells(*ROLES, public=True),
+    ("PATCH", "/v1/providers/{provider_id}"): cells("admin"),
+    ("POST", "/v1/providers/{provider_id}/staff"): cells("admin"),
+    # -- tokens: SPEC §4 is silent; the code lets admins only grant and revoke (SPEC §5)
+    ("POST", "/v1/tokens"): cells("admin"),
+    ("DELETE", "/v1/tokens/{token_id}"): cells("admin"),
+    # -- claims (provider; admin reads). The other provider's line names the own provider
+    #    (acting for another provider is 403); its read of the own claim is 404
+    ("POST", "/v1/claims"): cells("provider_own"),
+    ("POST", "/v1/claims/batch"): cells("provider_own"),
+    ("GET", "/v1/claims/{claim_id}"): cells("admin", "provider_own", not_found=OTHER),
+    # -- vouchers. Create: assessor (service), doc_thu (re-entry). The lifecycle row
+    #    "admin / provider" is read as the code does: extension and closure admin only,
+    #    admission the selected provider, discharge the provider or admin
+    ("POST", "/v1/vouchers"): cells("assessor", "doc_thu"),
+    ("GET", "/v1/vouchers/{voucher_id}"): cells(
+        "admin", "assessor", "provider_own", not_found=OTHER
+    ),
+    ("POST", "/v1/vouchers/{voucher_id}/selection"): cells("assessor"),
+    ("POST", "/v1/vouchers/{voucher_id}/admission"): cells("provider_own", not_found=OTHER),
+    ("POST", "/v1/vouchers/{voucher_id}/extension"): cells("admin"),
+    ("POST", "/v1/vouchers/{voucher_id}/closure"): cells("admin"),
+    ("POST", "/v1/vouchers/{voucher_id}/discharge"): cells(
+        "admin", "provider_own", not_found=OTHER
+    ),
+    # -- clients (eligibility). A provider reaches a client only through the relationship
+    ("POST", "/v1/clients"): cells("assessor"),
+    ("POST", "/v1/clients/{client_id}/eligibility"): cells("assessor"),
+    ("POST", "/v1/clients/{client_id}/assessments"): cells("assessor"),
+    # SPEC silent on treatment status: the code takes it from the provider or assessor
+    ("POST", "/v1/clients/{client_id}/treatment-status"): cells(
+        "assessor", "provider_own", not_found=OTHER
+    ),
+    # SPEC silent on religious objections and consents: the code takes them from
+    # assessors (they are recorded with the client at intake and choice)
+    ("POST", "/v1/clients/{client_id}/religious-objections"): cells("assessor"),
+    ("GET", "/v1/clients/{client_id}/choices"): cells("assessor"),
+    ("POST", "/v1/clients/{client_id}/consents"): cells("assessor"),
+    ("POST", "/v1/clients/{client_id}/consents/{consent_id}/revocation"): cells("assessor"),
+    # SPEC silent: the code discloses the summary to the consented provider only
+    # (42 CFR Part 2); the own provider has consent in this scenario
+    ("GET", "/v1/clients/{client_id}/assessment-summary"): cells("provider_own", not_found=OTHER),
+    ("POST", "/v1/clients/{client_id}/gpra"): cells("assessor", "provider_own", not_found=OTHER),
+    # SPEC silent on the due list: the code lets assessors, providers and admins read it
+    ("GET", "/v1/clients/{client_id}/gpra/due"): cells(
+        "admin", "assessor", "provider_own", not_found=OTHER
+    ),
+    ("POST", "/v1/clients/{client_id}/drug-tests"): cells(
+        "assessor", "provider_own", not_found=OTHER
+    ),
+}
+
+
+@dataclass
+class World:
+    """The scenario every cell runs against."""
+
+    headers: dict[str, dict[str, str]]
+    own: str
+    other: str
+    spare: str
+    client_id: str
+    voucher_id: str
+    closable_voucher_id: str
+    claim_id: str
+    consent_to_revoke: str
+    token_to_revoke: str
+    counter: list[int] = field(default_factory=lambda: [0])
+
+    def unique(self, prefix: str) -> str:
+        self.counter[0] += 1
+        return f"{prefix}-{uuid.uuid4().hex[:6].upper()}-{self.counter[0]}"
+
+
+def _today() -> str:
+    return utc_today().isoformat()
+
+
+def _eligibility() -> dict[str, Any]:
+    return {
+        "inputs": {
+            "annual_household_income": "14000.00",
+            "household_size": 2,
+            "state_resident": True,
+            "substance_use_disorder": True,
+        },
+        "eligible": True,
+    }
+
+
+def _gpra(kind: str) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "kind": kind,
+        "conducted_on": _today(),
+        "alcohol_drug_use": {"any_alcohol": 2, "illegal_drugs": 0},
+        "employment_education": {"employment": "part_time", "education": "not_enrolled"},
+        "crime_criminal_justice": {"arrests": 0},
+        "family_living_conditions": {"living": "independent_living", "has_children": False},
+        "social_support": {
+            "self_help_groups": True,
+            "faith_recovery_groups": False,
+            "other_recovery_organisations": False,
+            "supportive_family_friends": True,
+        },
+    }
+    if kind != "intake":
+        body["retention"] = {"sessions": {"recovery_coaching": 3}}
+    return body
+
+
+def _assessment() -> dict[str, Any]:
+    return {
+        "instrument": "ASI",
+        "scores": {"alcohol": "0.42"},
+        "diagnosis": "dependence",
+        "level_of_care": "outpatient",
+        "treatment_status": "level_1",
+        "authorized_services": [{"service_code": SERVICE, "units": 20}],
+        "max_value": "400.00",
+        "gpra_intake": _gpra("intake"),
+    }
+
+
+def _intake() -> dict[str, Any]:
+    # a fictitious person without an SSN, apart from tests.phi_fixtures' people so this
+    # scenario shares no client with test_clients_api
+    return {
+        "given_name": "Quintessa",
+        "family_name": "Rolematrix",
+        "date_of_birth": "1949-02-11",
+        "county": "Boone",
+    }
+
+
+def _claim(world: World, role: str) -> dict[str, Any]:
+    return {
+        "claim_ref": world.unique(f"AUTHZ-{role}"),
+        "provider_id": world.own,  # the other provider tries to act for the own one
+        "client_id": world.client_id,
+        "voucher_id": world.voucher_id,
+        "service_code": SERVICE,
+        "service_date": _today(),
+        "units": 1,
+        "staff_id": "STF-AUTHZ",
+    }
+
+
+Request = tuple[str, dict[str, Any] | None, dict[str, Any] | None]
+"""(URL path, JSON body or None, query parameters or None)."""
+
+
+def _voucher_body(world: World, role: str) -> dict[str, Any]:
+    if role == "doc_thu":
+        return {
+            "client_id": world.client_id,
+            "kind": "reentry",
+            "release_date": (utc_today() + timedelta(days=7)).isoformat(),
+            "authorized_services": [{"service_code": "REENTRY_COORDINATION", "units": 2}],
+        }
+    return {
+        "client_id": world.client_id,
+        "authorized_services": [{"service_code": SERVICE, "units": 5}],
+    }
+
+
+REQUESTS: dict[tuple[str, str], Callable[[World, str], Request]] = {
+    ("POST", "/v1/providers"): lambda w, r: (
+        "/v1/providers",
+        {
+            "provider_id": w.unique("PRV-AUTHZ"),
+            "name": "Matrix Provider",
+            "services": [SERVICE],
+            "counties": ["Boone"],
+        },
+        None,
+    ),
+    ("GET", "/v1/providers"): lambda w, r: ("/v1/providers", None, {"service": SERVICE}),
+    ("PATCH", "/v1/providers/{provider_id}"): lambda w, r: (
+        f"/v1/providers/{w.spare}",
+        {"name": "Matrix Spare Renamed"},
+        None,
+    ),
+    ("POST", "/v1/providers/{provider_id}/staff"): lambda w, r: (
+        f"/v1/providers/{w.spare}/staff",
+        {"staff_id": w.unique("STF"), "credentials": ["CADC"]},
+        None,
+    ),
+    ("POST", "/v1/tokens"): lambda w, r: (
+        "/v1/tokens",
+        {"role": "state_system", "label": "authorization matrix"},
+        None,
+    ),
+    ("DELETE", "/v1/tokens/{token_id}"): lambda w, r: (
+        f"/v1/tokens/{w.token_to_revoke}",
+        None,
+        None,
+    ),
+    ("POST", "/v1/claims"): lambda w, r: ("/v1/claims", _claim(w, r), None),
+    ("POST", "/v1/claims/batch"): lambda w, r: (
+        "/v1/claims/batch",
+        {"claims": [_claim(w, r)]},
+        None,
+    ),
+    ("GET", "/v1/claims/{claim_id}"): lambda w, r: (f"/v1/claims/{w.claim_id}", None, None),
+    ("POST", "/v1/vouchers"): lambda w, r: ("/v1/vouchers", _voucher_body(w, r), None),
+    ("GET", "/v1/vouchers/{voucher_id}"): lambda w, r: (
+        f"/v1/vouchers/{w.voucher_id}",
+        None,
+        None,
+    ),
+    ("POST", "/v1/vouchers/{voucher_id}/selection"): lambda w, r: (
+        f"/v1/vouchers/{w.voucher_id}/selection",
+        {"provider_id": w.own},  # never moves the voucher away from the own provider
+        None,
+    ),
+    ("POST", "/v1/vouchers/{voucher_id}/admission"): lambda w, r: (
+        f"/v1/vouchers/{w.voucher_id}/admission",
+        {"admitted_on": _today()},
+        None,
+    ),
+    ("POST", "/v1/vouchers/{voucher_id}/extension"): lambda w, r: (
+        f"/v1/vouchers/{w.voucher_id}/extension",
+        {
+            "new_valid_until": (utc_today() + timedelta(days=400)).isoformat(),
+            "reason": "utilisation review: continued need",
+        },
+        None,
+    ),
+    ("POST", "/v1/vouchers/{voucher_id}/closure"): lambda w, r: (
+        f"/v1/vouchers/{w.closable_voucher_id}/closure",
+        {"reason": "moved_out_of_state"},
+        None,
+    ),
+    ("POST", "/v1/vouchers/{voucher_id}/discharge"): lambda w, r: (
+        f"/v1/vouchers/{w.voucher_id}/discharge",
+        {"discharged_on": _today()},
+        None,
+    ),
+    ("POST", "/v1/clients"): lambda w, r: ("/v1/clients", _intake(), None),
+    ("POST", "/v1/clients/{client_id}/eligibility"): lambda w, r: (
+        f"/v1/clients/{w.client_id}/eligibility",
+        _eligibility(),
+        None,
+    ),
+    ("POST", "/v1/clients/{client_id}/assessments"): lambda w, r: (
+        f"/v1/clients/{w.client_id}/assessments",
+        _assessment(),
+        None,
+    ),
+    ("POST", "/v1/clients/{client_id}/treatment-status"): lambda w, r: (
+        f"/v1/clients/{w.client_id}/treatment-status",
+        {"treatment_status": "level_2", "effective_from": _today()},
+        None,
+    ),
+    ("POST", "/v1/clients/{client_id}/religious-objections"): lambda w, r: (
+        f"/v1/clients/{w.client_id}/religious-objections",
+        {"affiliations": ["Zoroastrian"]},
+        None,
+    ),
+    ("GET", "/v1/clients/{client_id}/choices"): lambda w, r: (
+        f"/v1/clients/{w.client_id}/choices",
+        None,
+        {"service": SERVICE},
+    ),
+    ("POST", "/v1/clients/{client_id}/consents"): lambda w, r: (
+        f"/v1/clients/{w.client_id}/consents",
+        {"provider_id": w.own, "signed_on": _today()},
+        None,
+    ),
+    ("POST", "/v1/clients/{client_id}/consents/{consent_id}/revocation"): lambda w, r: (
+        f"/v1/clients/{w.client_id}/consents/{w.consent_to_revoke}/revocation",
+        None,
+        None,
+    ),
+    ("GET", "/v1/clients/{client_id}/assessment-summary"): lambda w, r: (
+        f"/v1/clients/{w.client_id}/assessment-summary",
+        None,
+        None,
+    ),
+    ("POST", "/v1/clients/{client_id}/gpra"): lambda w, r: (
+        f"/v1/clients/{w.client_id}/gpra",
+        _gpra("follow_up"),
+        None,
+    ),
+    ("GET", "/v1/clients/{client_id}/gpra/due"): lambda w, r: (
+        f"/v1/clients/{w.client_id}/gpra/due",
+        None,
+        None,
+    ),
+    ("POST", "/v1/clients/{client_id}/drug-tests"): lambda w, r: (
+        f"/v1/clients/{w.client_id}/drug-tests",
+        {"tested_on": _today(), "random": True, "result": "negative"},
+        None,
+    ),
+}
+
+
+def classify(status: int) -> str:
+    """The class of an answer (see the module docstring)."""
+    if status in (401, 403, 404):
+        return str(status)
+    if 200 <= status < 300 or 400 <= status < 500:
+        return "ok"
+    return str(status)
+
+
+async def _ok(answer: httpx.Response, *codes: int) -> dict[str, Any]:
+    assert answer.status_code in (codes or (200, 201)), answer.text
+    body: dict[str, Any] = answer.json()
+    return body
+
+
+async def _provider(gateway: httpx.AsyncClient, platform: RunningPlatform) -> str:
+    answer = await gateway.post(
+        "/v1/providers",
+        headers=platform.admin,
+        json={
+            "provider_id": f"PRV-Z{uuid.uuid4().hex[:8].upper()}",
+            "name": "Authorization Matrix Provider",
+            "services": [SERVICE],
+            "counties": ["Boone"],
+        },
+    )
+    return str((await _ok(answer, 201))["provider_id"])
+
+
+async def _token(
+    gateway: httpx.AsyncClient, platform: RunningPlatform, role: str, **binding: str
+) -> tuple[str, str]:
+    answer = await gateway.post(
+        "/v1/tokens", headers=platform.admin, json={"role": role, "label": "matrix", **binding}
+    )
+    body = await _ok(answer, 201)
+    return str(body["token_id"]), str(body["token"])
+
+
+async def _world(gateway: httpx.AsyncClient, platform: RunningPlatform) -> World:
+    own, other, spare = [await _provider(gateway, platform) for _ in range(3)]
+    headers: dict[str, dict[str, str]] = {"none": {}, "admin": platform.admin}
+    for role, binding in (
+        ("assessor", {}),
+        ("doc_thu", {}),
+        ("state_system", {}),
+        ("provider_own", {"provider_id": own}),
+        ("provider_other", {"provider_id": other}),
+    ):
+        kind = "provider" if role.startswith("provider") else role
+        _, token = await _token(gateway, platform, kind, **binding)
+        headers[role] = bearer(token)
+    token_to_revoke, _ = await _token(gateway, platform, "state_system")
+    assessor = headers["assessor"]
+    client_id = str(
+        (await _ok(await gateway.post("/v1/clients", headers=assessor, json=_intake()), 201))[
+            "client_id"
+        ]
+    )
+    base = f"/v1/clients/{client_id}"
+    await _ok(await gateway.post(f"{base}/eligibility", headers=assessor, json=_eligibility()))
+    await _ok(await gateway.post(f"{base}/assessments", headers=assessor, json=_assessment()))
+    await _ok(
+        await gateway.post(
+            f"{base}/consents", headers=assessor, json={"provider_id": own, "signed_on": _today()}
+        )
+    )
+    revocable = await _ok(
+        await gateway.post(
+            f"{base}/consents",
+            headers=assessor,
+            json={"provider_id": other, "signed_on": _today()},
+        )
+    )
+    voucher = await active_voucher(
+        gateway,
+        assessor=assessor,
+        provider=headers["provider_own"],
+        provider_id=own,
+        client_id=client_id,
+        services=[{"service_code": SERVICE, "units": 20}],
+    )
+    closable = await _ok(
+        await gateway.post(
+            "/v1/vouchers",
+            headers=assessor,
+            json={
+                "client_id": client_id,
+                "authorized_services": [{"service_code": SERVICE, "units": 1}],
+            },
+        ),
+        201,
+    )
+    world = World(
+        headers=headers,
+        own=own,
+        other=other,
+        spare=spare,
+        client_id=client_id,
+        voucher_id=str(voucher["voucher_id"]),
+        closable_voucher_id=str(closable["voucher_id"]),
+        claim_id="",
+        consent_to_revoke=str(revocable["consent_id"]),
+        token_to_revoke=token_to_revoke,
+    )
+    claim = await _ok(
+        await gateway.post(
+            "/v1/claims", headers=headers["provider_own"], json=_claim(world, "setup")
+        ),
+        202,
+    )
+    world.claim_id = str(claim["claim_id"])
+    return world
+
+
+async def test_every_route_answers_every_role_as_the_table_says(
+    gateway: httpx.AsyncClient, platform: RunningPlatform
+) -> None:
+    openapi = (await gateway.get("/openapi.json")).json()
+    routes = {
+        (method.upper(), path)
+        for path, operations in openapi["paths"].items()
+        for method in operations
+    }
+    assert routes - set(TABLE) == set(), "routes missing from the authorization table"
+    assert set(TABLE) - routes == set(), "table rows for routes the gateway no longer has"
+    assert set(REQUESTS) == set(TABLE)
+
+    world = await _world(gateway, platform)
+    differences = []
+    for (method, template), expected in TABLE.items():
+        for role in ROLES:
+            path, body, params = REQUESTS[(method, template)](world, role)
+            answer = await gateway.request(
+                method, path, json=body, params=params, headers=world.headers[role]
+            )
+            got = classify(answer.status_code)
+            if got != expected[role]:
+                differences.append(
+                    f"{method} {template} as {role}: expected {expected[role]}, "
+                    f"got {answer.status_code} {answer.text[:200]}"
+                )
+    assert not differences, "\n".join(differences)
+
+
+async def test_a_selection_opens_the_client_at_once_and_a_move_closes_it(
+    gateway: httpx.AsyncClient, platform: RunningPlatform
+) -> None:
+    """The defect: another provider's treatment status, GPRA and drug tests for a client
+    it has nothing to do with. Read-your-writes: the provider selected a moment ago is
+    allowed at once; the one the voucher moved away from keeps the reporting grace."""
+    first, second = await _provider(gateway, platform), await _provider(gateway, platform)
+    _, assessor_token = await _token(gateway, platform, "assessor")
+    assessor = bearer(assessor_token)
+    tokens = {
+        p: bearer((await _token(gateway, platform, "provider", provider_id=p))[1])
+        for p in (first, second)
+    }
+    client = await _ok(
+        await gateway.post(
+            "/v1/clients",
+            headers=assessor,
+            json={**_intake(), "given_name": "Quintessb", "date_of_birth": "1948-03-12"},
+        ),
+        201,
+    )
+    base = f"/v1/clients/{client['client_id']}"
+    status = {"treatment_status": "level_1", "effective_from": _today()}
+    for provider_id in (first, second):
+        refused = await gateway.post(
+            f"{base}/treatment-status", headers=tokens[provider_id], json=status
+        )
+        assert refused.status_code == 404, refused.text
+        assert refused.json()["detail"] == "client not found"
+    voucher = await _ok(
+        await gateway.post("/v1/vouchers", headers=assessor, json=_voucher_body_for(client)),
+        201,
+    )
+    url = f"/v1/vouchers/{voucher['voucher_id']}/selection"
+
+    async def select(provider_id: str) -> None:
+        for _ in range(240):  # the provider may not have reached the vouchers replica yet
+            answer = await gateway.post(url, headers=assessor, json={"provider_id": provider_id})
+            if answer.status_code == 200:
+                return
+            assert answer.status_code == 422, answer.text
+            assert "unknown provider" in answer.text
+            await asyncio.sleep(0.5)
+        raise AssertionError(f"{provider_id} never reached vouchers")
+
+    await select(first)
+    allowed = await gateway.get(f"{base}/gpra/due", headers=tokens[first])
+    assert allowed.status_code == 200, allowed.text
+    assert (await gateway.get(f"{base}/gpra/due", headers=tokens[second])).status_code == 404
+    await select(second)  # the client chose again before admission
+    assert (await gateway.get(f"{base}/gpra/due", headers=tokens[second])).status_code == 200
+    # the first provider keeps the discharge-reporting grace
+    assert (await gateway.get(f"{base}/gpra/due", headers=tokens[first])).status_code == 200
+    malformed = await gateway.get("/v1/clients/a%20b/gpra/due", headers=tokens[first])
+    assert malformed.status_code == 422, malformed.text
+
+
+def _voucher_body_for(client: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "client_id": client["client_id"],
+        "authorized_services": [{"service_code": SERVICE, "units": 5}],
+    }
