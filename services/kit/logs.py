@@ -50,19 +50,19 @@ class TraceAndPrivacyFilter(logging.Filter):
 class RedactingJsonFormatter(JsonFormatter):
     """JSON lines whose exception text and stack dumps are masked like the message."""
 
-    def formatException(self, ei: Any) -> str | list[str]:  # noqa: N802 - logging's name
+    def formatException(self, ei: Any) -> str:  # noqa: N802 - logging's API name
         """The traceback text with SSN-shaped values masked (exception messages and
         any SQL parameters a driver put into them)."""
-        return _redact_all(super().formatException(ei))
+        return _redacted(super().formatException(ei))
 
-    def formatStack(self, stack_info: str) -> str | list[str]:  # noqa: N802 - logging's name
+    def formatStack(self, stack_info: str) -> str:  # noqa: N802 - logging's API name
         """A stack dump with SSN-shaped values masked."""
-        return _redact_all(super().formatStack(stack_info))
+        return _redacted(super().formatStack(stack_info))
 
 
-def _redact_all(text: str | list[str]) -> str | list[str]:
+def _redacted(text: str | list[str]) -> str:
     """The formatter gives text or, with ``exc_info_as_array``, a list of lines."""
-    return [redact(line) for line in text] if isinstance(text, list) else redact(text)
+    return redact(text if isinstance(text, str) else "\n".join(text))
 
 
 def configure_logging(service: str, level: str = "INFO") -> None:
