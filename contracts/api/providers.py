@@ -2,26 +2,31 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 
 from contracts.envelope import Contract
+from contracts.fields import Code, NoControlCharacters, RecordDate
+
+OrganisationName = Annotated[str, Field(min_length=1, max_length=200), NoControlCharacters]
+Place = Annotated[str, Field(min_length=1, max_length=100), NoControlCharacters]
+"""A county or a religious affiliation as typed (``St. Louis``, ``Methodist``)."""
 
 
 class RegisterProvider(Contract):
     """``POST /v1/providers``: an admin registers a provider organisation."""
 
-    name: str = Field(min_length=1, max_length=200, examples=["Hope Recovery Center"])
-    services: list[str] = Field(
+    name: OrganisationName = Field(examples=["Hope Recovery Center"])
+    services: list[Code] = Field(
         min_length=1,
+        max_length=200,
         description="Service codes of the active program this provider offers.",
         examples=[["RECOVERY_MENTORING_IND", "TRANSPORT_MILEAGE"]],
     )
-    counties: list[str] = Field(min_length=1, examples=[["Boone", "Cole"]])
+    counties: list[Place] = Field(min_length=1, max_length=300, examples=[["Boone", "Cole"]])
     faith_based: bool = Field(default=False)
-    religious_affiliation: str | None = Field(default=None, examples=["Methodist"])
+    religious_affiliation: Place | None = Field(default=None, examples=["Methodist"])
     provider_id: str | None = Field(
         default=None,
         pattern=r"^[A-Za-z0-9_-]{1,64}$",
@@ -33,11 +38,11 @@ class RegisterProvider(Contract):
 class UpdateProvider(Contract):
     """``PATCH /v1/providers/{id}``: status, services, counties or faith details (admin)."""
 
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    services: list[str] | None = Field(default=None, min_length=1)
-    counties: list[str] | None = Field(default=None, min_length=1)
+    name: OrganisationName | None = None
+    services: list[Code] | None = Field(default=None, min_length=1, max_length=200)
+    counties: list[Place] | None = Field(default=None, min_length=1, max_length=300)
     faith_based: bool | None = None
-    religious_affiliation: str | None = None
+    religious_affiliation: Place | None = None
     status: Literal["active", "suspended", "ineligible_next_fiscal_year"] | None = Field(
         default=None, description="Suspending removes the provider from choice lists."
     )
@@ -57,9 +62,11 @@ class AddStaff(Contract):
     """``POST /v1/providers/{id}/staff``: a staff member's credentials (no personal name)."""
 
     staff_id: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$", examples=["STF-17"])
-    credentials: list[str] = Field(
-        default_factory=list, examples=[["addictions_academy_graduate", "ordained_minister"]]
+    credentials: list[Code] = Field(
+        default_factory=list,
+        max_length=50,
+        examples=[["addictions_academy_graduate", "ordained_minister"]],
     )
     months_experience: int = Field(default=0, ge=0, le=1200)
     supervised: bool = False
-    background_check_date: date | None = None
+    background_check_date: RecordDate | None = None
