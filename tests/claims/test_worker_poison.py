@@ -243,6 +243,18 @@ async def test_a_poison_line_is_dead_lettered_and_the_rest_of_its_batch_is_decid
     assert await worker.process(batch) == 0
 
 
+async def test_headers_that_are_not_text_do_not_stop_the_batch(worker: ClaimWorker) -> None:
+    """Trace context is read from the headers; a binary or empty header is not an error."""
+    tag = uuid.uuid4().hex[:8]
+    plain = as_record(line(f"G-{tag}", 10), 0)
+    odd = ConsumerRecord(
+        TOPIC, 0, 0, 0, 0, b"C1", plain.value, None, 2, plain.serialized_value_size,
+        [("traceparent", b"\xff\xfe"), ("empty", None)],
+    )  # fmt: skip
+    assert await worker.process([odd]) == 1
+    assert await stored(worker, {f"G-{tag}"}) == {f"G-{tag}": "approved"}
+
+
 async def test_a_line_the_database_refuses_is_dead_lettered_not_retried_forever(
     worker: ClaimWorker, bootstrap_servers: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -163,7 +163,9 @@ class ClaimWorker:
             if len(links) >= MAX_LINKS:
                 continue
             context = trace.get_current_span(
-                propagate.extract({k: v.decode() for k, v in record.headers or ()})
+                propagate.extract(
+                    {k: (v or b"").decode(errors="replace") for k, v in record.headers or ()}
+                )
             ).get_span_context()
             if context.is_valid:
                 links.append(trace.Link(context))
