@@ -86,12 +86,18 @@ def start_and_end(draw: st.DrawFn) -> tuple[time | None, time | None]:
 def claim_bodies(draw: st.DrawFn) -> dict[str, Any]:
     """A JSON body ``SubmitClaim`` accepts, biased towards what the replicas know."""
     start, end = draw(start_and_end())
+    # C2's voucher cannot be looked up (its lines pend, and so does every later line of
+    # C2); C1 keeps being decided
+    client, voucher_id = draw(
+        st.sampled_from([("C1", "V1"), ("C1", "V1"), ("C1", "V-OTHER"), ("C2", "V-LAGGING")])
+        | st.tuples(ids, ids)
+    )
     known_day = st.dates(date(2026, 8, 25), date(2026, 9, 20))
     body: dict[str, Any] = {
         "claim_ref": draw(ids),
         "provider_id": draw(st.sampled_from(["P1", "P1", "P2"]) | ids),
-        "client_id": draw(st.sampled_from(["C1", "C1", "C2"]) | ids),
-        "voucher_id": draw(st.sampled_from(["V1", "V1", "V-LAGGING"]) | ids),
+        "client_id": client,
+        "voucher_id": voucher_id,
         "service_code": draw(st.sampled_from(CODES) | codes),
         "service_date": draw(known_day | st.dates(date(1, 1, 1), date(9999, 12, 31))).isoformat(),
         "units": draw(st.integers(1, 4) | st.integers(1, 10_000)),
@@ -148,20 +154,10 @@ async def _start(bootstrap_servers: str, database_url: str) -> ClaimWorker:
     )
     async with runtime.db.engine.begin() as connection:
         await connection.run_sync(metadata.create_all)
-    snapshot = VoucherSnapshot(
-        voucher_id="V1",
-        client_id="C1",
-        kind="service",
-        status="active",
-        version=1,
-        issued_on=date(2026, 9, 1),
-        valid_from=date(2026, 9, 1),
-        valid_until=date(2027, 8, 31),
-        authorized_services=[AuthorizedService(service_code=c, units=40) for c in CODES],
-        provider_id="P1",
-        admitted_on=date(2026, 9, 2),
-        admission_recorded_at=datetime(2026, 9, 2, tzinfo=UTC),
-    )
+    snapshots = [
+        voucher("V1", "C1"),
+        voucher("V-PLAIN", "C-PLAIN"),  # the harness check's own client: nothing pends it
+    ]
     async with runtime.db.sessions() as session, session.begin():
         await session.execute(
             provider_replica.insert().values(
@@ -175,16 +171,35 @@ async def _start(bootstrap_servers: str, database_url: str) -> ClaimWorker:
                 as_of=NOW,
             )
         )
-        await session.execute(
-            voucher_replica.insert().values(
-                voucher_id="V1",
-                client_id="C1",
-                version=1,
-                snapshot=snapshot.model_dump(mode="json"),
+        for snapshot in snapshots:
+            await session.execute(
+                voucher_replica.insert().values(
+                    voucher_id=snapshot.voucher_id,
+                    client_id=snapshot.client_id,
+                    version=1,
+                    snapshot=snapshot.model_dump(mode="json"),
+                )
             )
-        )
     await runtime.broker.start()
     return ClaimWorker(runtime, lambda: MO, FixedClock(NOW), Lookup())  # type: ignore[arg-type]
+
+
+def voucher(voucher_id: str, client_id: str) -> VoucherSnapshot:
+    """An admitted service voucher at P1 authorising every Missouri service."""
+    return VoucherSnapshot(
+        voucher_id=voucher_id,
+        client_id=client_id,
+        kind="service",
+        status="active",
+        version=1,
+        issued_on=date(2026, 9, 1),
+        valid_from=date(2026, 9, 1),
+        valid_until=date(2027, 8, 31),
+        authorized_services=[AuthorizedService(service_code=c, units=40) for c in CODES],
+        provider_id="P1",
+        admitted_on=date(2026, 9, 2),
+        admission_recorded_at=datetime(2026, 9, 2, tzinfo=UTC),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -262,8 +277,8 @@ def test_the_harness_reaches_real_decisions(harness: Harness) -> None:
     body = {
         "claim_ref": "R-plain",
         "provider_id": "P1",
-        "client_id": "C1",
-        "voucher_id": "V1",
+        "client_id": "C-PLAIN",
+        "voucher_id": "V-PLAIN",
         "service_code": "RECOVERY_MENTORING_IND",
         "service_date": "2026-09-14",
         "units": 1,
