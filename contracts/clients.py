@@ -16,6 +16,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from contracts.envelope import Contract, Event
+from contracts.fields import Code
 
 TreatmentStatus = Literal["none", "level_1", "level_1_residential", "level_2", "level_3"]
 """Clinical treatment status (SPEC §3.1; seed 000 level-one caps and residential rules)."""
@@ -69,8 +70,8 @@ class EligibilityDetermined(Event):
 class AuthorizedService(Contract):
     """One service a voucher authorises: units and/or an amount (SPEC §3.3)."""
 
-    service_code: str = Field(examples=["RECOVERY_MENTORING_IND"])
-    units: int | None = Field(default=None, gt=0, examples=[40])
+    service_code: Code = Field(examples=["RECOVERY_MENTORING_IND"])
+    units: int | None = Field(default=None, gt=0, le=100_000, examples=[40])
     amount: Decimal | None = Field(
         default=None, gt=0, max_digits=12, decimal_places=2, examples=["400.00"]
     )

@@ -47,7 +47,7 @@ from services.kit.processes import port_in_use, spawn, stop
 from services.kit.settings import SERVICES, Settings
 from services.kit.supervisor import GiveUp, RestartPolicy, describe_exit
 
-READY_TIMEOUT_S = 60.0
+READY_TIMEOUT_S = 120.0
 
 
 class LaunchError(RuntimeError):
