@@ -25,7 +25,12 @@ from services.kit.broker import ensure_topics, make_broker
 from services.kit.caller import require_caller
 from services.kit.consumer import EventConsumer, EventHandler, subscribe_events
 from services.kit.database import Database
-from services.kit.http import health_router, install_request_metrics, install_validation_errors
+from services.kit.http import (
+    health_router,
+    install_database_errors,
+    install_request_metrics,
+    install_validation_errors,
+)
 from services.kit.kafka_sender import KafkaSender
 from services.kit.logs import configure_logging
 from services.kit.metrics import ServiceMetrics
@@ -211,6 +216,7 @@ class ServiceRuntime:
             app.include_router(router, dependencies=guard)
         install_request_metrics(app, self)
         install_validation_errors(app)
+        install_database_errors(app)
         FastAPIInstrumentor.instrument_app(
             app, tracer_provider=self.tracer_provider, excluded_urls="healthz,readyz,metrics"
         )
