@@ -4,6 +4,7 @@ gateway and each other, never a bare header."""
 from __future__ import annotations
 
 import base64
+import functools
 import importlib
 import json
 from collections.abc import AsyncIterator
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, HTTPException
 
 from services.kit import caller
 from services.kit.actor import Actor, current_actor
@@ -229,3 +230,33 @@ async def test_every_route_of_every_service_refuses_forged_headers(service: str)
                 answer = await client.request(method, path, headers=FORGED)
                 assert answer.status_code == 401, (service, method, template, answer.text)
                 assert answer.json()["detail"] == "caller assertion missing"
+
+
+async def test_the_claim_workers_voucher_lookup_signs_as_system(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``VoucherLookup`` (worker and pending sweeper) gets past the vouchers service's
+    check; unsigned, the same lookup would be refused and read as unreachable."""
+    from services.claims.service_layer.adjudication import UNREACHABLE
+    from services.claims.service_layer.worker import VoucherLookup
+
+    router = APIRouter()
+
+    @router.get("/vouchers/{voucher_id}")
+    async def unknown(voucher_id: str, actor: Actor = Depends(current_actor)) -> None:
+        assert actor == SYSTEM
+        raise HTTPException(404, "voucher not found")
+
+    app = _runtime(tmp_path, "vouchers").http_app(router, title="vouchers")
+    transport = httpx.ASGITransport(app=app)
+    monkeypatch.setattr(
+        httpx, "AsyncClient", functools.partial(httpx.AsyncClient, transport=transport)
+    )
+    signed = VoucherLookup("http://vouchers", CallerAuth(KEY, 30))
+    unsigned = VoucherLookup("http://vouchers", httpx.Auth())
+    try:
+        assert await signed.fetch({"V-1"}) == {"V-1": None}
+        assert await unsigned.fetch({"V-1"}) == {"V-1": UNREACHABLE}
+    finally:
+        await signed.close()
+        await unsigned.close()
