@@ -93,6 +93,9 @@ class VoucherLookup:
             if answer.status_code == 404:
                 return voucher_id, None
             if answer.status_code != 200:
+                # 401/403 mean the internal key differs between services: say so, the
+                # lines stay pending until it is fixed
+                log.warning("voucher lookup answered %d; line stays pending", answer.status_code)
                 return voucher_id, UNREACHABLE
             return voucher_id, VoucherSnapshot.model_validate(answer.json())
 

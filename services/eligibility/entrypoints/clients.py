@@ -1,5 +1,6 @@
 """Eligibility's internal client routes (called by the gateway, which authenticates and
-checks roles; the caller arrives in ``X-ATR-*`` headers). Routes parse, delegate to a
+checks roles; the caller arrives as a signed ``X-ATR-Caller`` assertion, verified for
+every route by the service kit). Routes parse, delegate to a
 use case in one unit of work, and reply."""
 
 from __future__ import annotations
