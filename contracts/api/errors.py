@@ -32,6 +32,7 @@ class ErrorBody(BaseModel):
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "The body is not JSON (cannot be decoded)."},
     401: {"model": ErrorBody, "description": "No, unknown or revoked bearer token."},
     403: {"model": ErrorBody, "description": "The token's role or provider may not do this."},
     404: {"model": ErrorBody, "description": "Not found, or not visible to this token."},
