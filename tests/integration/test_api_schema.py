@@ -26,6 +26,10 @@ from tests.integration.conftest import RunningPlatform
 
 ROLES = ("admin", "assessor", "provider", "doc_thu", "state_system", "anonymous")
 PROVIDER_ID = "PRV-SCHEMA-1"
+OWN_ADDRESS = {"X-Forwarded-For": "198.51.100.7"}
+"""schemathesis also sends made-up bearer tokens: its failed authentications are counted
+against a documentation address of its own, so the throttle it trips (429, documented)
+never reaches the other tests, which all speak from loopback."""
 MAX_EXAMPLES = 6
 """Per operation and role: about 27 operations, 6 roles, 6 examples each: stays under a minute."""
 
@@ -72,7 +76,7 @@ def test_no_5xx_and_every_answer_documented(
     for role in ROLES:
         case.call_and_validate(
             base_url=platform.gateway,
-            headers=role_headers[role],
+            headers={**role_headers[role], **OWN_ADDRESS},
             checks=[
                 not_a_server_error,
                 status_code_conformance,
