@@ -223,6 +223,9 @@ class Platform:
     def supervise_once(self, now: float | None = None) -> None:
         """One look at every child: restart the dead, report the ones ready again.
 
+        Call it from the thread that started the platform (children die with the thread
+        that spawned them, see :func:`services.kit.processes.spawn`).
+
         Never blocks on a backoff: a death is scheduled and the restart happens on the
         first call at or after its due time. Raises :class:`PlatformFailedError` when the
         embedded broker died or a process keeps failing (see the module docstring).

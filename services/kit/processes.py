@@ -21,7 +21,12 @@ def _die_with_parent() -> None:  # runs in the child between fork and exec
 def spawn(
     args: Sequence[str], *, env: Mapping[str, str], log_path: Path
 ) -> subprocess.Popen[bytes]:
-    """Start ``args`` with output to ``log_path``; the kernel stops it if we die."""
+    """Start ``args`` with output to ``log_path``; the kernel stops it if we die.
+
+    ``PR_SET_PDEATHSIG`` fires when the *thread* that forked the child ends, not only
+    the process: spawn from a thread that lives as long as the children should (the
+    launcher's main thread), never from a short-lived worker thread.
+    """
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log = log_path.open("ab")
     return subprocess.Popen(

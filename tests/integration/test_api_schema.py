@@ -9,11 +9,13 @@ run is also a fuzz of adjudication through the real broker.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
 import pytest
 import schemathesis
+from aiokafka import AIOKafkaConsumer
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import (
     content_type_conformance,
@@ -21,7 +23,11 @@ from schemathesis.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
+from contracts.topics import CLAIMS_SUBMITTED, DEAD_LETTER
+from tests.infrastructure import wait_until
 from tests.integration.conftest import RunningPlatform
 
 ROLES = ("admin", "assessor", "provider", "doc_thu", "state_system", "anonymous")
@@ -59,6 +65,11 @@ def _gateway_openapi() -> dict[str, Any]:
 schema = schemathesis.openapi.from_dict(_gateway_openapi())
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _count_dead_letters_first(dead_letters_before: int) -> None:
+    """Count the dead-lettered claims before any generated request is sent."""
+
+
 @schema.parametrize()
 @settings(
     max_examples=MAX_EXAMPLES,
@@ -84,3 +95,62 @@ def test_no_5xx_and_every_answer_documented(
                 response_schema_conformance,
             ],
         )
+
+
+@pytest.fixture(scope="module")
+def dead_letters_before(platform: RunningPlatform) -> int:
+    """How many claim messages the dead-letter topic held before this module ran."""
+    return len(asyncio.run(_dead_lettered_claims(platform)))
+
+
+async def _dead_lettered_claims(platform: RunningPlatform) -> list[tuple[bytes, bytes]]:
+    consumer = AIOKafkaConsumer(
+        DEAD_LETTER.name,
+        bootstrap_servers=platform.platform.bootstrap_servers,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    found: list[tuple[bytes, bytes]] = []
+    try:
+        while True:
+            fetched = await consumer.getmany(timeout_ms=1500)
+            if not fetched:
+                return found
+            for batch in fetched.values():
+                for record in batch:
+                    headers = dict(record.headers)
+                    if headers.get("x-original-topic") == CLAIMS_SUBMITTED.name.encode():
+                        found.append((record.value or b"", headers.get("x-error", b"")))
+    finally:
+        await consumer.stop()
+
+
+def test_zz_every_claim_the_gateway_accepted_was_decidable(
+    platform: RunningPlatform, dead_letters_before: int
+) -> None:
+    """Whatever the gateway accepts a claim worker can decide (issue: one claim stalled
+    adjudication): once every claim the gateway accepted is stored by the claims
+    service or dead-lettered, none of the generated ones is among the dead letters."""
+
+    async def settled() -> list[tuple[bytes, bytes]] | None:
+        accepted = await _count(platform.database_urls["gateway"], "claim_keys")
+        stored = await _count(platform.database_urls["claims"], "claims")
+        new = (await _dead_lettered_claims(platform))[dead_letters_before:]
+        return new if stored + len(new) >= accepted else None
+
+    async def run() -> list[tuple[bytes, bytes]]:
+        new: list[tuple[bytes, bytes]] = await wait_until(settled, timeout_s=120, interval_s=1)
+        return new
+
+    new = asyncio.run(run())
+    assert not new, [error.decode() for _, error in new]
+
+
+async def _count(url: str, table: str) -> int:
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as connection:
+            return int(await connection.scalar(text(f"SELECT count(*) FROM {table}")) or 0)  # noqa: S608 - fixed table names
+    finally:
+        await engine.dispose()

@@ -287,7 +287,10 @@ async def test_c_malformed_message_is_dead_lettered_and_later_claims_flow(
             for batch in (await consumer.getmany(timeout_ms=500)).values():
                 for record in batch:
                     headers = dict(record.headers)
-                    if headers.get("x-original-topic") == CLAIMS_SUBMITTED.name.encode():
+                    if (
+                        headers.get("x-original-topic") == CLAIMS_SUBMITTED.name.encode()
+                        and record.key == client_id.encode()
+                    ):
                         return record
             return None
 

@@ -1,7 +1,7 @@
 """The platform converges after any one process is killed with SIGKILL mid-load.
 
 The launcher's own supervision (:meth:`services.launcher.Platform.supervise_once`, the
-loop ``atr up`` runs) watches the session platform from a background thread. For each
+loop ``atr up`` runs) watches the session platform from a task on the test's event loop. For each
 process in turn — vouchers, one claim worker, eligibility, payments, reporting, the
 gateway — claims are posted through the gateway (retried on connection errors and 5xx:
 the gateway may be the one killed; a retry is safe, intake is idempotent by claim_ref),
@@ -14,12 +14,12 @@ allowed on its claims.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sys
-import threading
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -48,43 +48,49 @@ FINAL = {"approved", "partially_approved", "denied"}
 
 
 class Supervisor:
-    """``atr up``'s loop over ``supervise_once``, in a thread, with the console kept."""
+    """``atr up``'s loop over ``supervise_once``, with the console kept.
+
+    It runs as a task on the test's event loop, in the main thread, as ``atr up`` runs it:
+    children are bound to the *thread* that spawned them (``PR_SET_PDEATHSIG``), so a
+    supervisor thread that ends would take every process it restarted with it.
+    """
 
     def __init__(self, running: RunningPlatform) -> None:
         self.platform = running.platform
         self.said: list[str] = []
         self.failures: list[BaseException] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="supervisor", daemon=True)
+        self._task: asyncio.Task[None] | None = None
 
     def _say(self, message: str) -> None:
         self.said.append(message)
         print(f"[supervisor] {message}", file=sys.stderr, flush=True)
 
-    def _loop(self) -> None:
-        while not self._stop.is_set():
+    async def _loop(self) -> None:
+        while True:
             try:
                 self.platform.supervise_once()
-            except BaseException as exc:  # the test reports it; the thread must not die silently
+            except Exception as exc:  # the test reports it; the loop must not die silently
                 self.failures.append(exc)
                 return
-            self._stop.wait(0.2)
+            await asyncio.sleep(0.2)
 
-    def __enter__(self) -> Supervisor:
+    async def __aenter__(self) -> Supervisor:
         self._previous = self.platform.console
         self.platform.console = self._say
-        self._thread.start()
+        self._task = asyncio.create_task(self._loop())
         return self
 
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join(timeout=30)
+    async def __aexit__(self, *_: object) -> None:
+        assert self._task is not None
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
         self.platform.console = self._previous
 
 
 @pytest.fixture(scope="module")
-def supervisor(platform: RunningPlatform) -> Iterator[Supervisor]:
-    with Supervisor(platform) as running:
+async def supervisor(platform: RunningPlatform) -> AsyncIterator[Supervisor]:
+    async with Supervisor(platform) as running:
         yield running
 
 

@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from services.kit.settings import Settings
 
 REAL = {
+    "bootstrap_admin_token": None,  # the integration fixture may have set it in os.environ
     "secret_key": "a-real-token-key-from-the-vault",
     "internal_key": "a-real-internal-key-from-the-vault",
     "ssn_hash_key": "a-real-ssn-key-from-the-vault",
@@ -41,5 +42,5 @@ def test_each_default_key_is_named_on_its_own() -> None:
 
 def test_the_bootstrap_admin_token_is_refused_in_production() -> None:
     with pytest.raises(ValidationError, match="ATR_BOOTSTRAP_ADMIN_TOKEN"):
-        Settings(environment="production", bootstrap_admin_token="let-me-in", **REAL)
+        Settings(environment="production", **{**REAL, "bootstrap_admin_token": "let-me-in"})
     assert Settings(environment="test", bootstrap_admin_token="let-me-in").bootstrap_admin_token
