@@ -12,9 +12,9 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import AwareDatetime, Field, ValidationInfo, field_validator
+from pydantic import AwareDatetime, ConfigDict, Field, ValidationInfo, field_validator
 
-from contracts.envelope import Contract, Event
+from contracts.envelope import Contract, Event, EventData
 from contracts.fields import Code, Id, LocalTime, ShortText
 
 Outcome = Literal["approved", "partially_approved", "denied"]
@@ -105,7 +105,13 @@ class SubmitClaimBatch(Contract):
 
 
 class ClaimSubmittedData(SubmitClaim):
-    """The accepted line with the platform's claim id and acceptance time."""
+    """The accepted line with the platform's claim id and acceptance time.
+
+    Event data, so unknown fields are ignored (a newer gateway may add one), while the
+    request body it extends (:class:`SubmitClaim`) still refuses them.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
     # The claim workers read this from a topic that still holds lines older gateways
     # accepted under looser rules, so it is as lenient as those were wherever the worker
@@ -127,11 +133,11 @@ class ClaimSubmitted(Event):
 
     type: Literal["atr.claim.submitted"] = "atr.claim.submitted"
     source: str = "/atr/gateway"
-    schema_version: Literal[1] = 1
+    schemaversion: Literal[1] = 1
     data: ClaimSubmittedData
 
 
-class ClaimAdjudicatedData(Contract):
+class ClaimAdjudicatedData(EventData):
     """The decision on one claim line."""
 
     claim_id: str
@@ -157,7 +163,7 @@ class ClaimAdjudicated(Event):
 
     type: Literal["atr.claim.adjudicated"] = "atr.claim.adjudicated"
     source: str = "/atr/claims"
-    schema_version: Literal[1] = 1
+    schemaversion: Literal[1] = 1
     data: ClaimAdjudicatedData
 
 

@@ -13,9 +13,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
-from contracts.envelope import Contract, Event
+from contracts.envelope import Event, EventData
 from contracts.fields import Code
 
 TreatmentStatus = Literal["none", "level_1", "level_1_residential", "level_2", "level_3"]
@@ -25,7 +25,7 @@ GpraKind = Literal["intake", "follow_up", "discharge", "post_exit"]
 """When a GPRA interview was conducted (seed 003 App. C)."""
 
 
-class ClientEnrolledData(Contract):
+class ClientEnrolledData(EventData):
     """A person entered the program (or returned: ``returning`` is then true)."""
 
     client_id: str = Field(examples=["CL-7F3A9C21"])
@@ -40,11 +40,11 @@ class ClientEnrolled(Event):
 
     type: Literal["atr.client.enrolled"] = "atr.client.enrolled"
     source: str = "/atr/eligibility"
-    schema_version: Literal[1] = 1
+    schemaversion: Literal[1] = 1
     data: ClientEnrolledData
 
 
-class EligibilityDeterminedData(Contract):
+class EligibilityDeterminedData(EventData):
     """A recorded eligibility determination: outcome, who and when (inputs stay private)."""
 
     client_id: str
@@ -63,12 +63,18 @@ class EligibilityDetermined(Event):
 
     type: Literal["atr.client.eligibility_determined"] = "atr.client.eligibility_determined"
     source: str = "/atr/eligibility"
-    schema_version: Literal[1] = 1
+    schemaversion: Literal[1] = 1
     data: EligibilityDeterminedData
 
 
-class AuthorizedService(Contract):
-    """One service a voucher authorises: units and/or an amount (SPEC §3.3)."""
+class ServiceAuthorization(EventData):
+    """One service a voucher authorises: units and/or an amount (SPEC §3.3).
+
+    In events (unknown fields ignored); a request body gives it as the strict
+    :class:`AuthorizedService`, which an event field takes and stores as this class.
+    """
+
+    model_config = ConfigDict(revalidate_instances="subclass-instances")
 
     service_code: Code = Field(examples=["RECOVERY_MENTORING_IND"])
     units: int | None = Field(default=None, gt=0, le=100_000, examples=[40])
@@ -77,7 +83,13 @@ class AuthorizedService(Contract):
     )
 
 
-class ClientAssessedData(Contract):
+class AuthorizedService(ServiceAuthorization):
+    """:class:`ServiceAuthorization` as a request body gives it: unknown fields refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ClientAssessedData(EventData):
     """An assessment's outcome as other services need it (no diagnosis, no scores)."""
 
     client_id: str
@@ -86,7 +98,7 @@ class ClientAssessedData(Contract):
     assessed_on: date
     level_of_care: str = Field(examples=["outpatient"])
     treatment_status: TreatmentStatus
-    authorized_services: list[AuthorizedService] = Field(default_factory=list)
+    authorized_services: list[ServiceAuthorization] = Field(default_factory=list)
     max_value: Decimal | None = Field(default=None, max_digits=12, decimal_places=2)
     attributes: list[str] = Field(
         default_factory=list,
@@ -102,11 +114,11 @@ class ClientAssessed(Event):
 
     type: Literal["atr.client.assessed"] = "atr.client.assessed"
     source: str = "/atr/eligibility"
-    schema_version: Literal[1] = 1
+    schemaversion: Literal[1] = 1
     data: ClientAssessedData
 
 
-class TreatmentStatusChangedData(Contract):
+class TreatmentStatusChangedData(EventData):
     """The client's clinical treatment status from a date on (SPEC §3.1)."""
 
     client_id: str
@@ -120,11 +132,11 @@ class TreatmentStatusChanged(Event):
 
     type: Literal["atr.client.treatment_status_changed"] = "atr.client.treatment_status_changed"
     source: str = "/atr/eligibility"
-    schema_version: Literal[1] = 1
+    schemaversion: Literal[1] = 1
     data: TreatmentStatusChangedData
 
 
-class GpraRecordedData(Contract):
+class GpraRecordedData(EventData):
     """A GPRA interview was recorded; the answers stay in eligibility."""
 
     client_id: str
@@ -140,11 +152,11 @@ class GpraRecorded(Event):
 
     type: Literal["atr.client.gpra_recorded"] = "atr.client.gpra_recorded"
     source: str = "/atr/eligibility"
-    schema_version: Literal[1] = 1
+    schemaversion: Literal[1] = 1
     data: GpraRecordedData
 
 
-class DrugTestRecordedData(Contract):
+class DrugTestRecordedData(EventData):
     """A drug test: date, random or not, result (seed 003 §II footnote 2)."""
 
     client_id: str
@@ -160,7 +172,7 @@ class DrugTestRecorded(Event):
 
     type: Literal["atr.client.drug_test_recorded"] = "atr.client.drug_test_recorded"
     source: str = "/atr/eligibility"
-    schema_version: Literal[1] = 1
+    schemaversion: Literal[1] = 1
     data: DrugTestRecordedData
 
 

@@ -1,24 +1,39 @@
-"""The event envelope every message on Kafka carries.
+"""The event envelope every message on Kafka carries, and the two kinds of contract.
 
 We use CloudEvents 1.0 *structured mode*: the envelope attributes (`id`, `type`,
-`source`, `time`, `subject`, `specversion`, `datacontenttype`) sit in the JSON body next
-to `data`, everywhere, so a state system reading a topic needs nothing but the body.
-Kafka headers carry only transport concerns (W3C `traceparent` for tracing).
+`source`, `time`, `subject`, `specversion`, `datacontenttype` and our extension
+`schemaversion`) sit in the JSON body next to `data`, everywhere, so a state system
+reading a topic needs nothing but the body. Kafka headers carry the event format
+(`content-type: application/cloudevents+json`, set by the producer) and W3C
+`traceparent` for tracing.
+
+Two bases, because the two kinds of contract evolve differently:
+
+- :class:`Contract` for request bodies: unknown fields are refused, so a caller's typo
+  is a 422, not a silently dropped value;
+- :class:`EventData` for the envelope and every model inside an event's ``data``:
+  unknown fields are ignored, so a producer may add a field within a version and every
+  consumer built on the older model reads the event as before (README "Events and
+  contracts": additive changes within a version, a new ``.vN`` otherwise).
 
 A concrete event subclasses :class:`Event`, pins ``type`` to a ``Literal`` and gives
-``data`` a concrete payload model. ``schema_version`` is explicit on every event; a
-change that is not additive becomes a new event type on a ``.v2`` topic.
+``data`` a concrete payload model. ``schemaversion`` is explicit on every event; a
+change that is not additive becomes a new event type version on a ``.v2`` topic.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from contracts.ids import uuid7
+
+STRUCTURED_CONTENT_TYPE = "application/cloudevents+json"
+"""The Kafka ``content-type`` header of a structured-mode CloudEvent in JSON (Kafka
+protocol binding §3.2)."""
 
 
 def utc_now() -> datetime:
@@ -27,19 +42,27 @@ def utc_now() -> datetime:
 
 
 class Contract(BaseModel):
-    """Base of every payload model: immutable, unknown fields rejected."""
+    """Base of every request body: immutable, unknown fields rejected."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class Event(Contract):
+class EventData(BaseModel):
+    """Base of the envelope and of every model in an event: immutable, unknown fields
+    ignored (a newer producer's additive field is dropped, not refused)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class Event(EventData):
     """CloudEvents 1.0 structured-mode envelope (https://cloudevents.io).
 
     ``id`` is the idempotency key every consumer dedupes on; ``subject`` is the id of
-    the entity the event is about and equals the Kafka message key.
+    the entity the event is about and equals the Kafka message key. Attribute names
+    follow CloudEvents: lower-case letters and digits only.
     """
 
-    specversion: str = Field(default="1.0", description="CloudEvents spec version.")
+    specversion: Literal["1.0"] = Field(default="1.0", description="CloudEvents spec version.")
     id: UUID = Field(
         default_factory=uuid7,
         description="Unique event id; consumers process each id at most once.",
@@ -53,9 +76,13 @@ class Event(Contract):
         default_factory=utc_now, description="When the fact happened (UTC)."
     )
     subject: str = Field(description="Id of the entity the event is about; equals the Kafka key.")
-    datacontenttype: str = Field(default="application/json")
-    schema_version: int = Field(
-        default=1, description="Version of this event type's `data` schema."
+    datacontenttype: Literal["application/json"] = Field(
+        default="application/json", description="Media type of `data`: always JSON."
+    )
+    schemaversion: int = Field(
+        default=1,
+        description="Version of this event type's `data` schema (CloudEvents extension "
+        "attribute); additive changes keep it, a breaking change is a new `.vN` topic.",
     )
     data: Any
 

@@ -10,11 +10,11 @@ from contracts.topics import ALL_TOPICS
 
 
 def export_json_schemas(directory: Path) -> list[Path]:
-    """Write ``<topic>/<event type>.v<schema_version>.json`` for every event; return paths."""
+    """Write ``<topic>/<event type>.v<schemaversion>.json`` for every event; return paths."""
     written: list[Path] = []
     for topic in ALL_TOPICS:
         for event in events_of(topic):
-            version = event.model_fields["schema_version"].default
+            version = event.model_fields["schemaversion"].default
             type_name = event.model_fields["type"].default
             path = directory / topic.name / f"{type_name}.v{version}.json"
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -12,10 +12,10 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from contracts.envelope import Contract, Event
+from contracts.envelope import Event, EventData
 
 
-class StaffSnapshot(Contract):
+class StaffSnapshot(EventData):
     """A provider's staff member as claims adjudication needs it (SPEC §3.2)."""
 
     staff_id: str = Field(description="Provider-scoped staff id.", examples=["STF-17"])
@@ -31,7 +31,7 @@ class StaffSnapshot(Contract):
     )
 
 
-class ProviderSnapshot(Contract):
+class ProviderSnapshot(EventData):
     """The whole provider record at the time of the event."""
 
     provider_id: str = Field(examples=["PRV-0001"])
@@ -51,7 +51,7 @@ class ProviderRegistered(Event):
 
     type: Literal["atr.provider.registered"] = "atr.provider.registered"
     source: str = "/atr/eligibility"
-    schema_version: Literal[1] = 1
+    schemaversion: Literal[1] = 1
     data: ProviderSnapshot
 
 
@@ -60,7 +60,7 @@ class ProviderUpdated(Event):
 
     type: Literal["atr.provider.updated"] = "atr.provider.updated"
     source: str = "/atr/eligibility"
-    schema_version: Literal[1] = 1
+    schemaversion: Literal[1] = 1
     data: ProviderSnapshot
 
 

@@ -15,8 +15,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from contracts.clients import AuthorizedService
-from contracts.envelope import Contract, Event
+from contracts.clients import ServiceAuthorization
+from contracts.envelope import Event, EventData
 
 VoucherKind = Literal["assessment", "service", "reentry"]
 """Assessment (30 days), service (365 days from assessment), re-entry coordination."""
@@ -28,7 +28,7 @@ ClosureReason = Literal["moved_out_of_state", "death"]
 """The only reasons a voucher may be closed early (seed 003 App. E §4)."""
 
 
-class ServiceBalance(Contract):
+class ServiceBalance(EventData):
     """Authorised, used and remaining units and value of one service on a voucher."""
 
     service_code: str
@@ -40,7 +40,7 @@ class ServiceBalance(Contract):
     remaining_amount: Decimal | None = None
 
 
-class VoucherSnapshot(Contract):
+class VoucherSnapshot(EventData):
     """The voucher after the change the event reports."""
 
     voucher_id: str = Field(examples=["VCH-5D2E0A7B19"])
@@ -51,7 +51,7 @@ class VoucherSnapshot(Contract):
     issued_on: date
     valid_from: date
     valid_until: date
-    authorized_services: list[AuthorizedService] = Field(default_factory=list)
+    authorized_services: list[ServiceAuthorization] = Field(default_factory=list)
     max_value: Decimal | None = None
     provider_id: str | None = Field(default=None, description="The selected provider.")
     admitted_on: date | None = Field(
@@ -67,7 +67,7 @@ class VoucherSnapshot(Contract):
     balances: list[ServiceBalance] = Field(default_factory=list)
 
 
-class VoucherIssuedData(Contract):
+class VoucherIssuedData(EventData):
     """A voucher was created."""
 
     voucher: VoucherSnapshot
@@ -79,11 +79,11 @@ class VoucherIssued(Event):
 
     type: Literal["atr.voucher.issued"] = "atr.voucher.issued"
     source: str = "/atr/vouchers"
-    schema_version: Literal[1] = 1
+    schemaversion: Literal[1] = 1
     data: VoucherIssuedData
 
 
-class ProviderSelectedData(Contract):
+class ProviderSelectedData(EventData):
     """The client chose a provider; the voucher packet is available to it."""
 
     voucher: VoucherSnapshot
@@ -97,11 +97,11 @@ class VoucherProviderSelected(Event):
 
     type: Literal["atr.voucher.provider_selected"] = "atr.voucher.provider_selected"
     source: str = "/atr/vouchers"
-    schema_version: Literal[1] = 1
+    schemaversion: Literal[1] = 1
     data: ProviderSelectedData
 
 
-class ActivatedData(Contract):
+class ActivatedData(EventData):
     """The selected provider reported the admission; the voucher is now chargeable."""
 
     voucher: VoucherSnapshot
@@ -113,11 +113,11 @@ class VoucherActivated(Event):
 
     type: Literal["atr.voucher.activated"] = "atr.voucher.activated"
     source: str = "/atr/vouchers"
-    schema_version: Literal[1] = 1
+    schemaversion: Literal[1] = 1
     data: ActivatedData
 
 
-class ExtendedData(Contract):
+class ExtendedData(EventData):
     """A utilisation-review decision moved the expiry."""
 
     voucher: VoucherSnapshot
@@ -132,11 +132,11 @@ class VoucherExtended(Event):
 
     type: Literal["atr.voucher.extended"] = "atr.voucher.extended"
     source: str = "/atr/vouchers"
-    schema_version: Literal[1] = 1
+    schemaversion: Literal[1] = 1
     data: ExtendedData
 
 
-class ClosedData(Contract):
+class ClosedData(EventData):
     """Early closure for one of the two allowed reasons."""
 
     voucher: VoucherSnapshot
@@ -150,11 +150,11 @@ class VoucherClosed(Event):
 
     type: Literal["atr.voucher.closed"] = "atr.voucher.closed"
     source: str = "/atr/vouchers"
-    schema_version: Literal[1] = 1
+    schemaversion: Literal[1] = 1
     data: ClosedData
 
 
-class ExpiredData(Contract):
+class ExpiredData(EventData):
     """The validity period ended."""
 
     voucher: VoucherSnapshot
@@ -166,11 +166,11 @@ class VoucherExpired(Event):
 
     type: Literal["atr.voucher.expired"] = "atr.voucher.expired"
     source: str = "/atr/vouchers"
-    schema_version: Literal[1] = 1
+    schemaversion: Literal[1] = 1
     data: ExpiredData
 
 
-class DischargedData(Contract):
+class DischargedData(EventData):
     """The provider discharged (separated) the client."""
 
     voucher: VoucherSnapshot
@@ -184,11 +184,11 @@ class VoucherDischarged(Event):
 
     type: Literal["atr.voucher.discharged"] = "atr.voucher.discharged"
     source: str = "/atr/vouchers"
-    schema_version: Literal[1] = 1
+    schemaversion: Literal[1] = 1
     data: DischargedData
 
 
-class BalanceLine(Contract):
+class BalanceLine(EventData):
     """One adjudicated claim's allowed units and amount, added to the balance."""
 
     claim_id: str
@@ -197,7 +197,7 @@ class BalanceLine(Contract):
     amount: Decimal
 
 
-class BalanceChangedData(Contract):
+class BalanceChangedData(EventData):
     """Adjudicated claims changed what is used and remains (one or more claims)."""
 
     voucher: VoucherSnapshot
@@ -209,7 +209,7 @@ class VoucherBalanceChanged(Event):
 
     type: Literal["atr.voucher.balance_changed"] = "atr.voucher.balance_changed"
     source: str = "/atr/vouchers"
-    schema_version: Literal[1] = 1
+    schemaversion: Literal[1] = 1
     data: BalanceChangedData
 
 

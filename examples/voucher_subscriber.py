@@ -9,6 +9,12 @@ It joins its own consumer group, reads from the beginning, validates every messa
 against the published contract (``contracts.vouchers.VoucherEvent``) and prints one line
 per lifecycle change. Offsets are committed after each message is handled, so a restart
 resumes where it stopped (at-least-once: dedupe on the event ``id``).
+
+Messages are CloudEvents in structured mode (header ``content-type:
+application/cloudevents+json``; ``schemaversion`` is the version of the event type's
+``data``). Fields the contract does not know are ignored and event types it does not
+know are skipped, so the subscriber keeps working when the platform adds either within
+the topic's version.
 """
 
 from __future__ import annotations
@@ -18,12 +24,20 @@ import asyncio
 from collections.abc import AsyncIterator
 
 from aiokafka import AIOKafkaConsumer
-from pydantic import TypeAdapter
+from pydantic import BaseModel, TypeAdapter
 
+from contracts.registry import events_of
 from contracts.topics import VOUCHERS
 from contracts.vouchers import VoucherEvent
 
 EVENTS: TypeAdapter[VoucherEvent] = TypeAdapter(VoucherEvent)
+KNOWN_TYPES = {event.model_fields["type"].default for event in events_of(VOUCHERS)}
+
+
+class EventType(BaseModel):
+    """Only the envelope's ``type``: enough to skip an event type added after this code."""
+
+    type: str
 
 
 async def voucher_events(bootstrap: str, group: str) -> AsyncIterator[VoucherEvent]:
@@ -38,7 +52,8 @@ async def voucher_events(bootstrap: str, group: str) -> AsyncIterator[VoucherEve
     await consumer.start()
     try:
         async for record in consumer:
-            yield EVENTS.validate_json(record.value)
+            if EventType.model_validate_json(record.value).type in KNOWN_TYPES:
+                yield EVENTS.validate_json(record.value)
             await consumer.commit()
     finally:
         await consumer.stop()

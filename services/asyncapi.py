@@ -9,8 +9,25 @@ from typing import Any
 
 from faststream.specification import AsyncAPI
 
+from contracts.envelope import STRUCTURED_CONTENT_TYPE
 from services.kit.runtime import BatchConsumerDoc
 from services.kit.settings import SERVICES
+
+MESSAGE_HEADERS: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "content-type": {
+            "type": "string",
+            "const": STRUCTURED_CONTENT_TYPE,
+            "description": "CloudEvents structured mode, JSON event format.",
+        },
+        "traceparent": {
+            "type": "string",
+            "description": "W3C trace context of the request that caused the event.",
+        },
+    },
+}
+"""The Kafka headers of every platform message (the dead-letter topic adds its own)."""
 
 
 def build_asyncapi() -> dict[str, Any]:
@@ -26,12 +43,18 @@ def build_asyncapi() -> dict[str, Any]:
         title="ATR voucher platform events",
         version="1.0.0",
         description="Kafka topics of the ATR voucher platform. Messages are CloudEvents 1.0 "
-        "in structured mode (envelope fields in the JSON body); `subject` equals the key.",
+        "in structured mode (envelope attributes in the JSON body, header `content-type: "
+        "application/cloudevents+json`); `subject` equals the key. Within a topic version "
+        "changes are additive (consumers ignore fields they do not know); anything else "
+        "is a new `.vN` topic.",
     )
     document: dict[str, Any] = json.loads(spec.to_specification().to_json())
+    document["defaultContentType"] = STRUCTURED_CONTENT_TYPE
     for app in apps:
         for consumer in app.runtime.batch_consumers:
             _add_batch_consumer(document, consumer)
+    for message in document["components"]["messages"].values():
+        message["headers"] = MESSAGE_HEADERS
     return document
 
 

@@ -11,6 +11,8 @@ Failure policy (SPEC §5 Reliability, DEVELOPERS non-negotiable 5):
   constraint or value the database refuses is the message's fault), goes to
   ``atr.deadletter.v1`` with the error (no values) and the original bytes, then is
   committed: the consumer keeps going;
+- fields a consumer's model does not know, in the envelope or in ``data`` (a newer
+  producer's additive change), are ignored (:class:`contracts.envelope.EventData`);
 - an event type this consumer does not know (a newer producer's additive event), or
   knows but does not handle, is committed and ignored; a handled-or-not type is read
   from the body first, so an ignored event costs a peek, not a full validation (the

@@ -2,9 +2,10 @@
 
 BROKER.md measured pipelined ``send()`` futures at ~71,000 msg/s here, while a publish
 through the FastStream middleware stack costs a span and metrics per message. The relay
-sends the outbox rows' stored bytes and headers as they are; when tracing is on, each
-send gets a ``"<topic> publish"`` producer span under the trace context stored with the
-row (the request that wrote it), and that span's context travels in ``traceparent``.
+sends the outbox rows' stored bytes with the headers it gives (``content-type`` and the
+trace context stored with the row); when tracing is on, each send gets a
+``"<topic> publish"`` producer span under that trace context (the request that wrote
+the row), and that span's context travels in ``traceparent``.
 """
 
 from __future__ import annotations

@@ -21,6 +21,13 @@ whole in a thread (:meth:`Database.write_in_thread`): on the event loop of a cla
 process, each of their statements waited for the loop to finish deciding a batch, and
 the turn the other worker queued for was held all that while.
 
+Every record goes out as a CloudEvents structured-mode message: the row's JSON as the
+value, its ``traceparent`` and ``content-type: application/cloudevents+json`` as headers
+(added here, so rows stored before that header existed carry it as well). Rows store the
+serialised event, so a row written by an older release is published as it was written
+(for example with an envelope attribute since renamed); consumers ignore attributes
+they do not know, so such an event is still read.
+
 Sends are pipelined and their acknowledgements awaited together (BROKER.md "Publishing
 speed"); one confirmation loop then marks everything acknowledged so far as published in
 one transaction, so a burst of commits costs one write, not one per commit. Consumers
@@ -40,6 +47,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, Table, and_, func, or_, select, update
 
+from contracts.envelope import STRUCTURED_CONTENT_TYPE
 from services.kit.database import Database
 from services.kit.kafka_sender import KafkaSender
 from services.kit.metrics import ServiceMetrics
@@ -55,6 +63,9 @@ log = logging.getLogger(__name__)
 
 GAUGE_INTERVAL_S = 5.0
 """How often an idle polling pass refreshes the pending-rows gauge (a count query)."""
+
+CONTENT_TYPE = "content-type"
+"""The Kafka header naming the event format (CloudEvents Kafka protocol binding)."""
 
 MARK_MAX = 5000
 """Rows marked published in one transaction at most."""
@@ -127,7 +138,7 @@ class OutboxRelay:
         for record in records:
             try:
                 ack = await self._sender.send(
-                    record.topic, record.key.encode(), record.payload, record.headers
+                    record.topic, record.key.encode(), record.payload, _headers(record)
                 )
                 sent.append(_Sent(record, ack))
             except Exception as exc:
@@ -295,6 +306,13 @@ def _mark_rows(
                 last_error=error[:2000],
             )
         )
+
+
+def _headers(record: OutboxRecord) -> dict[str, str]:
+    """A row's stored headers (``traceparent``) plus the event format, CloudEvents
+    structured mode (Kafka protocol binding): rows written before the header existed
+    get it too."""
+    return {**record.headers, CONTENT_TYPE: STRUCTURED_CONTENT_TYPE}
 
 
 async def _acknowledged(sent: Sequence[_Sent]) -> None:

@@ -162,7 +162,7 @@ def as_record(data: dict[str, Any], offset: int) -> ConsumerRecord[bytes, bytes]
         "time": NOW.isoformat(),
         "subject": data["client_id"],
         "datacontenttype": "application/json",
-        "schema_version": 1,
+        "schemaversion": 1,
         "data": data,
     }
     raw = json.dumps(envelope).encode()
@@ -262,15 +262,15 @@ async def test_a_line_the_database_refuses_is_dead_lettered_not_retried_forever(
     forever); now the line that fails alone is dead-lettered, the others stored."""
     tag = uuid.uuid4().hex[:8]
     good, poison = f"G-{tag}", f"P-{tag}"
-    original = worker._prepare
+    original = worker.store._prepare
 
-    def refuse_poison(uow: Any, results: Any) -> Any:
-        rows = original(uow, results)
-        if any(received.line.claim_id == poison for received, _ in results):
+    def refuse_poison(uow: Any, decided: Any, now: Any) -> Any:
+        rows = original(uow, decided, now)
+        if any(line.claim_id == poison for line, _ in decided):
             raise IntegrityError("INSERT INTO claims ...", {"claim_ref": "secret"}, Exception())
         return rows
 
-    monkeypatch.setattr(worker, "_prepare", refuse_poison)
+    monkeypatch.setattr(worker.store, "_prepare", refuse_poison)
     batch = [as_record(line(poison, 10), 0), as_record(line(good, 11), 1)]
     assert await worker.process(batch) == 1
     assert await stored(worker, {good, poison}) == {good: "approved"}
@@ -291,7 +291,7 @@ async def test_an_outage_still_propagates_for_the_loop_to_rewind(
     def outage(*_: Any) -> Any:
         raise OperationalError("SELECT 1", {}, ConnectionRefusedError())
 
-    monkeypatch.setattr(worker, "_prepare", outage)
+    monkeypatch.setattr(worker.store, "_prepare", outage)
     with pytest.raises(OperationalError):
         await worker.process([as_record(line(f"G-{tag}", 10), 0)])
     assert await stored(worker, {f"G-{tag}"}) == {}

@@ -33,7 +33,7 @@ def test_envelope_carries_cloudevents_fields_and_round_trips() -> None:
     body = json.loads(event.to_bytes())
     assert {"specversion", "id", "type", "source", "time", "subject", "data"} <= set(body)
     assert body["specversion"] == "1.0"
-    assert body["schema_version"] == 1
+    assert body["schemaversion"] == 1
     assert TypeAdapter(ProviderEvent).validate_json(event.to_bytes()) == event
 
 

@@ -8,8 +8,9 @@ from datetime import timedelta
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from contracts.envelope import STRUCTURED_CONTENT_TYPE
 from services.kit.broker import ensure_topics
 from services.kit.database import Database
 from services.kit.kafka_sender import KafkaSender
@@ -24,6 +25,8 @@ from services.kit.schema import (
 )
 from services.kit.unit_of_work import UnitOfWork
 from tests.kit.events import Tally, TallyBumped, fresh_topic, tally_metadata
+
+STRUCTURED = STRUCTURED_CONTENT_TYPE.encode()
 
 
 async def _consume(
@@ -71,11 +74,45 @@ async def test_relay_publishes_committed_events_in_order_and_marks_them(
             e.id for e in events
         ]
         assert {key for key, _, _ in received} == {b"k1"}
+        assert all(headers["content-type"] == STRUCTURED for _, _, headers in received)
         async with db.sessions() as session:
             statuses = set((await session.scalars(select(tables.outbox.c.status))).all())
         assert statuses == {OUTBOX_PUBLISHED}
     finally:
         await broker.stop()
+        await db.dispose()
+
+
+async def test_a_row_stored_by_an_older_release_goes_out_structured_and_still_parses(
+    database_url: str, bootstrap_servers: str
+) -> None:
+    """Rows keep the bytes they were written with: one from before the CloudEvents
+    attribute rename (``schema_version``, no ``content-type`` header stored) is
+    published with the header, and the lenient envelope reads it (the old name dropped)."""
+    metadata, _ = tally_metadata()
+    tables = add_kit_tables(metadata)
+    db = Database(database_url)
+    topic = fresh_topic()
+    await ensure_topics(bootstrap_servers, [topic])
+    sender = KafkaSender(bootstrap_servers)
+    relay = OutboxRelay(db, tables, sender, ServiceMetrics.create("kit_t5"))
+    try:
+        async with db.engine.begin() as connection:
+            await connection.run_sync(metadata.create_all)
+        event = TallyBumped(subject="k", data=Tally(counter="x"))
+        legacy = event.to_bytes().replace(b'"schemaversion"', b'"schema_version"')
+        async with UnitOfWork(db, tables) as uow:
+            uow.emit(topic, event)
+            await uow.commit()
+        async with db.engine.begin() as connection:
+            await connection.execute(update(tables.outbox).values(payload=legacy, headers={}))
+        assert await relay.publish_pending() == 1
+        [(_, value, headers)] = await _consume(bootstrap_servers, topic.name, 1)
+        assert value == legacy
+        assert headers == {"content-type": STRUCTURED}
+        assert TallyBumped.model_validate_json(value) == event
+    finally:
+        await sender.stop()
         await db.dispose()
 
 
@@ -160,6 +197,7 @@ async def test_committed_rows_are_sent_without_polling_and_marked_in_one_burst(
         assert [TallyBumped.model_validate_json(value).id for _, value, _ in received] == [
             e.id for e in events
         ]
+        assert all(headers["content-type"] == STRUCTURED for _, _, headers in received)
 
         async def all_published() -> bool:
             return await _statuses(db, tables) == [(OUTBOX_PUBLISHED, 0)] * 40

@@ -16,11 +16,11 @@ States::
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from contracts.clients import AuthorizedService
+from contracts.clients import ServiceAuthorization
 from contracts.vouchers import ServiceBalance, VoucherKind, VoucherSnapshot
 
 ASSESSMENT_VALID_DAYS = 30
@@ -55,7 +55,7 @@ class RuleViolationError(Exception):
         self.message = message
 
 
-def _balances(services: list[AuthorizedService]) -> list[ServiceBalance]:
+def _balances(services: Sequence[ServiceAuthorization]) -> list[ServiceBalance]:
     return [
         ServiceBalance(
             service_code=s.service_code,
@@ -75,7 +75,7 @@ def issue(
     kind: VoucherKind,
     today: date,
     valid_from: date,
-    authorized_services: list[AuthorizedService],
+    authorized_services: Sequence[ServiceAuthorization],
     max_value: Decimal | None,
     assessment_id: str | None = None,
 ) -> VoucherSnapshot:
