@@ -7,11 +7,13 @@ service only; none of it is ever put on Kafka. Every model forbids unknown field
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import Field
 
+from contracts.api import Answer
 from contracts.clients import AuthorizedService, GpraKind, TreatmentStatus
 from contracts.envelope import Contract
 from contracts.fields import BirthDate, Id, NoControlCharacters, RecordDate
@@ -277,3 +279,181 @@ class RecordConsent(Contract):
     signed_on: RecordDate
     expires_on: RecordDate | None = None
     purpose: Literal["assessment_summary"] = "assessment_summary"
+
+
+# --- answers ------------------------------------------------------------------------
+
+
+class IntakeAnswer(Answer):
+    """``201`` to ``POST /v1/clients``: the client id, and whether the person was known."""
+
+    client_id: str = Field(examples=["CL-7F3A9C21D4E8"])
+    known: bool = Field(description="A returning person: the existing client id.")
+    review_flag: bool = Field(description="Intake needs a person to look at it.")
+    review_reason: str | None = Field(default=None, examples=["NAME_DOB_MATCH_WITHOUT_SSN"])
+    ssn_last4: str | None = Field(
+        default=None, description="The last four digits only (never the SSN).", examples=["6789"]
+    )
+
+
+class EligibilityAnswer(Answer):
+    """``201`` to ``POST /v1/clients/{id}/eligibility``: the recorded determination."""
+
+    client_id: str = Field(examples=["CL-7F3A9C21D4E8"])
+    determination_id: str
+    eligible: bool
+    determined_on: date
+    determined_by: str = Field(description="Token id of the assessor who decided.")
+    assessor_organisation_id: str | None = None
+    assessment_voucher_days: int = Field(
+        default=30, description="Validity of the assessment voucher (seed 003 App. E §4)."
+    )
+
+
+class GpraRecordedAnswer(Answer):
+    """``201`` to ``POST /v1/clients/{id}/gpra``: the interview and its completeness."""
+
+    client_id: str = Field(examples=["CL-7F3A9C21D4E8"])
+    interview_id: str
+    kind: GpraKind
+    conducted_on: date
+    complete: bool = Field(description="Every required item of the seven domains answered.")
+    provider_id: str | None = None
+
+
+class AssessmentAnswer(Answer):
+    """``201`` to ``POST /v1/clients/{id}/assessments``."""
+
+    client_id: str = Field(examples=["CL-7F3A9C21D4E8"])
+    assessment_id: str
+    case_number: int = Field(ge=1, description="Counts the client's assessments.")
+    assessed_on: date
+    gpra_intake: GpraRecordedAnswer | None = Field(
+        default=None, description="The GPRA intake interview, when one was given."
+    )
+
+
+class TreatmentStatusAnswer(Answer):
+    """``201`` to ``POST /v1/clients/{id}/treatment-status``."""
+
+    client_id: str = Field(examples=["CL-7F3A9C21D4E8"])
+    treatment_status: TreatmentStatus
+    effective_from: date
+    reported_by: str | None = Field(default=None, description="Provider id, when a provider.")
+
+
+class ObjectionsAnswer(Answer):
+    """``201`` to ``POST /v1/clients/{id}/religious-objections``: what is now on record."""
+
+    client_id: str = Field(examples=["CL-7F3A9C21D4E8"])
+    provider_ids: list[str] = Field(default_factory=list)
+    affiliations: list[str] = Field(default_factory=list, examples=[["Methodist"]])
+    all_faith_based: bool = False
+
+
+class ChoiceException(Answer):
+    """A recorded choice exception: the network could not meet the rule (SPEC §3.2)."""
+
+    exception_id: str
+    shortfalls: list[Literal["FEWER_THAN_TWO_PROVIDERS", "NO_PROVIDER_WITHOUT_OBJECTION"]]
+
+
+class ChoiceOption(Answer):
+    """One provider on a choice list."""
+
+    provider_id: str = Field(examples=["PRV-0001"])
+    name: str = Field(examples=["Hope Recovery Center"])
+    counties: list[str] = Field(examples=[["Boone"]])
+    faith_based: bool
+    religious_affiliation: str | None = None
+    religious_objection: bool = Field(description="The client objects to this provider.")
+    self_referral: bool = Field(description="The provider is the assessor's organisation.")
+
+
+class ChoiceList(Answer):
+    """``GET /v1/clients/{id}/choices``: the providers to choose from (SPEC §3.2)."""
+
+    client_id: str = Field(examples=["CL-7F3A9C21D4E8"])
+    service_code: str = Field(examples=["RECOVERY_MENTORING_IND"])
+    satisfied: bool = Field(description="The choice rule holds (else a choice exception).")
+    choice_exception: ChoiceException | None = None
+    assessor_organisation_id: str | None = None
+    providers: list[ChoiceOption]
+
+
+class ConsentAnswer(Answer):
+    """``201`` to ``POST /v1/clients/{id}/consents``: the recorded consent."""
+
+    consent_id: str
+    provider_id: str = Field(examples=["PRV-0001"])
+    signed_on: date
+    expires_on: date | None = None
+    purpose: Literal["assessment_summary"] = "assessment_summary"
+
+
+class ScreeningAnswer(Answer):
+    """A screening instrument's result as recorded."""
+
+    instrument: str = Field(examples=["AUDIT"])
+    score: Decimal = Field(examples=["12"])
+    positive: bool
+
+
+class AuthorizedServiceAnswer(Answer):
+    """One service the assessment authorises: units and/or an amount."""
+
+    service_code: str = Field(examples=["RECOVERY_MENTORING_IND"])
+    units: int | None = Field(default=None, examples=[40])
+    amount: Decimal | None = Field(default=None, examples=["400.00"])
+
+
+class AssessmentSummary(Answer):
+    """``GET /v1/clients/{id}/assessment-summary``: the latest assessment for the calling
+    provider, disclosed under the client's consent (42 CFR Part 2)."""
+
+    client_id: str = Field(examples=["CL-7F3A9C21D4E8"])
+    given_name: str
+    family_name: str
+    date_of_birth: date
+    case_number: int = Field(ge=1)
+    assessed_on: date
+    instrument: str = Field(examples=["ASI"])
+    scores: dict[str, Decimal] = Field(default_factory=dict)
+    screenings: list[ScreeningAnswer] = Field(default_factory=list)
+    diagnosis: str = Field(examples=["dependence"])
+    level_of_care: str = Field(examples=["outpatient"])
+    treatment_status: str
+    authorized_services: list[AuthorizedServiceAnswer] = Field(default_factory=list)
+    max_value: Decimal | None = None
+    attributes: list[str] = Field(default_factory=list)
+    consent_id: str = Field(description="The consent the disclosure rests on.")
+
+
+class GpraDue(Answer):
+    """One GPRA interview the client owes."""
+
+    case_number: int = Field(ge=1)
+    kind: str = Field(examples=["followup_6_month"])
+    opens_on: date
+    due_by: date
+    status: str = Field(description="due, overdue or upcoming.", examples=["due"])
+
+
+class GpraDueList(Answer):
+    """``GET /v1/clients/{id}/gpra/due``: interviews due, overdue and upcoming."""
+
+    client_id: str = Field(examples=["CL-7F3A9C21D4E8"])
+    today: date
+    interviews: list[GpraDue]
+    overdue: int = Field(ge=0)
+
+
+class DrugTestAnswer(Answer):
+    """``201`` to ``POST /v1/clients/{id}/drug-tests``: the recorded test."""
+
+    client_id: str = Field(examples=["CL-7F3A9C21D4E8"])
+    test_id: str
+    tested_on: date
+    random: bool
+    result: Literal["negative", "positive"]
+    provider_id: str | None = None

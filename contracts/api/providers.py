@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 
+from contracts.api import Answer
 from contracts.envelope import Contract
 from contracts.fields import Code, NoControlCharacters, RecordDate
 
@@ -70,3 +71,14 @@ class AddStaff(Contract):
     months_experience: int = Field(default=0, ge=0, le=1200)
     supervised: bool = False
     background_check_date: RecordDate | None = None
+
+
+class DirectoryEntry(Answer):
+    """``GET /v1/providers``: one active provider in the public directory (no staff)."""
+
+    provider_id: str = Field(examples=["PRV-0001"])
+    name: str = Field(examples=["Hope Recovery Center"])
+    services: list[str] = Field(examples=[["RECOVERY_MENTORING_IND"]])
+    counties: list[str] = Field(examples=[["Boone"]])
+    faith_based: bool = Field(examples=[False])
+    religious_affiliation: str | None = Field(default=None, examples=["Methodist"])

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import Field
 
+from contracts.api import Answer
 from contracts.clients import AuthorizedService
 from contracts.envelope import Contract
 from contracts.fields import Id, NoControlCharacters, RecordDate
@@ -60,4 +62,16 @@ class DischargeClient(Contract):
     discharged_on: RecordDate
     reason: Annotated[str, Field(min_length=1, max_length=64), NoControlCharacters] = Field(
         default="completed", examples=["completed", "transferred"]
+    )
+
+
+class Relationship(Answer):
+    """Internal ``GET /relationships/{client_id}/{provider_id}``: the provider holds, or
+    held within the grace, one of the client's vouchers."""
+
+    client_id: str
+    provider_id: str
+    active: bool
+    held_until: date | None = Field(
+        default=None, description="The last day of the reporting grace of an ended one."
     )

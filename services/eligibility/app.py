@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import Request
-from fastapi.responses import JSONResponse
+from fastapi import Request, Response
 
+from contracts.api.errors import problem_type
 from contracts.clients import ClientEvent
 from contracts.providers import ProviderEvent
 from contracts.topics import CLIENTS, PROVIDERS
@@ -12,6 +12,7 @@ from services.eligibility.adapters.orm import metadata
 from services.eligibility.domain.errors import EligibilityError
 from services.eligibility.entrypoints.http import router
 from services.kit.clock import SystemClock
+from services.kit.http import problem
 from services.kit.runtime import ServiceRuntime
 
 runtime = ServiceRuntime("eligibility", metadata)
@@ -34,9 +35,20 @@ app.state.clock = SystemClock(runtime.settings.clock_offset_days)
 
 
 @app.exception_handler(EligibilityError)
-async def _domain_error(_request: Request, exc: EligibilityError) -> JSONResponse:
-    """A domain refusal as JSON: code, message and rule problems, never the input."""
-    return JSONResponse(
-        {"detail": exc.message, "code": exc.code, "problems": exc.problems},
-        status_code=exc.http_status,
+async def _domain_error(request: Request, exc: EligibilityError) -> Response:
+    """A domain refusal as problem details: a ``type`` per error code, the message, and
+    the code and rule problems as extension members (a 422's problems that name an item
+    also as its field ``errors``); never the input."""
+    fields = [
+        {"loc": ["body", *p["item"].split(".")], "msg": p.get("code", ""), "type": exc.code}
+        for p in exc.problems
+        if "item" in p
+    ]
+    return problem(
+        exc.http_status,
+        exc.message,
+        type_=problem_type(exc.code.lower().replace("_", "-")),
+        code=exc.code,
+        problems=exc.problems,
+        errors=fields if exc.http_status == 422 and fields else None,
     )

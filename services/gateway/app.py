@@ -7,8 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 
 import httpx
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI, Request, Response
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 
 from contracts.claims import ClaimSubmittedEvent
@@ -17,7 +16,7 @@ from services.gateway.adapters.orm import metadata
 from services.gateway.adapters.token_store import create_token
 from services.gateway.domain.tokens import Role
 from services.gateway.entrypoints import claims, clients, providers, tokens, vouchers
-from services.kit.http import BodySizeLimit
+from services.kit.http import BodySizeLimit, problem
 from services.kit.runtime import ServiceRuntime
 
 log = logging.getLogger(__name__)
@@ -59,12 +58,12 @@ app.add_middleware(BodySizeLimit, max_bytes=runtime.settings.max_body_bytes)
 
 
 @app.exception_handler(httpx.HTTPError)
-async def _service_unreachable(_request: Request, exc: httpx.HTTPError) -> JSONResponse:
+async def _service_unreachable(request: Request, exc: httpx.HTTPError) -> Response:
     """An owning service that cannot be reached is a 503 to retry, not a 500."""
     log.warning("internal call failed: %s", type(exc).__name__)
-    return JSONResponse(
-        {"detail": "a platform service is unavailable; retry shortly"},
-        status_code=503,
+    return problem(
+        503,
+        "a platform service is unavailable; retry shortly",
         headers={"Retry-After": "1"},
     )
 

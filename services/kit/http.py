@@ -1,11 +1,12 @@
-"""HTTP plumbing every service shares: health, readiness, metrics and request metrics."""
+"""HTTP plumbing every service shares: health, readiness, metrics, request metrics and
+the one error format (RFC 9457 problem details, :mod:`contracts.api.errors`)."""
 
 from __future__ import annotations
 
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
@@ -14,7 +15,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.exc import DataError, IntegrityError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
+
+from contracts.api.errors import PROBLEM_CONTENT_TYPE, problem_body
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +65,68 @@ def install_request_metrics(app: FastAPI, runtime: Any) -> None:
         return response
 
 
+class ProblemResponse(JSONResponse):
+    """An RFC 9457 problem details answer (``application/problem+json``)."""
+
+    media_type = PROBLEM_CONTENT_TYPE
+
+
+def problem(
+    status: int,
+    detail: str,
+    *,
+    type_: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    **extensions: Any,
+) -> ProblemResponse:
+    """A refusal in the platform's one error format (:class:`contracts.api.errors.Problem`).
+
+    ``extensions`` become extension members (the state a conflict is about). No
+    ``instance``: a request path may carry whatever the caller typed as an id (SPEC §5:
+    no PHI in errors)."""
+    body = problem_body(status, detail, type_=type_, **extensions)
+    return ProblemResponse(jsonable_encoder(body), status_code=status, headers=headers)
+
+
+def field_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
+    """``{loc, msg, type}`` of each validation error: never ``input`` or ``ctx`` (which
+    echo what was submitted; for an intake body an SSN or a name, SPEC §5 Security)."""
+    return [
+        {
+            "loc": list(error.get("loc", ())),
+            "msg": str(error.get("msg", "invalid")),
+            "type": str(error.get("type", "value_error")),
+        }
+        for error in errors
+    ]
+
+
+def validation_problem(errors: Sequence[Any], **extensions: Any) -> ProblemResponse:
+    """422 naming each field at fault and why."""
+    listed = field_errors(errors)
+    count = len(listed)
+    detail = f"{count} invalid field{'' if count == 1 else 's'}"
+    return problem(422, detail, errors=listed, **extensions)
+
+
+def install_problem_details(app: FastAPI) -> None:
+    """Every refusal of ``app`` as ``application/problem+json`` (contracts.api.errors).
+
+    ``HTTPException`` keeps its status, message and headers (``WWW-Authenticate`` on
+    401, ``Retry-After`` on 429 and 503); request validation and database refusals go
+    through :func:`install_validation_errors` and :func:`install_database_errors`.
+    """
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code < 400 or exc.status_code in (204, 304):
+            return Response(status_code=exc.status_code, headers=exc.headers)
+        return problem(exc.status_code, str(exc.detail), headers=exc.headers)
+
+    install_validation_errors(app)
+    install_database_errors(app)
+
+
 def install_validation_errors(app: FastAPI) -> None:
     """422 with the field at fault and the reason, never the submitted value.
 
@@ -69,12 +135,8 @@ def install_validation_errors(app: FastAPI) -> None:
     """
 
     @app.exception_handler(RequestValidationError)
-    async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        detail = [
-            {"loc": list(error.get("loc", ())), "msg": error.get("msg"), "type": error.get("type")}
-            for error in exc.errors()
-        ]
-        return JSONResponse({"detail": jsonable_encoder(detail)}, status_code=422)
+    async def _validation_error(_request: Request, exc: RequestValidationError) -> Response:
+        return validation_problem(exc.errors())
 
 
 def install_database_errors(app: FastAPI) -> None:
@@ -87,19 +149,18 @@ def install_database_errors(app: FastAPI) -> None:
     """
 
     @app.exception_handler(IntegrityError)
-    async def _integrity(_request: Request, exc: IntegrityError) -> JSONResponse:
+    async def _integrity(_request: Request, exc: IntegrityError) -> Response:
         log.warning("request refused by a database constraint: %s", type(exc.orig).__name__)
-        return JSONResponse(
-            {"detail": "the request conflicts with stored data (a constraint was violated)"},
-            status_code=409,
+        return problem(
+            409,
+            "the request conflicts with stored data (a constraint was violated)",
         )
 
     @app.exception_handler(DataError)
-    async def _data(_request: Request, exc: DataError) -> JSONResponse:
+    async def _data(_request: Request, exc: DataError) -> Response:
         log.warning("request refused by the database as invalid data: %s", type(exc.orig).__name__)
-        return JSONResponse(
-            {"detail": [{"loc": ["body"], "msg": "a value is invalid or out of range"}]},
-            status_code=422,
+        return validation_problem(
+            [{"loc": ["body"], "msg": "a value is invalid or out of range", "type": "value_error"}]
         )
 
 
@@ -158,13 +219,13 @@ class BodySizeLimit:
 
 
 async def _too_large(send: Any, max_bytes: int) -> None:
-    body = json.dumps({"detail": f"request body exceeds {max_bytes} bytes"}).encode()
+    body = json.dumps(problem_body(413, f"request body exceeds {max_bytes} bytes")).encode()
     await send(
         {
             "type": "http.response.start",
             "status": 413,
             "headers": [
-                (b"content-type", b"application/json"),
+                (b"content-type", PROBLEM_CONTENT_TYPE.encode()),
                 (b"content-length", str(len(body)).encode()),
             ],
         }

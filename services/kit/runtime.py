@@ -25,12 +25,7 @@ from services.kit.broker import ensure_topics, make_broker
 from services.kit.caller import require_caller
 from services.kit.consumer import EventConsumer, EventHandler, subscribe_events
 from services.kit.database import Database
-from services.kit.http import (
-    health_router,
-    install_database_errors,
-    install_request_metrics,
-    install_validation_errors,
-)
+from services.kit.http import health_router, install_problem_details, install_request_metrics
 from services.kit.kafka_sender import KafkaSender
 from services.kit.logs import configure_logging
 from services.kit.metrics import ServiceMetrics
@@ -129,13 +124,20 @@ class ServiceRuntime:
         self.batch_consumers.append(BatchConsumerDoc(topic, name, group_id, event_types))
 
     async def readiness(self) -> dict[str, str]:
-        """Reachability of the database and the broker (``/readyz``)."""
+        """Reachability of the database and, but for the gateway, the broker (``/readyz``).
+
+        The gateway writes what it accepts to its outbox, so it takes claims through a
+        broker outage (the relay sends them once the broker is back): only its database
+        decides whether it is ready. The other services consume, so they need both.
+        """
         checks: dict[str, str] = {}
         try:
             await asyncio.wait_for(self.db.ping(), timeout=3)
             checks["database"] = "ok"
         except Exception as exc:
             checks["database"] = f"error: {type(exc).__name__}"
+        if self.service == PUBLIC_EDGE:
+            return checks
         try:
             ok = await self.broker.ping(timeout=3)
             checks["broker"] = "ok" if ok else "unreachable"
@@ -215,8 +217,7 @@ class ServiceRuntime:
         for router in routers:
             app.include_router(router, dependencies=guard)
         install_request_metrics(app, self)
-        install_validation_errors(app)
-        install_database_errors(app)
+        install_problem_details(app)
         FastAPIInstrumentor.instrument_app(
             app, tracer_provider=self.tracer_provider, excluded_urls="healthz,readyz,metrics"
         )

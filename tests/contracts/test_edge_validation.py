@@ -277,11 +277,11 @@ def gateway() -> TestClient:
 def test_post_claims_refuses_an_offset_time_and_a_date_out_of_window(gateway: TestClient) -> None:
     answer = gateway.post("/v1/claims", json=claim(start_time="11:00Z", end_time="11:15"))
     assert answer.status_code == 422
-    assert [e["loc"] for e in answer.json()["detail"]] == [["body", "start_time"]]
+    assert [e["loc"] for e in answer.json()["errors"]] == [["body", "start_time"]]
     far = (datetime.now(UTC).date() + timedelta(days=400)).isoformat()
     answer = gateway.post("/v1/claims", json=claim(service_date=far))
     assert answer.status_code == 422
-    assert [e["loc"] for e in answer.json()["detail"]] == [["body", "service_date"]]
+    assert [e["loc"] for e in answer.json()["errors"]] == [["body", "service_date"]]
     assert far not in answer.text
 
 
@@ -296,9 +296,9 @@ def test_post_claims_batch_names_each_line_out_of_window(gateway: TestClient) ->
     }
     answer = gateway.post("/v1/claims/batch", json=body)
     assert answer.status_code == 422
-    assert [e["loc"] for e in answer.json()["detail"]] == [
+    assert [e["loc"] for e in answer.json()["errors"]] == [
         ["body", "claims", 1, "service_date"],
         ["body", "claims", 2, "service_date"],
     ]
     one = gateway.post("/v1/claims/batch", json={"claims": [claim(service_date="1999-01-01")]})
-    assert [e["loc"] for e in one.json()["detail"]] == [["body", "claims", 0, "service_date"]]
+    assert [e["loc"] for e in one.json()["errors"]] == [["body", "claims", 0, "service_date"]]

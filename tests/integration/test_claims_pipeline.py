@@ -343,13 +343,15 @@ async def test_intake_is_idempotent_strict_and_bounded(
 
         changed = await gateway.post("/v1/claims", json={**body, "units": 3}, headers=provider)
         assert changed.status_code == 409
+        assert changed.headers["content-type"] == "application/problem+json"
+        assert changed.json()["type"] == "https://atr.example/problems/conflict"
         assert changed.json()["claim_id"] == first.json()["claim_id"]
 
         unknown = await gateway.post(
             "/v1/claims", json={**body, "claim_ref": "E-2", "ssn": "123-45-6789"}, headers=provider
         )
         assert unknown.status_code == 422
-        assert unknown.json()["detail"][0]["loc"][-1] == "ssn"
+        assert unknown.json()["errors"][0]["loc"][-1] == "ssn"
         assert "123-45-6789" not in unknown.text
 
         bad_units = await gateway.post(
@@ -360,7 +362,7 @@ async def test_intake_is_idempotent_strict_and_bounded(
             headers=provider,
         )
         assert bad_units.status_code == 422
-        assert bad_units.json()["detail"][0]["loc"][-3:] == ["claims", 1, "units"]
+        assert bad_units.json()["errors"][0]["loc"][-3:] == ["claims", 1, "units"]
 
         too_many = await gateway.post(
             "/v1/claims/batch",

@@ -4,23 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, HTTPException
 from sqlalchemy import select
 
+from contracts.api.claims import ClaimStatus
 from services.claims.adapters.orm import claims
-from services.kit.actor import Actor, current_actor
+from services.kit.deps import CallerDep, UnitOfWorkDep
 
 router = APIRouter(prefix="/claims")
 
 
-@router.get("/{claim_id}")
-async def claim_status(
-    claim_id: str, request: Request, actor: Actor = Depends(current_actor)
-) -> dict[str, Any]:
+@router.get("/{claim_id}", response_model=ClaimStatus, operation_id="readClaim")
+async def claim_status(claim_id: str, uow: UnitOfWorkDep, actor: CallerDep) -> dict[str, Any]:
     """Status, allowed/denied units and amounts and reasons; 404 for another provider."""
-    runtime = request.app.state.runtime
-    async with runtime.db.sessions() as session:
-        row = (await session.execute(select(claims).where(claims.c.claim_id == claim_id))).first()
+    query = select(claims).where(claims.c.claim_id == claim_id)
+    row = (await uow.session.execute(query)).first()
     if row is None or (actor.role == "provider" and row.provider_id != actor.provider_id):
         raise HTTPException(404, "claim not found")
     return {

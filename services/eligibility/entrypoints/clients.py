@@ -6,178 +6,223 @@ use case in one unit of work, and reply."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request, Response
 
 from contracts.api.clients import (
     Assess,
+    AssessmentAnswer,
+    AssessmentSummary,
     ChangeTreatmentStatus,
+    ChoiceList,
+    ConsentAnswer,
     DetermineEligibility,
+    DrugTestAnswer,
+    EligibilityAnswer,
+    GpraDueList,
     GpraInterview,
+    GpraRecordedAnswer,
     Intake,
+    IntakeAnswer,
+    ObjectionsAnswer,
     RecordConsent,
     RecordDrugTest,
     ReligiousObjections,
+    TreatmentStatusAnswer,
 )
 from services.eligibility.domain.errors import ConsentRequiredError
 from services.eligibility.service_layer import assessments as assessment_cases
 from services.eligibility.service_layer import clients as client_cases
 from services.eligibility.service_layer import outcomes as outcome_cases
-from services.kit.actor import Actor, current_actor
+from services.kit.deps import CallerDep, SettingsDep, UnitOfWorkDep
 
 router = APIRouter(prefix="/clients")
-CURRENT_ACTOR = Depends(current_actor)
-
-
-def _runtime(request: Request) -> Any:
-    return request.app.state.runtime
 
 
 def _today(request: Request) -> date:
     return request.app.state.clock.today()  # type: ignore[no-any-return]
 
 
-def _secret(request: Request) -> str:
-    return str(_runtime(request).settings.ssn_hash_key)
-
-
-@router.post("", status_code=201)
-async def enrol(body: Intake, request: Request, actor: Actor = CURRENT_ACTOR) -> dict[str, Any]:
+@router.post("", status_code=201, response_model=IntakeAnswer, operation_id="enrolClient")
+async def enrol(
+    body: Intake, request: Request, settings: SettingsDep, uow: UnitOfWorkDep, actor: CallerDep
+) -> IntakeAnswer:
     """Intake: the existing client id for a returning person, else a new one."""
-    async with _runtime(request).unit_of_work() as uow:
-        result = await client_cases.enrol(uow, body, actor, _secret(request), _today(request))
-        await uow.commit()
-    return {
-        "client_id": result.client_id,
-        "known": result.known,
-        "review_flag": result.review_flag,
-        "review_reason": result.review_reason,
-        "ssn_last4": result.ssn_last4,
-    }
+    result = await client_cases.enrol(uow, body, actor, str(settings.ssn_hash_key), _today(request))
+    await uow.commit()
+    return IntakeAnswer(
+        client_id=result.client_id,
+        known=result.known,
+        review_flag=result.review_flag,
+        review_reason=result.review_reason,
+        ssn_last4=result.ssn_last4,
+    )
 
 
-@router.post("/{client_id}/eligibility", status_code=201)
+@router.post(
+    "/{client_id}/eligibility",
+    status_code=201,
+    response_model=EligibilityAnswer,
+    operation_id="determineEligibility",
+)
 async def determine(
-    client_id: str, body: DetermineEligibility, request: Request, actor: Actor = CURRENT_ACTOR
-) -> Any:
+    client_id: str,
+    body: DetermineEligibility,
+    request: Request,
+    uow: UnitOfWorkDep,
+    actor: CallerDep,
+) -> object:
     """Record an eligibility determination."""
-    async with _runtime(request).unit_of_work() as uow:
-        data = await client_cases.determine_eligibility(
-            uow, client_id, body, actor, _today(request)
-        )
-        await uow.commit()
-    return data.model_dump(mode="json")
+    data = await client_cases.determine_eligibility(uow, client_id, body, actor, _today(request))
+    await uow.commit()
+    return data
 
 
-@router.post("/{client_id}/religious-objections", status_code=201)
+@router.post(
+    "/{client_id}/religious-objections",
+    status_code=201,
+    response_model=ObjectionsAnswer,
+    operation_id="recordReligiousObjections",
+)
 async def objections(
-    client_id: str, body: ReligiousObjections, request: Request, actor: Actor = CURRENT_ACTOR
-) -> Any:
+    client_id: str, body: ReligiousObjections, uow: UnitOfWorkDep, actor: CallerDep
+) -> ObjectionsAnswer:
     """Record (replace) the client's religious objections."""
-    async with _runtime(request).unit_of_work() as uow:
-        await client_cases.record_objections(uow, client_id, body, actor)
-        await uow.commit()
-    return {"client_id": client_id, **body.model_dump(mode="json")}
+    await client_cases.record_objections(uow, client_id, body, actor)
+    await uow.commit()
+    return ObjectionsAnswer(client_id=client_id, **body.model_dump(mode="json"))
 
 
-@router.get("/{client_id}/choices")
+@router.get("/{client_id}/choices", response_model=ChoiceList, operation_id="listChoices")
 async def choices(
     client_id: str,
     service: str,
-    request: Request,
-    actor: Actor = CURRENT_ACTOR,
+    uow: UnitOfWorkDep,
+    actor: CallerDep,
     county: str | None = None,
-) -> Any:
+) -> object:
     """The choice list for one service; records a choice exception when unmet."""
-    async with _runtime(request).unit_of_work() as uow:
-        answer = await client_cases.choices(uow, client_id, service, county, actor)
-        await uow.commit()
+    answer = await client_cases.choices(uow, client_id, service, county, actor)
+    await uow.commit()
     return answer
 
 
-@router.post("/{client_id}/assessments", status_code=201)
+@router.post(
+    "/{client_id}/assessments",
+    status_code=201,
+    response_model=AssessmentAnswer,
+    operation_id="assessClient",
+)
 async def assess(
-    client_id: str, body: Assess, request: Request, actor: Actor = CURRENT_ACTOR
-) -> Any:
+    client_id: str, body: Assess, request: Request, uow: UnitOfWorkDep, actor: CallerDep
+) -> object:
     """Record an assessment (and its GPRA intake when given)."""
-    async with _runtime(request).unit_of_work() as uow:
-        answer = await assessment_cases.assess(uow, client_id, body, actor, _today(request))
-        await uow.commit()
+    answer = await assessment_cases.assess(uow, client_id, body, actor, _today(request))
+    await uow.commit()
     return answer
 
 
-@router.post("/{client_id}/treatment-status", status_code=201)
+@router.post(
+    "/{client_id}/treatment-status",
+    status_code=201,
+    response_model=TreatmentStatusAnswer,
+    operation_id="changeTreatmentStatus",
+)
 async def treatment_status(
-    client_id: str, body: ChangeTreatmentStatus, request: Request, actor: Actor = CURRENT_ACTOR
-) -> Any:
+    client_id: str,
+    body: ChangeTreatmentStatus,
+    request: Request,
+    uow: UnitOfWorkDep,
+    actor: CallerDep,
+) -> object:
     """Record the clinical treatment status from a date on."""
-    async with _runtime(request).unit_of_work() as uow:
-        data = await assessment_cases.change_treatment_status(
-            uow, client_id, body, actor, _today(request)
-        )
-        await uow.commit()
-    return data.model_dump(mode="json")
+    data = await assessment_cases.change_treatment_status(
+        uow, client_id, body, actor, _today(request)
+    )
+    await uow.commit()
+    return data
 
 
-@router.post("/{client_id}/consents", status_code=201)
+@router.post(
+    "/{client_id}/consents",
+    status_code=201,
+    response_model=ConsentAnswer,
+    operation_id="recordConsent",
+)
 async def consent(
-    client_id: str, body: RecordConsent, request: Request, actor: Actor = CURRENT_ACTOR
-) -> Any:
+    client_id: str, body: RecordConsent, request: Request, uow: UnitOfWorkDep, actor: CallerDep
+) -> object:
     """Record consent to disclose to one provider."""
-    async with _runtime(request).unit_of_work() as uow:
-        answer = await assessment_cases.record_consent(uow, client_id, body, actor, _today(request))
-        await uow.commit()
+    answer = await assessment_cases.record_consent(uow, client_id, body, actor, _today(request))
+    await uow.commit()
     return answer
 
 
-@router.post("/{client_id}/consents/{consent_id}/revocation", status_code=204)
+@router.post(
+    "/{client_id}/consents/{consent_id}/revocation",
+    status_code=204,
+    operation_id="revokeConsent",
+)
 async def revoke(
-    client_id: str, consent_id: str, request: Request, actor: Actor = CURRENT_ACTOR
-) -> None:
+    client_id: str, consent_id: str, request: Request, uow: UnitOfWorkDep, _actor: CallerDep
+) -> Response:
     """Revoke a consent from today on."""
-    async with _runtime(request).unit_of_work() as uow:
-        await assessment_cases.revoke_consent(uow, client_id, consent_id, _today(request))
-        await uow.commit()
+    await assessment_cases.revoke_consent(uow, client_id, consent_id, _today(request))
+    await uow.commit()
+    return Response(status_code=204)
 
 
-@router.get("/{client_id}/assessment-summary")
-async def summary(client_id: str, request: Request, actor: Actor = CURRENT_ACTOR) -> Any:
+@router.get(
+    "/{client_id}/assessment-summary",
+    response_model=AssessmentSummary,
+    operation_id="readAssessmentSummary",
+)
+async def summary(client_id: str, request: Request, uow: UnitOfWorkDep, actor: CallerDep) -> object:
     """The assessment summary for the calling provider, only with consent (else 403)."""
-    async with _runtime(request).unit_of_work() as uow:
-        answer = await assessment_cases.assessment_summary(uow, client_id, actor, _today(request))
-        await uow.commit()
+    answer = await assessment_cases.assessment_summary(uow, client_id, actor, _today(request))
+    await uow.commit()
     if answer is None:
         raise ConsentRequiredError()
     return answer
 
 
-@router.post("/{client_id}/gpra", status_code=201)
+@router.post(
+    "/{client_id}/gpra",
+    status_code=201,
+    response_model=GpraRecordedAnswer,
+    operation_id="recordGpraInterview",
+)
 async def gpra(
-    client_id: str, body: GpraInterview, request: Request, actor: Actor = CURRENT_ACTOR
-) -> Any:
+    client_id: str, body: GpraInterview, request: Request, uow: UnitOfWorkDep, actor: CallerDep
+) -> object:
     """Record a GPRA interview."""
-    async with _runtime(request).unit_of_work() as uow:
-        answer = await outcome_cases.record_gpra(uow, client_id, body, actor, _today(request))
-        await uow.commit()
+    answer = await outcome_cases.record_gpra(uow, client_id, body, actor, _today(request))
+    await uow.commit()
     return answer
 
 
-@router.get("/{client_id}/gpra/due")
+@router.get("/{client_id}/gpra/due", response_model=GpraDueList, operation_id="listGpraDue")
 async def gpra_due(
-    client_id: str, request: Request, actor: Actor = CURRENT_ACTOR, on: date | None = None
-) -> Any:
+    client_id: str,
+    request: Request,
+    uow: UnitOfWorkDep,
+    _actor: CallerDep,
+    on: date | None = None,
+) -> object:
     """Interviews due, overdue and upcoming on ``on`` (default today)."""
-    async with _runtime(request).unit_of_work() as uow:
-        return await outcome_cases.gpra_due(uow, client_id, on or _today(request))
+    return await outcome_cases.gpra_due(uow, client_id, on or _today(request))
 
 
-@router.post("/{client_id}/drug-tests", status_code=201)
+@router.post(
+    "/{client_id}/drug-tests",
+    status_code=201,
+    response_model=DrugTestAnswer,
+    operation_id="recordDrugTest",
+)
 async def drug_test(
-    client_id: str, body: RecordDrugTest, request: Request, actor: Actor = CURRENT_ACTOR
-) -> Any:
+    client_id: str, body: RecordDrugTest, request: Request, uow: UnitOfWorkDep, actor: CallerDep
+) -> object:
     """Record a drug test."""
-    async with _runtime(request).unit_of_work() as uow:
-        data = await outcome_cases.record_drug_test(uow, client_id, body, actor, _today(request))
-        await uow.commit()
-    return data.model_dump(mode="json")
+    data = await outcome_cases.record_drug_test(uow, client_id, body, actor, _today(request))
+    await uow.commit()
+    return data

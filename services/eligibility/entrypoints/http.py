@@ -7,19 +7,19 @@ program office's (``admin`` through the gateway) or a service's (``system``).
 
 from __future__ import annotations
 
-from typing import Any
+from fastapi import APIRouter, Depends, HTTPException
 
-from fastapi import APIRouter, Depends, HTTPException, Request
-
-from contracts.api.providers import AddStaff, RegisterProvider, UpdateProvider
+from contracts.api.providers import AddStaff, DirectoryEntry, RegisterProvider, UpdateProvider
+from contracts.providers import ProviderSnapshot
 from services.eligibility.entrypoints.clients import router as clients_router
 from services.eligibility.service_layer import providers as provider_cases
-from services.kit.actor import Actor, current_actor
+from services.kit.actor import Actor
+from services.kit.deps import CallerDep, UnitOfWorkDep
 
 router = APIRouter()
 
 
-def registrar(actor: Actor = Depends(current_actor)) -> Actor:
+def registrar(actor: CallerDep) -> Actor:
     """The caller, if it may change the provider registry (admin or system), else 403."""
     if actor.role not in ("admin", "system"):
         raise HTTPException(403, "only the program office changes the provider registry")
@@ -29,59 +29,69 @@ def registrar(actor: Actor = Depends(current_actor)) -> Actor:
 REGISTRAR = [Depends(registrar)]
 
 
-@router.post("/providers", status_code=201, dependencies=REGISTRAR)
-async def register_provider(body: RegisterProvider, request: Request) -> dict[str, Any]:
+@router.post(
+    "/providers",
+    status_code=201,
+    dependencies=REGISTRAR,
+    response_model=ProviderSnapshot,
+    operation_id="registerProvider",
+)
+async def register_provider(body: RegisterProvider, uow: UnitOfWorkDep) -> ProviderSnapshot:
     """Register a provider; 409 when the id is taken."""
-    runtime = request.app.state.runtime
     try:
-        async with runtime.unit_of_work() as uow:
-            snapshot = await provider_cases.register_provider(uow, body)
-            await uow.commit()
+        snapshot = await provider_cases.register_provider(uow, body)
     except provider_cases.ProviderExistsError as exc:
         raise HTTPException(409, f"provider {exc} already registered") from exc
-    return snapshot.model_dump(mode="json")
+    await uow.commit()
+    return snapshot
 
 
-@router.get("/providers")
+@router.get("/providers", response_model=list[DirectoryEntry], operation_id="listProviders")
 async def directory(
-    request: Request,
+    uow: UnitOfWorkDep,
     service: str | None = None,
     county: str | None = None,
     faith_based: bool | None = None,
-) -> list[dict[str, Any]]:
+) -> object:
     """Public directory entries."""
-    async with request.app.state.runtime.unit_of_work() as uow:
-        return await provider_cases.directory(
-            uow, service=service, county=county, faith_based=faith_based
-        )
+    return await provider_cases.directory(
+        uow, service=service, county=county, faith_based=faith_based
+    )
 
 
-@router.patch("/providers/{provider_id}", dependencies=REGISTRAR)
+@router.patch(
+    "/providers/{provider_id}",
+    dependencies=REGISTRAR,
+    response_model=ProviderSnapshot,
+    operation_id="updateProvider",
+)
 async def update_provider(
-    provider_id: str, body: UpdateProvider, request: Request
-) -> dict[str, Any]:
+    provider_id: str, body: UpdateProvider, uow: UnitOfWorkDep
+) -> ProviderSnapshot:
     """Change a provider's record; 404 when unknown."""
-    runtime = request.app.state.runtime
     try:
-        async with runtime.unit_of_work() as uow:
-            snapshot = await provider_cases.update_provider(uow, provider_id, body)
-            await uow.commit()
+        snapshot = await provider_cases.update_provider(uow, provider_id, body)
     except provider_cases.ProviderNotFoundError as exc:
         raise HTTPException(404, "provider not found") from exc
-    return snapshot.model_dump(mode="json")
+    await uow.commit()
+    return snapshot
 
 
-@router.post("/providers/{provider_id}/staff", status_code=201, dependencies=REGISTRAR)
-async def add_staff(provider_id: str, body: AddStaff, request: Request) -> dict[str, Any]:
+@router.post(
+    "/providers/{provider_id}/staff",
+    status_code=201,
+    dependencies=REGISTRAR,
+    response_model=ProviderSnapshot,
+    operation_id="addProviderStaff",
+)
+async def add_staff(provider_id: str, body: AddStaff, uow: UnitOfWorkDep) -> ProviderSnapshot:
     """Add a staff member with credentials; 404 when the provider is unknown."""
-    runtime = request.app.state.runtime
     try:
-        async with runtime.unit_of_work() as uow:
-            snapshot = await provider_cases.add_staff(uow, provider_id, body)
-            await uow.commit()
+        snapshot = await provider_cases.add_staff(uow, provider_id, body)
     except provider_cases.ProviderNotFoundError as exc:
         raise HTTPException(404, "provider not found") from exc
-    return snapshot.model_dump(mode="json")
+    await uow.commit()
+    return snapshot
 
 
 router.include_router(clients_router)

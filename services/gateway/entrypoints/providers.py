@@ -7,22 +7,24 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from contracts.api.errors import ERROR_RESPONSES
-from contracts.api.providers import AddStaff, RegisterProvider, UpdateProvider
+from contracts.api.providers import AddStaff, DirectoryEntry, RegisterProvider, UpdateProvider
+from contracts.providers import ProviderSnapshot
 from services.gateway.domain.tokens import Principal, Role
 from services.gateway.entrypoints.auth import require
 from services.gateway.entrypoints.params import PathId
-from services.gateway.entrypoints.proxy import forward
+from services.gateway.entrypoints.proxy import forward_as
 
 router = APIRouter(prefix="/v1/providers", tags=["providers"], responses=ERROR_RESPONSES)
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=ProviderSnapshot, operation_id="registerProvider")
 async def register_provider(
     body: RegisterProvider, request: Request, principal: Principal = Depends(require(Role.ADMIN))
-) -> Response:
+) -> ProviderSnapshot | Response:
     """Register a provider (admin); eligibility publishes it on ``atr.providers.v1``."""
-    return await forward(
+    return await forward_as(
         request,
+        ProviderSnapshot,
         "eligibility",
         "/providers",
         principal=principal,
@@ -30,16 +32,17 @@ async def register_provider(
     )
 
 
-@router.get("")
+@router.get("", response_model=list[DirectoryEntry], operation_id="listProviders")
 async def provider_directory(
     request: Request,
     service: Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9_]+$")] = None,
     county: Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z][A-Za-z .'-]*$")] = None,
     faith_based: bool | None = None,
-) -> Response:
+) -> list[DirectoryEntry] | Response:
     """Public provider directory: no token, no PHI."""
-    return await forward(
+    return await forward_as(
         request,
+        list[DirectoryEntry],
         "eligibility",
         "/providers",
         principal=None,
@@ -47,16 +50,17 @@ async def provider_directory(
     )
 
 
-@router.patch("/{provider_id}")
+@router.patch("/{provider_id}", response_model=ProviderSnapshot, operation_id="updateProvider")
 async def update_provider(
     provider_id: PathId,
     body: UpdateProvider,
     request: Request,
     principal: Principal = Depends(require(Role.ADMIN)),
-) -> Response:
+) -> ProviderSnapshot | Response:
     """Change status (e.g. suspend), services, counties or faith details (admin)."""
-    return await forward(
+    return await forward_as(
         request,
+        ProviderSnapshot,
         "eligibility",
         f"/providers/{provider_id}",
         principal=principal,
@@ -64,16 +68,22 @@ async def update_provider(
     )
 
 
-@router.post("/{provider_id}/staff", status_code=201)
+@router.post(
+    "/{provider_id}/staff",
+    status_code=201,
+    response_model=ProviderSnapshot,
+    operation_id="addProviderStaff",
+)
 async def add_staff(
     provider_id: PathId,
     body: AddStaff,
     request: Request,
     principal: Principal = Depends(require(Role.ADMIN)),
-) -> Response:
+) -> ProviderSnapshot | Response:
     """Add a staff member with credentials and experience (admin)."""
-    return await forward(
+    return await forward_as(
         request,
+        ProviderSnapshot,
         "eligibility",
         f"/providers/{provider_id}/staff",
         principal=principal,

@@ -4,19 +4,37 @@ The gateway authenticates and validates; the owning service decides. The caller'
 token id, provider binding and organisation travel in one signed ``X-ATR-Caller``
 assertion bound to the forwarded method and path (:mod:`services.kit.caller`); a call
 without a principal (the public provider directory) is signed as ``anonymous``.
+
+:func:`forward_as` parses a successful answer into the route's response model (the
+gateway documents exactly what it relays, and a service answering out of contract is a
+gateway error, not a silent pass-through); a refusal (``application/problem+json``, as
+every service answers) is relayed unchanged.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
 from fastapi import Request, Response
+from pydantic import TypeAdapter
 
 from services.gateway.domain.tokens import Principal
 from services.kit.actor import Actor
 from services.kit.caller import ANONYMOUS, CallerAuth
+
+T = TypeVar("T")
+
+_PARSERS: dict[Any, TypeAdapter[Any]] = {}
+
+
+def parser_of(answer: type[T]) -> TypeAdapter[T]:
+    """The (cached) parser of a response model."""
+    parser = _PARSERS.get(answer)
+    if parser is None:
+        parser = _PARSERS[answer] = TypeAdapter(answer)
+    return parser
 
 
 def caller_of(principal: Principal | None) -> Actor:
@@ -63,3 +81,22 @@ async def forward(
         status_code=answer.status_code,
         media_type=answer.headers.get("content-type", "application/json"),
     )
+
+
+async def forward_as(
+    request: Request,
+    answer: type[T],
+    service: str,
+    path: str,
+    *,
+    principal: Principal | None,
+    json_body: Any = None,
+    params: dict[str, Any] | None = None,
+) -> T | Response:
+    """:func:`forward`, with a 2xx body parsed as ``answer`` (any other answer relayed)."""
+    relayed = await forward(
+        request, service, path, principal=principal, json_body=json_body, params=params
+    )
+    if 200 <= relayed.status_code < 300:
+        return parser_of(answer).validate_json(bytes(relayed.body))
+    return relayed

@@ -18,23 +18,25 @@ from contracts.api.vouchers import (
     ReportAdmission,
     SelectProvider,
 )
+from contracts.vouchers import VoucherSnapshot
 from services.gateway.domain.tokens import Principal, Role
 from services.gateway.entrypoints.auth import require
 from services.gateway.entrypoints.params import PathId
-from services.gateway.entrypoints.proxy import forward
+from services.gateway.entrypoints.proxy import forward_as
 
 router = APIRouter(prefix="/v1/vouchers", tags=["vouchers"], responses=ERROR_RESPONSES)
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=VoucherSnapshot, operation_id="createVoucher")
 async def create_voucher(
     body: CreateVoucher,
     request: Request,
     principal: Principal = Depends(require(Role.ASSESSOR, Role.DOC_THU)),
-) -> Response:
+) -> VoucherSnapshot | Response:
     """Create a service voucher (assessor) or a re-entry voucher (doc_thu, ≤14 days to release)."""
-    return await forward(
+    return await forward_as(
         request,
+        VoucherSnapshot,
         "vouchers",
         "/vouchers",
         principal=principal,
@@ -42,26 +44,31 @@ async def create_voucher(
     )
 
 
-@router.get("/{voucher_id}")
+@router.get("/{voucher_id}", response_model=VoucherSnapshot, operation_id="readVoucher")
 async def read_voucher(
     voucher_id: PathId,
     request: Request,
     principal: Principal = Depends(require(Role.ASSESSOR, Role.PROVIDER, Role.ADMIN)),
-) -> Response:
+) -> VoucherSnapshot | Response:
     """The voucher with its balance: authorised, used and remaining units and value."""
-    return await forward(request, "vouchers", f"/vouchers/{voucher_id}", principal=principal)
+    return await forward_as(
+        request, VoucherSnapshot, "vouchers", f"/vouchers/{voucher_id}", principal=principal
+    )
 
 
-@router.post("/{voucher_id}/selection")
+@router.post(
+    "/{voucher_id}/selection", response_model=VoucherSnapshot, operation_id="selectProvider"
+)
 async def select_provider(
     voucher_id: PathId,
     body: SelectProvider,
     request: Request,
     principal: Principal = Depends(require(Role.ASSESSOR)),
-) -> Response:
+) -> VoucherSnapshot | Response:
     """Record the client's provider choice (self-referrals are flagged)."""
-    return await forward(
+    return await forward_as(
         request,
+        VoucherSnapshot,
         "vouchers",
         f"/vouchers/{voucher_id}/selection",
         principal=principal,
@@ -69,16 +76,19 @@ async def select_provider(
     )
 
 
-@router.post("/{voucher_id}/admission")
+@router.post(
+    "/{voucher_id}/admission", response_model=VoucherSnapshot, operation_id="reportAdmission"
+)
 async def report_admission(
     voucher_id: PathId,
     body: ReportAdmission,
     request: Request,
     principal: Principal = Depends(require(Role.PROVIDER)),
-) -> Response:
+) -> VoucherSnapshot | Response:
     """The selected provider reports the admission; the voucher becomes chargeable."""
-    return await forward(
+    return await forward_as(
         request,
+        VoucherSnapshot,
         "vouchers",
         f"/vouchers/{voucher_id}/admission",
         principal=principal,
@@ -86,16 +96,19 @@ async def report_admission(
     )
 
 
-@router.post("/{voucher_id}/extension")
+@router.post(
+    "/{voucher_id}/extension", response_model=VoucherSnapshot, operation_id="extendVoucher"
+)
 async def extend_voucher(
     voucher_id: PathId,
     body: ExtendVoucher,
     request: Request,
     principal: Principal = Depends(require(Role.ADMIN)),
-) -> Response:
+) -> VoucherSnapshot | Response:
     """Utilisation-review extension (who, why, new expiry)."""
-    return await forward(
+    return await forward_as(
         request,
+        VoucherSnapshot,
         "vouchers",
         f"/vouchers/{voucher_id}/extension",
         principal=principal,
@@ -103,16 +116,17 @@ async def extend_voucher(
     )
 
 
-@router.post("/{voucher_id}/closure")
+@router.post("/{voucher_id}/closure", response_model=VoucherSnapshot, operation_id="closeVoucher")
 async def close_voucher(
     voucher_id: PathId,
     body: CloseVoucher,
     request: Request,
     principal: Principal = Depends(require(Role.ADMIN)),
-) -> Response:
+) -> VoucherSnapshot | Response:
     """Early closure: moved out of state or death (anything else is 422)."""
-    return await forward(
+    return await forward_as(
         request,
+        VoucherSnapshot,
         "vouchers",
         f"/vouchers/{voucher_id}/closure",
         principal=principal,
@@ -120,16 +134,19 @@ async def close_voucher(
     )
 
 
-@router.post("/{voucher_id}/discharge")
+@router.post(
+    "/{voucher_id}/discharge", response_model=VoucherSnapshot, operation_id="dischargeClient"
+)
 async def discharge_client(
     voucher_id: PathId,
     body: DischargeClient,
     request: Request,
     principal: Principal = Depends(require(Role.PROVIDER, Role.ADMIN)),
-) -> Response:
+) -> VoucherSnapshot | Response:
     """Separation from the provider (the provider itself or the program office)."""
-    return await forward(
+    return await forward_as(
         request,
+        VoucherSnapshot,
         "vouchers",
         f"/vouchers/{voucher_id}/discharge",
         principal=principal,

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 
+from services.kit.deps import UnitOfWorkDep
 from services.reporting.service_layer.capacity import capacity
 
 router = APIRouter()
 
 
-@router.get("/reports/capacity")
-async def capacity_report(request: Request) -> dict[str, int]:
+@router.get("/reports/capacity", operation_id="readCapacityReport")
+async def capacity_report(uow: UnitOfWorkDep) -> dict[str, int]:
     """Access/capacity counters."""
-    async with request.app.state.runtime.unit_of_work() as uow:
-        return await capacity(uow)
+    return await capacity(uow)

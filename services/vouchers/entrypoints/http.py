@@ -13,19 +13,20 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, HTTPException, Request, Response
 
 from contracts.api.vouchers import (
     CloseVoucher,
     CreateVoucher,
     DischargeClient,
     ExtendVoucher,
+    Relationship,
     ReportAdmission,
     SelectProvider,
 )
 from contracts.vouchers import VoucherSnapshot
-from services.kit.actor import Actor, current_actor
+from services.kit.deps import CallerDep, SettingsDep, UnitOfWorkDep
+from services.kit.http import problem, validation_problem
 from services.kit.unit_of_work import UnitOfWork
 from services.vouchers.domain.lifecycle import InvalidTransitionError, RuleViolationError
 from services.vouchers.service_layer import relationships, use_cases
@@ -35,128 +36,146 @@ voucher_routes = APIRouter(prefix="/vouchers")
 relationship_routes = APIRouter(prefix="/relationships")
 
 
-async def _run(
-    request: Request, action: Callable[[UnitOfWork], Awaitable[VoucherSnapshot]], status: int = 200
-) -> Any:
-    runtime = request.app.state.runtime
+async def _decide(
+    uow: UnitOfWork, action: Callable[[UnitOfWork], Awaitable[VoucherSnapshot]]
+) -> VoucherSnapshot | Response:
+    """Run ``action`` and commit; a refusal as problem details (409 with the voucher's
+    current state, 422 naming the field of the rule it breaks)."""
     try:
-        async with runtime.unit_of_work() as uow:
-            voucher = await action(uow)
-            await uow.commit()
+        voucher = await action(uow)
     except VoucherNotFoundError as exc:
         raise HTTPException(404, "voucher not found") from exc
     except use_cases.ForbiddenError as exc:
         raise HTTPException(403, str(exc)) from exc
     except RuleViolationError as exc:
-        return JSONResponse(
-            status_code=422,
-            content={"detail": [{"loc": ["body", *exc.field.split(".")], "msg": exc.message}]},
-        )
+        where = ["body", *exc.field.split(".")]
+        return validation_problem([{"loc": where, "msg": exc.message, "type": "rule_violation"}])
     except InvalidTransitionError as exc:
-        return JSONResponse(
-            status_code=409,
-            content={
-                "detail": str(exc),
-                "current_status": exc.voucher.status,
-                "voucher": exc.voucher.model_dump(mode="json"),
-            },
+        return problem(
+            409,
+            str(exc),
+            current_status=exc.voucher.status,
+            voucher=exc.voucher.model_dump(mode="json"),
         )
-    return JSONResponse(status_code=status, content=voucher.model_dump(mode="json"))
+    await uow.commit()
+    return voucher
 
 
-@voucher_routes.post("", status_code=201)
+def _clock(request: Request) -> Any:
+    return request.app.state.clock
+
+
+@voucher_routes.post(
+    "", status_code=201, response_model=VoucherSnapshot, operation_id="createVoucher"
+)
 async def create(
-    body: CreateVoucher, request: Request, actor: Actor = Depends(current_actor)
-) -> Any:
+    body: CreateVoucher, request: Request, uow: UnitOfWorkDep, actor: CallerDep
+) -> VoucherSnapshot | Response:
     """Create a service voucher (assessor) or a re-entry voucher (doc_thu)."""
-    state = request.app.state
-    return await _run(
-        request,
-        lambda uow: use_cases.create_voucher(uow, body, actor, state.catalog(), state.clock),
-        status=201,
+    catalog = request.app.state.catalog()
+    return await _decide(
+        uow,
+        lambda uow: use_cases.create_voucher(uow, body, actor, catalog, _clock(request)),
     )
 
 
-@voucher_routes.get("/{voucher_id}")
-async def read(voucher_id: str, request: Request, actor: Actor = Depends(current_actor)) -> Any:
+@voucher_routes.get("/{voucher_id}", response_model=VoucherSnapshot, operation_id="readVoucher")
+async def read(
+    voucher_id: str, request: Request, uow: UnitOfWorkDep, actor: CallerDep
+) -> VoucherSnapshot | Response:
     """The voucher with its balance (404 for a provider it was not made available to)."""
-    return await _run(request, lambda uow: use_cases.get_voucher(uow, voucher_id, actor))
+    return await _decide(uow, lambda uow: use_cases.get_voucher(uow, voucher_id, actor))
 
 
-@voucher_routes.post("/{voucher_id}/selection")
+@voucher_routes.post(
+    "/{voucher_id}/selection", response_model=VoucherSnapshot, operation_id="selectProvider"
+)
 async def select(
-    voucher_id: str, body: SelectProvider, request: Request, actor: Actor = Depends(current_actor)
-) -> Any:
+    voucher_id: str, body: SelectProvider, request: Request, uow: UnitOfWorkDep, actor: CallerDep
+) -> VoucherSnapshot | Response:
     """Record the client's provider choice."""
-    clock = request.app.state.clock
-    return await _run(
-        request, lambda uow: use_cases.select_provider(uow, voucher_id, body, actor, clock)
+    clock = _clock(request)
+    return await _decide(
+        uow, lambda uow: use_cases.select_provider(uow, voucher_id, body, actor, clock)
     )
 
 
-@voucher_routes.post("/{voucher_id}/admission")
+@voucher_routes.post(
+    "/{voucher_id}/admission", response_model=VoucherSnapshot, operation_id="reportAdmission"
+)
 async def admission(
-    voucher_id: str, body: ReportAdmission, request: Request, actor: Actor = Depends(current_actor)
-) -> Any:
+    voucher_id: str, body: ReportAdmission, request: Request, uow: UnitOfWorkDep, actor: CallerDep
+) -> VoucherSnapshot | Response:
     """The selected provider reports admission: the voucher becomes chargeable."""
-    clock = request.app.state.clock
-    return await _run(request, lambda uow: use_cases.admit(uow, voucher_id, body, actor, clock))
+    clock = _clock(request)
+    return await _decide(uow, lambda uow: use_cases.admit(uow, voucher_id, body, actor, clock))
 
 
-@voucher_routes.post("/{voucher_id}/extension")
+@voucher_routes.post(
+    "/{voucher_id}/extension", response_model=VoucherSnapshot, operation_id="extendVoucher"
+)
 async def extension(
-    voucher_id: str, body: ExtendVoucher, request: Request, actor: Actor = Depends(current_actor)
-) -> Any:
+    voucher_id: str, body: ExtendVoucher, request: Request, uow: UnitOfWorkDep, actor: CallerDep
+) -> VoucherSnapshot | Response:
     """Utilisation-review extension of the expiry."""
-    clock = request.app.state.clock
-    return await _run(request, lambda uow: use_cases.extend(uow, voucher_id, body, actor, clock))
+    clock = _clock(request)
+    return await _decide(uow, lambda uow: use_cases.extend(uow, voucher_id, body, actor, clock))
 
 
-@voucher_routes.post("/{voucher_id}/closure")
+@voucher_routes.post(
+    "/{voucher_id}/closure", response_model=VoucherSnapshot, operation_id="closeVoucher"
+)
 async def closure(
-    voucher_id: str, body: CloseVoucher, request: Request, actor: Actor = Depends(current_actor)
-) -> Any:
+    voucher_id: str, body: CloseVoucher, request: Request, uow: UnitOfWorkDep, actor: CallerDep
+) -> VoucherSnapshot | Response:
     """Early closure (moved out of state or death)."""
-    clock = request.app.state.clock
-    return await _run(request, lambda uow: use_cases.close(uow, voucher_id, body, actor, clock))
+    clock = _clock(request)
+    return await _decide(uow, lambda uow: use_cases.close(uow, voucher_id, body, actor, clock))
 
 
-@voucher_routes.post("/{voucher_id}/discharge")
+@voucher_routes.post(
+    "/{voucher_id}/discharge", response_model=VoucherSnapshot, operation_id="dischargeClient"
+)
 async def discharge(
-    voucher_id: str, body: DischargeClient, request: Request, actor: Actor = Depends(current_actor)
-) -> Any:
+    voucher_id: str, body: DischargeClient, request: Request, uow: UnitOfWorkDep, actor: CallerDep
+) -> VoucherSnapshot | Response:
     """Separation from the provider."""
-    clock = request.app.state.clock
-    return await _run(request, lambda uow: use_cases.discharge(uow, voucher_id, body, actor, clock))
+    clock = _clock(request)
+    return await _decide(uow, lambda uow: use_cases.discharge(uow, voucher_id, body, actor, clock))
 
 
-@relationship_routes.get("/{client_id}/{provider_id}")
+@relationship_routes.get(
+    "/{client_id}/{provider_id}", response_model=Relationship, operation_id="readRelationship"
+)
 async def relationship(
-    client_id: str, provider_id: str, request: Request, actor: Actor = Depends(current_actor)
-) -> Any:
+    client_id: str,
+    provider_id: str,
+    request: Request,
+    uow: UnitOfWorkDep,
+    settings: SettingsDep,
+    actor: CallerDep,
+) -> Relationship:
     """Whether ``provider_id`` holds one of the client's vouchers (``active``) or held one
     until recently (``held_until``: the last day of its reporting grace); 404 otherwise.
 
     A provider caller asks about itself only (anything else is 404 too)."""
     if actor.role == "provider" and actor.provider_id != provider_id:
         raise HTTPException(404, "no relationship")
-    runtime = request.app.state.runtime
-    async with runtime.unit_of_work() as uow:
-        found = await relationships.relationship(
-            uow,
-            client_id,
-            provider_id,
-            today=request.app.state.clock.today(),
-            grace_days=runtime.settings.relationship_grace_days,
-        )
+    found = await relationships.relationship(
+        uow,
+        client_id,
+        provider_id,
+        today=_clock(request).today(),
+        grace_days=settings.relationship_grace_days,
+    )
     if found is None:
         raise HTTPException(404, "no relationship")
-    return {
-        "client_id": client_id,
-        "provider_id": provider_id,
-        "active": found.active,
-        "held_until": found.held_until.isoformat() if found.held_until else None,
-    }
+    return Relationship(
+        client_id=client_id,
+        provider_id=provider_id,
+        active=found.active,
+        held_until=found.held_until,
+    )
 
 
 router = APIRouter()
