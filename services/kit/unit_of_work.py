@@ -103,9 +103,15 @@ class UnitOfWork:
         self._pending.append((record, event.type))
         self._outbox = None
 
-    def discard_events(self) -> None:
-        """Forget the events emitted so far (the caller is deciding again)."""
-        self._pending.clear()
+    @property
+    def events_emitted(self) -> int:
+        """How many events this unit has emitted so far (a mark for :meth:`discard_events`)."""
+        return len(self._pending)
+
+    def discard_events(self, since: int = 0) -> None:
+        """Forget the events emitted after mark ``since`` (all of them by default: the
+        caller is deciding again)."""
+        del self._pending[since:]
         self._outbox = None
 
     def prepare(self) -> None:
