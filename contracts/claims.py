@@ -16,40 +16,13 @@ from pydantic import AwareDatetime, ConfigDict, Field, ValidationInfo, field_val
 
 from contracts.envelope import Contract, Event, EventData
 from contracts.fields import Code, Id, LocalTime, ShortText
+from contracts.reasons import Reason
 
 Outcome = Literal["approved", "partially_approved", "denied"]
 """Adjudication outcome (SPEC §3.4)."""
 
-REASON_CODES: tuple[str, ...] = (
-    "VOUCHER_NOT_FOUND",
-    "VOUCHER_NOT_ACTIVE",
-    "VOUCHER_EXPIRED",
-    "VOUCHER_CLOSED",
-    "SERVICE_NOT_AUTHORIZED",
-    "VOUCHER_UNITS_EXHAUSTED",
-    "VOUCHER_VALUE_EXHAUSTED",
-    "PROVIDER_NOT_ELIGIBLE",
-    "PROVIDER_NOT_SELECTED",
-    "STAFF_NOT_QUALIFIED",
-    "DAILY_LIMIT",
-    "WEEKLY_LIMIT",
-    "MONTHLY_LIMIT",
-    "EPISODE_LIMIT",
-    "LEVEL_ONE_LIMIT",
-    "DOLLAR_CAP",
-    "GROUP_SIZE",
-    "CONFLICTING_SERVICE",
-    "CONCURRENT_PROVIDER",
-    "CLIENT_NOT_ELIGIBLE",
-    "DOCUMENTATION_MISSING",
-    "INVALID_UNITS",
-    "MILEAGE_LIMIT",
-    "PASS_LIMIT",
-    "DUPLICATE_CLAIM",
-    "FUTURE_DATE",
-    "NOT_BILLABLE",
-)
-"""Denial reason codes, normative (SPEC §3.4)."""
+REASON_CODES: tuple[str, ...] = tuple(Reason)
+"""Denial reason codes, normative (SPEC §3.4): the values of :class:`Reason`."""
 
 
 class SubmitClaim(Contract):

@@ -15,15 +15,18 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from contracts.reasons import Reason
+
 Window = Literal["day", "week", "month", "episode"]
 """Calendar windows (SPEC §3.4): service date; Monday-Sunday; calendar month; voucher life."""
 
-LIMIT_REASONS = {
-    "day": "DAILY_LIMIT",
-    "week": "WEEKLY_LIMIT",
-    "month": "MONTHLY_LIMIT",
-    "episode": "EPISODE_LIMIT",
+LIMIT_REASONS: dict[str, Reason] = {
+    "day": Reason.DAILY_LIMIT,
+    "week": Reason.WEEKLY_LIMIT,
+    "month": Reason.MONTHLY_LIMIT,
+    "episode": Reason.EPISODE_LIMIT,
 }
+"""The reason a window's limit denies with (SPEC §3.4)."""
 
 LEVEL_ONE_STATUSES = frozenset({"level_1", "level_1_residential"})
 """Clinical treatment statuses that count as "level one clinical treatment" (seed 000)."""

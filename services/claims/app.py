@@ -33,10 +33,11 @@ from contracts.vouchers import (
 )
 from programs.catalog import Catalog
 from services.claims.adapters.orm import metadata
+from services.claims.adapters.vouchers import HttpVoucherLookup
 from services.claims.entrypoints.http import router
 from services.claims.service_layer.pending import sweeper, voucher_handler
 from services.claims.service_layer.replicas import apply_client_event, apply_provider_snapshot
-from services.claims.service_layer.worker import ClaimWorker, VoucherLookup
+from services.claims.service_layer.worker import ClaimWorker
 from services.kit.batch_consumer import BatchConsumer
 from services.kit.caller import CallerAuth
 from services.kit.clock import SystemClock
@@ -54,12 +55,12 @@ def catalog() -> Catalog:
     return active_catalog(runtime.settings)
 
 
-lookup = VoucherLookup(
+lookup = HttpVoucherLookup(
     runtime.settings.url_of("vouchers"),
     CallerAuth(runtime.settings.internal_key, runtime.settings.caller_assertion_ttl_s),
 )
 worker = ClaimWorker(runtime, catalog, clock, lookup)
-on_voucher = voucher_handler(catalog, clock)
+on_voucher = voucher_handler(worker.store, catalog, clock)
 
 
 async def on_vouchers(uow: UnitOfWork, events: list[Any]) -> None:
@@ -110,6 +111,6 @@ to_atr_claims_adjudicated_v1 = broker.publisher(
 )
 runtime.background_tasks.append(vouchers_consumer.run)
 runtime.background_tasks.append(worker.run)
-runtime.background_tasks.append(sweeper(runtime, catalog, clock, lookup))
+runtime.background_tasks.append(sweeper(runtime, worker.store, catalog, clock, lookup))
 app = runtime.http_app(router, title="ATR claims service")
 app.state.runtime = runtime

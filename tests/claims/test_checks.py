@@ -1,42 +1,56 @@
-"""Catalog-independent checks of the claim worker (issue 6 item 4; SPEC §3.3, §3.4)."""
+"""Catalog-independent checks of a claim line (SPEC §3.3, §3.4)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from types import MappingProxyType
+from typing import Any
 
 import pytest
 
-from contracts.clients import AuthorizedService
-from contracts.vouchers import VoucherSnapshot
+from contracts.reasons import Reason
 from services.claims.domain import checks
-from services.claims.domain.checks import ProviderFacts, VoucherUsage
-from services.claims.domain.model import ClaimLine, Decision, PriorLine, PriorLines
+from services.claims.domain.facts import (
+    AuthorisedService,
+    Client,
+    Facts,
+    Provider,
+    Voucher,
+    VoucherUsage,
+)
+from services.claims.domain.model import ClaimLine, Decision, PriorLine, PriorLines, StaffRecord
 
 TODAY = date(2026, 9, 15)
 SERVICE = "RECOVERY_MENTORING_IND"
 
 
-def voucher(**changes: object) -> VoucherSnapshot:
-    base = VoucherSnapshot(
-        voucher_id="V1",
-        client_id="C1",
-        kind="service",
-        status="active",
-        version=3,
-        issued_on=date(2026, 7, 1),
-        valid_from=date(2026, 7, 1),
-        valid_until=date(2027, 6, 30),
-        authorized_services=[AuthorizedService(service_code=SERVICE, units=10)],
-        max_value=Decimal("200.00"),
-        provider_id="P1",
-        admitted_on=date(2026, 7, 10),
-        admission_recorded_at=datetime(2026, 7, 10, tzinfo=UTC),
-    )
-    return base.model_copy(update=changes)
+VOUCHER = Voucher(
+    voucher_id="V1",
+    client_id="C1",
+    status="active",
+    valid_from=date(2026, 7, 1),
+    valid_until=date(2027, 6, 30),
+    authorised=MappingProxyType({SERVICE: AuthorisedService(SERVICE, units=10)}),
+    max_value=Decimal("200.00"),
+    provider_id="P1",
+    admitted_on=date(2026, 7, 10),
+    admission_recorded_at=datetime(2026, 7, 10, tzinfo=UTC),
+)
 
 
-PROVIDER = ProviderFacts("P1", "active", frozenset({SERVICE}), {"S1": {"staff_id": "S1"}})
+def voucher(**changes: object) -> Voucher:
+    return replace(VOUCHER, **changes)  # type: ignore[arg-type]
+
+
+STAFF = StaffRecord("S1")
+PROVIDER = Provider("P1", "active", frozenset({SERVICE}), MappingProxyType({"S1": STAFF}))
+
+
+def facts(**changes: Any) -> Facts:
+    base = Facts(today=TODAY, provider=PROVIDER, staff=STAFF, client=Client(eligible=True))
+    return replace(base, **changes)
 
 
 def claim(**changes: object) -> ClaimLine:
@@ -57,58 +71,57 @@ def claim(**changes: object) -> ClaimLine:
 
 
 @pytest.mark.parametrize(
-    ("line", "state", "provider", "eligible", "reason"),
+    ("line", "state", "reason"),
     [
-        (claim(service_date=TODAY + timedelta(days=1)), voucher(), PROVIDER, None, "FUTURE_DATE"),
-        (claim(), None, PROVIDER, None, "VOUCHER_NOT_FOUND"),
-        (claim(client_id="C2"), voucher(), PROVIDER, None, "VOUCHER_NOT_FOUND"),
-        (
-            claim(),
-            voucher(status="closed", closed_on=date(2026, 8, 1)),
-            PROVIDER,
-            None,
-            "VOUCHER_CLOSED",
-        ),
-        (claim(service_date=date(2026, 6, 1)), voucher(), PROVIDER, None, "VOUCHER_EXPIRED"),
-        (claim(), voucher(provider_id="P2"), PROVIDER, None, "PROVIDER_NOT_SELECTED"),
+        (claim(), None, Reason.VOUCHER_NOT_FOUND),
+        (claim(client_id="C2"), voucher(), Reason.VOUCHER_NOT_FOUND),
+        (claim(), voucher(status="closed", closed_on=date(2026, 8, 1)), Reason.VOUCHER_CLOSED),
+        (claim(service_date=date(2027, 7, 1)), voucher(), Reason.VOUCHER_EXPIRED),
+        (claim(), voucher(provider_id="P2"), Reason.PROVIDER_NOT_SELECTED),
         (
             claim(),
             voucher(status="provider_selected", admitted_on=None),
-            PROVIDER,
-            None,
-            "VOUCHER_NOT_ACTIVE",
+            Reason.VOUCHER_NOT_ACTIVE,
         ),
-        (claim(service_date=date(2026, 7, 9)), voucher(), PROVIDER, None, "VOUCHER_NOT_ACTIVE"),
+        (claim(service_date=date(2026, 7, 9)), voucher(), Reason.VOUCHER_NOT_ACTIVE),
         (
             claim(),
             voucher(status="discharged", discharged_on=date(2026, 8, 1)),
-            PROVIDER,
-            None,
-            "VOUCHER_NOT_ACTIVE",
+            Reason.VOUCHER_NOT_ACTIVE,
         ),
-        (
-            claim(),
-            voucher(),
-            ProviderFacts("P1", "suspended", frozenset(), {"S1": {}}),
-            None,
-            "PROVIDER_NOT_ELIGIBLE",
-        ),
-        (claim(), voucher(), None, None, "PROVIDER_NOT_ELIGIBLE"),
-        (claim(service_code="CHILD_CARE"), voucher(), PROVIDER, None, "SERVICE_NOT_AUTHORIZED"),
-        (claim(staff_id="S9"), voucher(), PROVIDER, None, "STAFF_NOT_QUALIFIED"),
-        (claim(), voucher(), PROVIDER, False, "CLIENT_NOT_ELIGIBLE"),
+        (claim(service_code="CHILD_CARE"), voucher(), Reason.SERVICE_NOT_AUTHORIZED),
     ],
 )
 def test_each_voucher_check_denies_with_its_reason(
-    line: ClaimLine,
-    state: VoucherSnapshot | None,
-    provider: ProviderFacts | None,
-    eligible: bool | None,
-    reason: str,
+    line: ClaimLine, state: Voucher | None, reason: Reason
 ) -> None:
-    assert checks.voucher_reasons(line, state, provider, today=TODAY, client_eligible=eligible) == [
-        reason
-    ]
+    assert checks.voucher_faults(line, state) == {reason}
+
+
+@pytest.mark.parametrize(
+    ("line", "view", "reason"),
+    [
+        (claim(service_date=TODAY + timedelta(days=1)), facts(), Reason.FUTURE_DATE),
+        (
+            claim(),
+            facts(provider=replace(PROVIDER, status="suspended")),
+            Reason.PROVIDER_NOT_ELIGIBLE,
+        ),
+        (claim(), facts(staff=None), Reason.STAFF_NOT_QUALIFIED),
+        (claim(), facts(client=Client(eligible=False)), Reason.CLIENT_NOT_ELIGIBLE),
+    ],
+)
+def test_each_party_check_denies_with_its_reason(
+    line: ClaimLine, view: Facts, reason: Reason
+) -> None:
+    assert checks.party_faults(line, view) == {reason}
+
+
+def test_an_unknown_provider_is_not_eligible_and_its_staff_not_on_a_roster() -> None:
+    assert checks.party_faults(claim(), facts(provider=None, staff=None)) == {
+        Reason.PROVIDER_NOT_ELIGIBLE,
+        Reason.STAFF_NOT_QUALIFIED,
+    }
 
 
 @pytest.mark.parametrize(
@@ -119,8 +132,9 @@ def test_each_voucher_check_denies_with_its_reason(
         voucher(status="closed", closed_on=date(2026, 9, 2)),
     ],
 )
-def test_a_line_within_an_admitted_period_passes(state: VoucherSnapshot) -> None:
-    assert checks.voucher_reasons(claim(), state, PROVIDER, today=TODAY, client_eligible=True) == []
+def test_a_line_within_an_admitted_period_passes(state: Voucher) -> None:
+    assert checks.voucher_faults(claim(), state) == set()
+    assert checks.party_faults(claim(), facts()) == set()
 
 
 def test_same_service_same_start_billed_twice_is_a_duplicate() -> None:

@@ -15,8 +15,8 @@ from typing import Any
 
 from sqlalchemy.dialects import sqlite
 
+from services.claims.adapters.claim_store import HIGHEST_NUMBERS, watermark
 from services.claims.adapters.orm import claims
-from services.claims.service_layer.state import HIGHEST_NUMBERS, watermark
 from services.kit.database import Database
 from services.kit.migrations import upgrade_to_head
 

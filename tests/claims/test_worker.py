@@ -8,7 +8,7 @@ stored, so a voucher's units are never granted twice.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -21,10 +21,10 @@ from contracts.claims import ClaimSubmitted, ClaimSubmittedData
 from contracts.clients import AuthorizedService
 from contracts.vouchers import VoucherSnapshot
 from programs.loader import load_catalog
+from services.claims.adapters.claim_store import Loaded, watermark
+from services.claims.adapters.history import read_histories
 from services.claims.adapters.orm import claims, metadata, provider_replica, voucher_replica
-from services.claims.service_layer.adjudication import Received
-from services.claims.service_layer.history import read_histories
-from services.claims.service_layer.state import BatchState, watermark
+from services.claims.domain.model import ClaimLine
 from services.claims.service_layer.worker import ClaimWorker
 from services.kit.clock import FixedClock
 from services.kit.runtime import ServiceRuntime
@@ -87,7 +87,7 @@ async def worker(
                 snapshot=snapshot.model_dump(mode="json"),
             )
         )
-    worker = ClaimWorker(runtime, lambda: MO, FixedClock(NOW), NoLookup())  # type: ignore[arg-type]
+    worker = ClaimWorker(runtime, lambda: MO, FixedClock(NOW), NoLookup())
     try:
         yield worker
     finally:
@@ -146,14 +146,15 @@ async def test_lines_stored_by_another_worker_after_the_snapshot_are_respected(
     """Between this worker's snapshot and its write, 'another worker' stores an approved
     4-unit line of the same client; this worker's line must then be decided again and
     denied for units, not approved on the stale snapshot."""
-    other = ClaimWorker(worker.runtime, lambda: MO, FixedClock(NOW), NoLookup())  # type: ignore[arg-type]
-    original = worker._lag_truth
+    other = ClaimWorker(worker.runtime, lambda: MO, FixedClock(NOW), NoLookup())
+    original = worker.store.load
 
-    async def hand_over(batch: Sequence[Received], state: BatchState) -> Mapping[str, Any]:
+    async def hand_over(lines: Sequence[ClaimLine]) -> Loaded:
+        loaded = await original(lines)
         assert await other.process([record("K-OTHER", 9, 0)]) == 1
-        return await original(batch, state)
+        return loaded
 
-    monkeypatch.setattr(worker, "_lag_truth", hand_over)
+    monkeypatch.setattr(worker.store, "load", hand_over)
     assert await worker.process([record("K-MINE", 10, 1)]) == 1
     assert await stored(worker) == {"K-OTHER": ("approved", 4), "K-MINE": ("denied", 0)}
 
@@ -164,14 +165,15 @@ async def test_lines_of_the_same_batch_stored_by_another_worker_are_not_stored_t
     """A redelivery races the first delivery: between this worker's snapshot and its
     write, 'another worker' stores one of this batch's very lines. This worker must
     notice under the lock, keep that line as stored and store only the other one."""
-    other = ClaimWorker(worker.runtime, lambda: MO, FixedClock(NOW), NoLookup())  # type: ignore[arg-type]
-    original = worker._lag_truth
+    other = ClaimWorker(worker.runtime, lambda: MO, FixedClock(NOW), NoLookup())
+    original = worker.store.load
 
-    async def hand_over(batch: Sequence[Received], state: BatchState) -> Mapping[str, Any]:
+    async def hand_over(lines: Sequence[ClaimLine]) -> Loaded:
+        loaded = await original(lines)
         assert await other.process([record("K1", 9, 0, units=1)]) == 1
-        return await original(batch, state)
+        return loaded
 
-    monkeypatch.setattr(worker, "_lag_truth", hand_over)
+    monkeypatch.setattr(worker.store, "load", hand_over)
     assert await worker.process([record("K1", 9, 0, units=1), record("K2", 10, 1, units=1)]) == 1
     assert await stored(worker) == {"K1": ("approved", 1), "K2": ("approved", 1)}
 
@@ -182,7 +184,7 @@ async def test_every_workers_history_cache_follows_what_any_worker_stored(
     """Two workers take turns on one client (partition hand-overs): before each batch,
     each worker's cached history equals the history read from the database, and the
     voucher's 4 units are granted exactly once in all."""
-    other = ClaimWorker(worker.runtime, lambda: MO, FixedClock(NOW), NoLookup())  # type: ignore[arg-type]
+    other = ClaimWorker(worker.runtime, lambda: MO, FixedClock(NOW), NoLookup())
     day = 3
     for turn in range(6):
         taking = worker if turn % 2 == 0 else other

@@ -109,7 +109,7 @@ async def start_worker(
             )
         )
     await runtime.broker.start()
-    return ClaimWorker(runtime, lambda: catalog, FixedClock(NOW), NoLookup())  # type: ignore[arg-type]
+    return ClaimWorker(runtime, lambda: catalog, FixedClock(NOW), NoLookup())
 
 
 async def stop_worker(worker: ClaimWorker) -> None:

@@ -32,7 +32,7 @@ from contracts.topics import CLAIMS_SUBMITTED, DEAD_LETTER
 from contracts.vouchers import VoucherSnapshot
 from programs.loader import load_catalog
 from services.claims.adapters.orm import claims, metadata, provider_replica, voucher_replica
-from services.claims.service_layer.adjudication import UNREACHABLE
+from services.claims.domain.facts import UNREACHABLE
 from services.claims.service_layer.worker import ClaimWorker
 from services.kit.clock import FixedClock
 from services.kit.runtime import ServiceRuntime
@@ -181,7 +181,7 @@ async def _start(bootstrap_servers: str, database_url: str) -> ClaimWorker:
                 )
             )
     await runtime.broker.start()
-    return ClaimWorker(runtime, lambda: MO, FixedClock(NOW), Lookup())  # type: ignore[arg-type]
+    return ClaimWorker(runtime, lambda: MO, FixedClock(NOW), Lookup())
 
 
 def voucher(voucher_id: str, client_id: str) -> VoucherSnapshot:

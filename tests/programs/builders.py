@@ -78,21 +78,7 @@ def history(
 
 def as_prior(claim: ClaimLine, decision: Decision) -> PriorLine:
     """An allowed line as later claims see it."""
-    return PriorLine(
-        claim_id=claim.claim_id,
-        provider_id=claim.provider_id,
-        voucher_id=claim.voucher_id,
-        service_code=claim.service_code,
-        service_date=claim.service_date,
-        allowed_units=decision.allowed_units,
-        allowed_amount=decision.allowed_amount,
-        start_time=claim.start_time,
-        end_time=claim.end_time,
-        miles=claim.miles,
-        pass_type=claim.pass_type,
-        activity=claim.activity,
-        face_to_face=claim.face_to_face,
-    )
+    return claim.allowed(decision.allowed_units, decision.allowed_amount)
 
 
 def run(

@@ -12,9 +12,11 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from contracts.reasons import Reason
 from programs.catalog import LEVEL_ONE_STATUSES, Limit
 from programs.loader import load_catalog
 from services.claims.domain.model import ClaimLine, ClientHistory, Decision, StaffRecord
+from services.claims.domain.precedence import RANK
 from tests.programs.builders import EPISODE, history, run
 
 MO = load_catalog("missouri_atr2")
@@ -126,6 +128,16 @@ def window_total(
     return sum(d.allowed_units for _, d in chosen)
 
 
+def assert_reasons_in_precedence(results: list[tuple[ClaimLine, Decision]]) -> None:
+    """Caps that cut one line are listed in PRECEDENCE order; a line denied by a
+    whole-line fault names that fault alone (SPEC §3.4)."""
+    for _, decision in results:
+        ranks = [RANK[reason] for reason in decision.reasons]
+        assert ranks == sorted(set(ranks))
+        if any(rank < RANK[Reason.INVALID_UNITS] for rank in ranks):
+            assert len(ranks) == 1
+
+
 @settings(max_examples=150, deadline=None)
 @given(
     batch=st.lists(claims(), min_size=1, max_size=40, unique_by=lambda c: c.claim_id),
@@ -136,7 +148,9 @@ def test_no_cap_window_is_ever_exceeded_whatever_the_order(
     batch: list[ClaimLine], status: str | None, order: object
 ) -> None:
     base = history(staff=STAFF, status=status, status_from=EPISODE[0])
-    assert_caps_hold(run(MO, batch, base), base)
+    results = run(MO, batch, base)
+    assert_caps_hold(results, base)
+    assert_reasons_in_precedence(results)
     shuffled = list(batch)
     order.shuffle(shuffled)  # type: ignore[attr-defined]
     assert_caps_hold(run(MO, shuffled, base), base)

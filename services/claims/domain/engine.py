@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from datetime import date, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from contracts.reasons import Reason
 from programs.catalog import (
     LEVEL_ONE_STATUSES,
     LIMIT_REASONS,
@@ -33,6 +34,7 @@ from services.claims.domain.model import (
     PriorLines,
     StaffRecord,
 )
+from services.claims.domain.precedence import RANK, ordered
 
 CENT = Decimal("0.01")
 
@@ -43,21 +45,51 @@ def money(value: Decimal) -> Decimal:
 
 
 def evaluate(catalog: Catalog, claim: ClaimLine, history: ClientHistory) -> Decision:
-    """Decide ``claim`` under ``catalog`` given ``history`` (pure; SPEC §3.4)."""
+    """Decide ``claim`` under ``catalog`` given ``history`` (pure; SPEC §3.4).
+
+    A whole-line fault denies the line with the first of them in
+    :data:`~services.claims.domain.precedence.PRECEDENCE`; otherwise the caps apply.
+    """
+    faults = whole_line_faults(catalog, claim, history)
+    if faults:
+        return Decision.deny(claim, min(faults, key=RANK.__getitem__), unit_rate(catalog, claim))
+    return capped(catalog, claim, history)
+
+
+def unit_rate(catalog: Catalog, claim: ClaimLine) -> Decimal | None:
+    """The line's unit price under ``catalog`` (None: unknown service, unpriced, or a pass
+    without its type or price)."""
     try:
         service = catalog.service(claim.service_code)
     except KeyError:
-        return _deny(claim, None, "NOT_BILLABLE")
-    rate = _unit_rate(service, claim)
-    if service.unit != "pass" and service.rate is None:
-        return _deny(claim, None, "NOT_BILLABLE")
-    fault = _whole_line_fault(catalog, service, claim, history)
-    if fault is not None:
-        return _deny(claim, rate, fault)
-    units = claim.units
-    reasons: list[str] = []
+        return None
+    return _unit_rate(service, claim)
 
-    def cap(room: int, reason: str) -> None:
+
+def whole_line_faults(catalog: Catalog, claim: ClaimLine, history: ClientHistory) -> set[Reason]:
+    """Every catalog rule that denies the whole line (seed 000, 001, 002, 004).
+
+    An unknown service, or one the catalog does not price, is ``NOT_BILLABLE`` alone.
+    """
+    try:
+        service = catalog.service(claim.service_code)
+    except KeyError:
+        return {Reason.NOT_BILLABLE}
+    if service.unit != "pass" and service.rate is None:
+        return {Reason.NOT_BILLABLE}
+    return _whole_line_faults(catalog, service, claim, history)
+
+
+def capped(catalog: Catalog, claim: ClaimLine, history: ClientHistory) -> Decision:
+    """The units the catalog's caps leave of a line without whole-line faults: times,
+    windows, level one, mileage, passes, dollars (seed 000; SPEC §3.4 windows); the
+    reasons of the caps that cut it, in precedence order."""
+    service = catalog.service(claim.service_code)
+    rate = _unit_rate(service, claim)
+    units = claim.units
+    reasons: list[Reason] = []
+
+    def cap(room: int, reason: Reason) -> None:
         nonlocal units
         room = max(room, 0)
         if units > room:
@@ -66,9 +98,9 @@ def evaluate(catalog: Catalog, claim: ClaimLine, history: ClientHistory) -> Deci
 
     quarters = _quarter_hours(claim)
     if service.unit == "15_minutes" and quarters is not None:
-        cap(quarters, "INVALID_UNITS")
+        cap(quarters, Reason.INVALID_UNITS)
     if service.unit == "hour" and claim.start_time and claim.end_time:
-        cap(_minutes(claim) // 60, "INVALID_UNITS")
+        cap(_minutes(claim) // 60, Reason.INVALID_UNITS)
     prior = history.lines
     for limit in service.limits:
         if limit.units is not None:
@@ -79,22 +111,22 @@ def evaluate(catalog: Catalog, claim: ClaimLine, history: ClientHistory) -> Deci
             for p in _episode(prior, history, claim)
             if p.service_code == service.code and _in_level_one(history, p.service_date)
         )
-        cap(service.level_one_cap.units - used, "LEVEL_ONE_LIMIT")
+        cap(service.level_one_cap.units - used, Reason.LEVEL_ONE_LIMIT)
     if service.mileage is not None:
-        cap(service.mileage.per_trip, "MILEAGE_LIMIT")
+        cap(service.mileage.per_trip, Reason.MILEAGE_LIMIT)
         used_today = sum(
             p.allowed_units
             for p in prior.on(claim.service_date)
             if p.service_code == service.code and p.claim_id != claim.claim_id
         )
-        cap(service.mileage.per_day - used_today, "MILEAGE_LIMIT")
+        cap(service.mileage.per_day - used_today, Reason.MILEAGE_LIMIT)
     if service.passes is not None and claim.pass_type is not None:
         used_passes = sum(
             p.allowed_units
             for p in _episode(prior, history, claim)
             if p.service_code == service.code and p.pass_type == claim.pass_type
         )
-        cap(service.passes.per_episode.get(claim.pass_type, 0) - used_passes, "PASS_LIMIT")
+        cap(service.passes.per_episode.get(claim.pass_type, 0) - used_passes, Reason.PASS_LIMIT)
     if rate is not None:
         for limit in service.limits:
             if limit.amount is not None:
@@ -103,19 +135,15 @@ def evaluate(catalog: Catalog, claim: ClaimLine, history: ClientHistory) -> Deci
                     Decimal("0"),
                 )
                 room_amount = limit.amount - spent
-                cap(int(room_amount // rate) if rate > 0 else units, "DOLLAR_CAP")
+                cap(int(room_amount // rate) if rate > 0 else units, Reason.DOLLAR_CAP)
     amount = money(rate * units) if rate is not None else Decimal("0.00")
     return Decision(
         billed_units=claim.units,
         allowed_units=units,
         unit_rate=rate,
         allowed_amount=amount,
-        reasons=tuple(dict.fromkeys(reasons)),
+        reasons=ordered(reasons) if reasons else (),
     )
-
-
-def _deny(claim: ClaimLine, rate: Decimal | None, reason: str) -> Decision:
-    return Decision(claim.units, 0, rate, Decimal("0.00"), (reason,))
 
 
 def _unit_rate(service: Service, claim: ClaimLine) -> Decimal | None:
@@ -127,41 +155,41 @@ def _unit_rate(service: Service, claim: ClaimLine) -> Decimal | None:
     return service.rate
 
 
-def _whole_line_fault(
+def _whole_line_faults(
     catalog: Catalog, service: Service, claim: ClaimLine, history: ClientHistory
-) -> str | None:
-    """The first reason the whole line is denied, or None."""
-    missing_attributes = set(service.requires_attributes) - history.attributes
-    if missing_attributes:
-        return "CLIENT_NOT_ELIGIBLE"
+) -> set[Reason]:
+    """Every reason the whole line is denied for under ``service``'s rules."""
+    faults: set[Reason] = set()
     status = history.status_on(claim.service_date)
-    if status in service.excluded_statuses:
-        return "CLIENT_NOT_ELIGIBLE"
-    if service.eligible_statuses is not None and status not in service.eligible_statuses:
-        return "CLIENT_NOT_ELIGIBLE"
+    if (
+        not history.attributes.issuperset(service.requires_attributes)
+        or status in service.excluded_statuses
+        or (service.eligible_statuses is not None and status not in service.eligible_statuses)
+    ):
+        faults.add(Reason.CLIENT_NOT_ELIGIBLE)
     if service.qualification is not None and not qualified(
         service, history.staff, history.minor, claim.service_date
     ):
-        return "STAFF_NOT_QUALIFIED"
+        faults.add(Reason.STAFF_NOT_QUALIFIED)
     if _documentation_missing(service, claim):
-        return "DOCUMENTATION_MISSING"
+        faults.add(Reason.DOCUMENTATION_MISSING)
     if _bad_group(service, claim):
-        return "GROUP_SIZE"
+        faults.add(Reason.GROUP_SIZE)
     if service.activities is not None:
         if claim.activity is None:
             if service.activities.required:
-                return "DOCUMENTATION_MISSING"
+                faults.add(Reason.DOCUMENTATION_MISSING)
         elif claim.activity not in service.activities.billable:
-            return "NOT_BILLABLE"  # the (B) list and anything unlisted (seed 004)
+            faults.add(Reason.NOT_BILLABLE)  # the (B) list and anything unlisted (seed 004)
     if service.attendance is not None and (
         claim.start_time is None
         or claim.end_time is None
         or _minutes(claim) < service.attendance.min_minutes
     ):
-        return "NOT_BILLABLE"
+        faults.add(Reason.NOT_BILLABLE)
     if _conflicts(catalog, service, claim, history.lines.on(claim.service_date)):
-        return "CONFLICTING_SERVICE"
-    return None
+        faults.add(Reason.CONFLICTING_SERVICE)
+    return faults
 
 
 def qualified(service: Service, staff: StaffRecord | None, minor: bool, service_date: date) -> bool:

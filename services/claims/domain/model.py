@@ -11,14 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, time, timedelta
-from decimal import Decimal
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property
+from typing import Literal
+
+from contracts.reasons import Reason
 
 
 @dataclass(frozen=True)
 class ClaimLine:
-    """One billed service line (SPEC §3.4 fields)."""
+    """One billed service line (SPEC §3.4 fields), with the platform's claim id, the
+    provider's ``claim_ref`` and when the gateway accepted it (``submitted_at``: the
+    moment the read-your-writes rule of SPEC §3.4 measures views against)."""
 
     claim_id: str
     provider_id: str
@@ -38,6 +43,26 @@ class ClaimLine:
     pass_serial: str | None = None
     pass_price: Decimal | None = None
     activity: str | None = None
+    claim_ref: str = ""
+    submitted_at: datetime | None = None
+
+    def allowed(self, units: int, amount: Decimal) -> PriorLine:
+        """How later lines of the client see this line once ``units`` were allowed."""
+        return PriorLine(
+            claim_id=self.claim_id,
+            provider_id=self.provider_id,
+            voucher_id=self.voucher_id,
+            service_code=self.service_code,
+            service_date=self.service_date,
+            allowed_units=units,
+            allowed_amount=amount,
+            start_time=self.start_time,
+            end_time=self.end_time,
+            miles=self.miles,
+            pass_type=self.pass_type,
+            activity=self.activity,
+            face_to_face=self.face_to_face,
+        )
 
 
 @dataclass(frozen=True)
@@ -201,24 +226,55 @@ class ClientHistory:
         return current
 
 
+Outcome = Literal["approved", "partially_approved", "denied", "pending"]
+"""SPEC §3.4 outcomes, and ``pending``: not decided yet (the read-your-writes rule)."""
+
+
 @dataclass(frozen=True)
 class Decision:
-    """The engine's answer: allowed units and amount, and why the rest was denied."""
+    """The answer on one line: units and amount allowed, and why the rest was denied.
+
+    ``reasons`` are ordered by :data:`services.claims.domain.adjudicate.PRECEDENCE`.
+    A pending decision (``pending``) allows and denies nothing yet: the line waits
+    until the view it is decided on includes every acknowledged change (SPEC §3.4).
+    """
 
     billed_units: int
     allowed_units: int
     unit_rate: Decimal | None
     allowed_amount: Decimal
-    reasons: tuple[str, ...] = field(default_factory=tuple)
+    reasons: tuple[Reason, ...] = field(default_factory=tuple)
+    pending: bool = False
+
+    @classmethod
+    def pend(cls, claim: ClaimLine) -> Decision:
+        """The line waits (SPEC §3.4 read-your-writes): nothing allowed or denied."""
+        return cls(claim.units, 0, None, Decimal("0.00"), (), pending=True)
+
+    @classmethod
+    def deny(cls, claim: ClaimLine, reason: Reason, rate: Decimal | None = None) -> Decision:
+        """The whole line denied with ``reason``."""
+        return cls(claim.units, 0, rate, Decimal("0.00"), (reason,))
 
     @property
     def denied_units(self) -> int:
-        """Units not allowed."""
-        return self.billed_units - self.allowed_units
+        """Units not allowed (none while pending)."""
+        return 0 if self.pending else self.billed_units - self.allowed_units
 
     @property
-    def outcome(self) -> str:
-        """``approved``, ``partially_approved`` or ``denied`` (SPEC §3.4)."""
+    def denied_amount(self) -> Decimal:
+        """The denied units at the unit rate, in cents (0.00 without a rate)."""
+        if self.unit_rate is None:
+            return Decimal("0.00")
+        return (self.unit_rate * self.denied_units).quantize(
+            Decimal("0.01"), rounding=ROUND_HALF_UP
+        )
+
+    @property
+    def outcome(self) -> Outcome:
+        """``approved``, ``partially_approved``, ``denied`` (SPEC §3.4) or ``pending``."""
+        if self.pending:
+            return "pending"
         if self.allowed_units == self.billed_units and self.billed_units > 0:
             return "approved"
         if self.allowed_units > 0:

@@ -1,319 +1,102 @@
-"""Deciding claim lines in order, writing results and events in one transaction.
+"""Deciding a batch of claim lines in order, on what the claim store loaded.
 
-Used by the batch worker (new lines) and by the voucher consumer (pending lines whose
-voucher state has arrived). Lines of one client are decided strictly in the order they
-were received; a client with a pending line keeps later lines pending behind it, so
-client-level limits always see the same order as the submissions (SPEC §2 keys).
+Used by the batch worker (new lines) and by the pending paths (the voucher consumer and
+the sweeper). Lines of one client are decided strictly in the order they were received;
+a client with a pending line keeps later lines pending behind it, so client-level
+limits always see the same order as the submissions (SPEC §2 keys). Each line's
+decision is :func:`~services.claims.domain.adjudicate.adjudicate`'s; what this module
+adds is the batch: a line allowed earlier in it counts for the later ones.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any
+from collections.abc import Mapping
+from datetime import date
 
-from sqlalchemy import func, select
-
-from contracts.claims import ClaimAdjudicated, ClaimAdjudicatedData, ClaimSubmittedData
-from contracts.topics import CLAIMS_ADJUDICATED
-from contracts.vouchers import VoucherSnapshot
 from programs.catalog import Catalog
-from services.claims.adapters.orm import claims
-from services.claims.domain import checks
-from services.claims.domain.engine import evaluate
-from services.claims.domain.model import ClaimLine, ClientHistory, Decision, PriorLine
-from services.claims.service_layer.history import lock_claim_writes
-from services.claims.service_layer.state import BatchState
-from services.kit.unit_of_work import UnitOfWork
+from services.claims.adapters.claim_store import Decided, Loaded
+from services.claims.domain.adjudicate import adjudicate, needs_lookup
+from services.claims.domain.facts import (
+    UNREACHABLE,
+    Authoritative,
+    Facts,
+    History,
+    VoucherUsage,
+)
+from services.claims.domain.model import ClaimLine, Decision, PriorLines
 
-UNREACHABLE = "unreachable"
-"""Marker in the authoritative-voucher map: the vouchers service could not be asked."""
-
-
-@dataclass(frozen=True)
-class Received:
-    """A claim line as the worker got it, with its submission time."""
-
-    line: ClaimLine
-    data: Mapping[str, Any]
-    claim_ref: str
-    submitted_at: datetime
+__all__ = ["UNREACHABLE", "decide_batch", "facts_of", "vouchers_to_ask"]
 
 
-def to_line(data: ClaimSubmittedData) -> Received:
-    """The engine's view of a submitted claim."""
-    line = ClaimLine(
-        claim_id=data.claim_id,
-        provider_id=data.provider_id,
-        client_id=data.client_id,
-        voucher_id=data.voucher_id,
-        service_code=data.service_code,
-        service_date=data.service_date,
-        units=data.units,
-        staff_id=data.staff_id,
-        start_time=data.start_time,
-        end_time=data.end_time,
-        group_size=data.group_size,
-        client_signature=data.client_signature,
-        face_to_face=data.face_to_face,
-        miles=data.miles,
-        pass_type=data.pass_type,
-        pass_serial=data.pass_serial,
-        pass_price=data.pass_price,
-        activity=data.activity,
-    )
-    return Received(
-        line=line,
-        data=data.model_dump(mode="json"),
-        claim_ref=data.claim_ref,
-        submitted_at=data.submitted_at,
-    )
-
-
-def decide(
-    received: Received,
-    state: BatchState,
-    catalog: Catalog,
+def facts_of(
+    loaded: Loaded,
+    line: ClaimLine,
     today: date,
-    authoritative: Mapping[str, VoucherSnapshot | str | None],
-    *,
-    lag_pends: bool = False,
-) -> Decision | None:
-    """The decision on one line, or None to pend it (SPEC §3.4 "event lag").
-
-    When the only fault is voucher state this worker may not have seen yet, the
-    vouchers service's answer decides: if it acknowledged the admission for this
-    provider before the claim was submitted, the line is decided on that state; if it
-    cannot be asked right now, the line is pended (never denied for the lag).
-    ``lag_pends`` treats every voucher not in ``authoritative`` as "cannot be asked".
-    """
-    claim = received.line
-    if claim.client_id in state.pending_clients:
-        return None
-    voucher = state.vouchers.get(claim.voucher_id)
-    provider = state.providers.get(claim.provider_id)
-    client = state.clients.get(claim.client_id)
-    reasons = checks.voucher_reasons(
-        claim,
-        voucher,
-        provider,
+    authoritative: Mapping[str, Authoritative],
+) -> Facts:
+    """The view ``line`` is decided on: the loaded replicas and the vouchers service's
+    answer on its voucher (:data:`UNREACHABLE` when it was not asked)."""
+    provider = loaded.providers.get(line.provider_id)
+    return Facts(
         today=today,
-        client_eligible=client.eligible if client else None,
-    )
-    if reasons and set(reasons) <= checks.LAG_REASONS:
-        truth = authoritative.get(claim.voucher_id, UNREACHABLE if lag_pends else None)
-        if truth == UNREACHABLE:
-            return None
-        if isinstance(truth, VoucherSnapshot):
-            behind = checks.voucher_reasons(
-                claim, truth, provider, today=today, client_eligible=None
-            )
-            recorded = truth.admission_recorded_at
-            if not (set(behind) & checks.LAG_REASONS) and (
-                recorded is not None and recorded <= received.submitted_at
-            ):
-                # the vouchers service already acknowledged the admission: decide on its
-                # state now instead of waiting for the event
-                voucher = truth
-                state.vouchers[claim.voucher_id] = truth
-                reasons = checks.voucher_reasons(
-                    claim,
-                    voucher,
-                    provider,
-                    today=today,
-                    client_eligible=client.eligible if client else None,
-                )
-    rate = _rate(catalog, claim.service_code)
-    if reasons:
-        return checks.denied(claim, reasons, rate)
-    assert voucher is not None
-    prior = state.prior_of(claim.client_id)
-    if prior.duplicate_of(claim) is not None:
-        return checks.denied(claim, ["DUPLICATE_CLAIM"], rate)
-    history = ClientHistory(
-        prior_lines=prior,
-        statuses=client.statuses if client else (),
-        staff=state.staff_record(claim.provider_id, claim.staff_id),
-        attributes=client.attributes if client else frozenset(),
-        minor=client.minor if client else False,
-        episode_start=voucher.valid_from,
-        episode_end=voucher.valid_until,
-    )
-    decision = evaluate(catalog, claim, history)
-    usage = state.usage.setdefault(claim.voucher_id, checks.VoucherUsage())
-    return checks.cap_by_voucher(decision, claim, voucher, usage)
-
-
-def _rate(catalog: Catalog, code: str) -> Decimal | None:
-    try:
-        return catalog.rate_of(code)
-    except KeyError:
-        return None
-
-
-def record(state: BatchState, claim: ClaimLine, decision: Decision) -> None:
-    """Make an allowed line visible to the next lines of the same batch."""
-    if decision.allowed_units <= 0 and decision.allowed_amount <= 0:
-        return
-    state.usage.setdefault(claim.voucher_id, checks.VoucherUsage()).add(
-        claim.service_code, decision.allowed_units, decision.allowed_amount
-    )
-    state.prior_of(claim.client_id).append(
-        allowed_line(claim, decision.allowed_units, decision.allowed_amount)
+        voucher=loaded.vouchers.get(line.voucher_id),
+        provider=provider,
+        staff=provider.staff.get(line.staff_id) if provider is not None else None,
+        client=loaded.clients.get(line.client_id),
+        authoritative=authoritative.get(line.voucher_id, UNREACHABLE),
     )
 
 
-def allowed_line(claim: ClaimLine, units: int, amount: Decimal) -> PriorLine:
-    """How later claims of the client see an allowed line."""
-    return PriorLine(
-        claim_id=claim.claim_id,
-        provider_id=claim.provider_id,
-        voucher_id=claim.voucher_id,
-        service_code=claim.service_code,
-        service_date=claim.service_date,
-        allowed_units=units,
-        allowed_amount=amount,
-        start_time=claim.start_time,
-        end_time=claim.end_time,
-        miles=claim.miles,
-        pass_type=claim.pass_type,
-        activity=claim.activity,
-        face_to_face=claim.face_to_face,
-    )
-
-
-async def next_decision_seq(uow: UnitOfWork) -> int:
-    """The next decision sequence number (decision order across the service)."""
-    current = await uow.session.scalar(select(func.max(claims.c.decision_seq)))
-    return int(current or 0) + 1
-
-
-def result_values(decision: Decision, now: datetime, seq: int | None) -> dict[str, Any]:
-    """Column values of a decided line."""
-    denied_amount = Decimal("0.00")
-    if decision.unit_rate is not None:
-        denied_amount = decision.unit_rate * decision.denied_units
+def vouchers_to_ask(loaded: Loaded, today: date) -> set[str]:
+    """The vouchers the vouchers service must be asked about before deciding: those of
+    lines whose decision depends on voucher state not seen yet (SPEC §3.4; rare)."""
     return {
-        "status": decision.outcome,
-        "allowed_units": decision.allowed_units,
-        "denied_units": decision.denied_units,
-        "unit_rate": decision.unit_rate,
-        "allowed_amount": decision.allowed_amount,
-        "denied_amount": denied_amount.quantize(Decimal("0.01")),
-        "reasons": list(decision.reasons),
-        "decided_at": now,
-        "decision_seq": seq,
+        line.voucher_id
+        for line in loaded.lines
+        if line.client_id not in loaded.pending_clients
+        and needs_lookup(line, facts_of(loaded, line, today, {}))
     }
 
 
-def pending_values(now: datetime) -> dict[str, Any]:
-    """Column values of a pended line."""
-    return {
-        "status": "pending",
-        "allowed_units": 0,
-        "denied_units": 0,
-        "unit_rate": None,
-        "allowed_amount": Decimal("0.00"),
-        "denied_amount": Decimal("0.00"),
-        "reasons": [],
-        "decided_at": None,
-        "decision_seq": None,
-    }
-
-
-def emit_result(uow: UnitOfWork, received: Received, values: Mapping[str, Any]) -> None:
-    """Publish the decision on ``atr.claims.adjudicated.v1`` (through the outbox)."""
-    claim = received.line
-    uow.emit(
-        CLAIMS_ADJUDICATED,
-        ClaimAdjudicated(
-            subject=claim.client_id,
-            data=ClaimAdjudicatedData(
-                claim_id=claim.claim_id,
-                claim_ref=received.claim_ref,
-                provider_id=claim.provider_id,
-                client_id=claim.client_id,
-                voucher_id=claim.voucher_id,
-                service_code=claim.service_code,
-                service_date=claim.service_date,
-                billed_units=claim.units,
-                allowed_units=values["allowed_units"],
-                denied_units=values["denied_units"],
-                unit_rate=values["unit_rate"],
-                allowed_amount=values["allowed_amount"],
-                denied_amount=values["denied_amount"],
-                outcome=values["status"],
-                reasons=values["reasons"],
-                adjudicated_at=values["decided_at"],
-            ),
-        ),
-    )
-
-
-def decide_all(
-    batch: Sequence[Received],
-    state: BatchState,
+def decide_batch(
+    loaded: Loaded,
     catalog: Catalog,
     *,
     today: date,
-    now: datetime,
-    authoritative: Mapping[str, VoucherSnapshot | str | None],
-    lag_pends: bool = False,
-) -> list[tuple[Received, dict[str, Any]]]:
-    """Decide ``batch`` in order, in memory; returns each line with its column values.
+    authoritative: Mapping[str, Authoritative],
+) -> list[Decided]:
+    """Decide ``loaded.lines`` in order, in memory; each line with its decision.
 
-    Pure: nothing is written. Pended lines mark their client as pending so later lines
-    of that client wait behind them. Decided lines get their ``decision_seq`` and their
-    event from :func:`write_decisions`, inside the transaction that stores them.
+    Nothing is written and ``loaded`` is not changed: the lines allowed in the batch go
+    to overlays of the clients' histories and copies of the vouchers' usage. A pended
+    line makes its client's later lines pend behind it. A voucher missing from
+    ``authoritative`` was not asked: a line whose decision depends on it pends.
     """
-    results: list[tuple[Received, dict[str, Any]]] = []
-    for received in batch:
-        decision = decide(received, state, catalog, today, authoritative, lag_pends=lag_pends)
-        if decision is None:
-            state.pending_clients.add(received.line.client_id)
-            results.append((received, pending_values(now)))
+    prior: dict[str, PriorLines] = {}
+    usage: dict[str, VoucherUsage] = {}
+    pending = set(loaded.pending_clients)
+    decided: list[Decided] = []
+    for line in loaded.lines:
+        if line.client_id in pending:
+            decided.append((line, Decision.pend(line)))
             continue
-        record(state, received.line, decision)
-        results.append((received, result_values(decision, now, None)))
-    return results
-
-
-async def write_decisions(
-    uow: UnitOfWork, results: Sequence[tuple[Received, dict[str, Any]]]
-) -> None:
-    """Number the decided lines in decision order and emit their events (outbox).
-
-    Runs inside the writing transaction, so ``decision_seq`` continues the stored
-    sequence without gaps or repeats.
-    """
-    await number_decisions(uow, results)
-    emit_decisions(uow, results)
-
-
-async def number_decisions(
-    uow: UnitOfWork, results: Sequence[tuple[Received, dict[str, Any]]]
-) -> None:
-    """Give the decided lines their ``decision_seq`` (decision order across the service).
-
-    Takes the claim-write lock first, so numbers commit in the order they are given.
-    """
-    await lock_claim_writes(uow.session)
-    seq = await next_decision_seq(uow)
-    for _, values in results:
-        if values["status"] == "pending":
-            continue
-        values["decision_seq"] = seq
-        seq += 1
-
-
-def emit_decisions(uow: UnitOfWork, results: Sequence[tuple[Received, dict[str, Any]]]) -> None:
-    """Emit the decided lines' events, in order (pended lines emit nothing yet).
-
-    The events carry no decision number, so a worker emits them before it waits for the
-    writer's turn and keeps that turn short.
-    """
-    for received, values in results:
-        if values["status"] != "pending":
-            emit_result(uow, received, values)
+        lines = prior.get(line.client_id)
+        stored = loaded.histories.get(line.client_id)
+        if lines is None:
+            lines = prior[line.client_id] = PriorLines(
+                base=stored.lines if stored is not None else None
+            )
+        ledger = usage.get(line.voucher_id)
+        if ledger is None:
+            known = stored.usage.get(line.voucher_id) if stored is not None else None
+            ledger = usage[line.voucher_id] = known.copy() if known else VoucherUsage()
+        decision = adjudicate(
+            line, facts_of(loaded, line, today, authoritative), History(lines, ledger), catalog
+        )
+        decided.append((line, decision))
+        if decision.pending:
+            pending.add(line.client_id)
+        elif decision.allowed_units > 0 or decision.allowed_amount > 0:
+            ledger.add(line.service_code, decision.allowed_units, decision.allowed_amount)
+            lines.append(line.allowed(decision.allowed_units, decision.allowed_amount))
+    return decided

@@ -18,9 +18,6 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
-
-from contracts.claims import ClaimSubmittedData
 from contracts.vouchers import (
     VoucherActivated,
     VoucherBalanceChanged,
@@ -32,11 +29,11 @@ from contracts.vouchers import (
     VoucherProviderSelected,
 )
 from programs.catalog import Catalog
-from services.claims.adapters.orm import IS_PENDING, claims
-from services.claims.service_layer import adjudication
-from services.claims.service_layer.adjudication import Received
+from services.claims.adapters.claim_store import SqlClaimStore
+from services.claims.adapters.vouchers import VoucherLookup
+from services.claims.domain.facts import Authoritative
+from services.claims.service_layer.adjudication import decide_batch
 from services.claims.service_layer.replicas import apply_voucher_snapshot
-from services.claims.service_layer.state import load_state
 from services.kit.clock import Clock
 from services.kit.runtime import BackgroundTask, ServiceRuntime
 from services.kit.unit_of_work import UnitOfWork
@@ -55,102 +52,72 @@ VoucherChange = (
 )
 
 
-async def pending_lines(uow: UnitOfWork, client_ids: set[str]) -> list[Received]:
-    """The clients' pending lines in the order they were received."""
-    rows = await uow.session.execute(
-        select(claims.c.line, claims.c.submitted_at)
-        .where(claims.c.client_id.in_(client_ids), IS_PENDING)
-        .order_by(claims.c.seq)
-    )
-    return [adjudication.to_line(ClaimSubmittedData.model_validate(row.line)) for row in rows]
-
-
 async def decide_pending(
+    store: SqlClaimStore,
     uow: UnitOfWork,
     client_ids: set[str],
     catalog: Catalog,
     *,
     today: date,
     now: datetime,
-    authoritative: Mapping[str, Any],
-    lag_pends: bool,
+    authoritative: Mapping[str, Authoritative],
 ) -> int:
-    """Re-decide the clients' pending lines in order; returns how many were decided."""
-    lines = await pending_lines(uow, client_ids)
-    if not lines:
+    """Re-decide the clients' pending lines in order, in ``uow``; how many were decided.
+
+    A line whose decision still depends on a voucher missing from ``authoritative``
+    stays pending (SPEC §3.4: never denied on an older view)."""
+    loaded = await store.load_pending(uow, client_ids)
+    if not loaded.lines:
         return 0
-    state = await load_state(
-        uow.session,
-        {r.line.client_id for r in lines},
-        {r.line.voucher_id for r in lines},
-        {r.line.provider_id for r in lines},
-    )
-    state.pending_clients -= client_ids
-    results = adjudication.decide_all(
-        lines,
-        state,
-        catalog,
-        today=today,
-        now=now,
-        authoritative=authoritative,
-        lag_pends=lag_pends,
-    )
-    await adjudication.write_decisions(uow, results)
-    decided = 0
-    for received, values in results:
-        if values["status"] == "pending":
-            continue
-        decided += 1
-        await uow.session.execute(
-            claims.update().where(claims.c.claim_id == received.line.claim_id).values(**values)
-        )
-    return decided
+    decided = decide_batch(loaded, catalog, today=today, authoritative=authoritative)
+    return await store.save_pending(uow, decided, now)
 
 
 def voucher_handler(
-    catalog: Callable[[], Catalog], clock: Clock
+    store: SqlClaimStore, catalog: Callable[[], Catalog], clock: Clock
 ) -> Callable[[UnitOfWork, VoucherChange], Any]:
-    """The ``atr.vouchers.v1`` handler: update the replica, then decide pending lines."""
+    """The ``atr.vouchers.v1`` handler: update the replica, then decide pending lines
+    (the vouchers service is not asked here: a line that depends on it stays pending)."""
 
     async def on_voucher(uow: UnitOfWork, event: VoucherChange) -> None:
         snapshot = event.data.voucher
         if await apply_voucher_snapshot(uow, snapshot):
             await decide_pending(
+                store,
                 uow,
                 {snapshot.client_id},
                 catalog(),
                 today=clock.today(),
                 now=clock.now(),
                 authoritative={},
-                lag_pends=True,
             )
 
     return on_voucher
 
 
 def sweeper(
-    runtime: ServiceRuntime, catalog: Callable[[], Catalog], clock: Clock, lookup: Any
+    runtime: ServiceRuntime,
+    store: SqlClaimStore,
+    catalog: Callable[[], Catalog],
+    clock: Clock,
+    lookup: VoucherLookup,
 ) -> BackgroundTask:
     """Background task: re-check pending lines against the vouchers service."""
 
     async def sweep_once() -> int:
-        async with runtime.db.read_sessions() as session:
-            rows = await session.execute(
-                select(claims.c.client_id, claims.c.voucher_id).where(IS_PENDING).limit(500)
-            )
-            pairs = rows.all()
+        pairs = await store.pending_vouchers(500)
         if not pairs:
             return 0
         truth = await lookup.fetch({voucher_id for _, voucher_id in pairs})
         async with runtime.unit_of_work() as uow:
             decided = await decide_pending(
+                store,
                 uow,
                 {client_id for client_id, _ in pairs},
                 catalog(),
                 today=clock.today(),
                 now=clock.now(),
                 authoritative=truth,
-                lag_pends=False,
             )
             await uow.commit()
         return decided

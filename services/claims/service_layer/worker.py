@@ -2,22 +2,22 @@
 
 One loop per process, in the consumer group ``atr-claims-workers`` of
 ``atr.claims.submitted.v1`` (keyed by ``client_id``, so each client's lines reach one
-worker in order). For every batch the worker:
+worker in order). Every batch goes consume → load → decide → store:
 
-1. takes up to ``claim_batch_size`` records (``getmany``) and dead-letters the ones
-   that are not valid ``ClaimSubmitted`` events (the loop keeps going);
-2. reads, without the write lock, a fingerprint of the stored state (the highest line
-   and decision numbers, the replicas' versions), then which claim ids are new and the
-   state they are decided on (replicas, histories, ledgers);
-3. asks the vouchers service, only for lines whose voucher this worker has not seen
-   active, whether the admission was acknowledged before the claim (SPEC §3.4 lag);
-4. decides the new lines in memory, in key order, and prepares their events and rows;
-5. in ONE short transaction (on SQLite inside the writer's turn, which the workers
-   sharing the file queue for): checks the fingerprint (if another worker stored lines
-   of these clients meanwhile — a partition hand-over, even lines of this very batch —
-   it re-reads and re-decides under the lock), numbers the decisions, writes every
-   line and every outgoing event (outbox, serialised before the turn), commits;
-6. only then commits the offsets. The outbox relay publishes the results pipelined.
+1. **consume**: up to ``claim_batch_size`` records (``getmany``); the ones that are not
+   valid ``ClaimSubmitted`` events are dead-lettered (the loop keeps going);
+2. **load** (:meth:`SqlClaimStore.load`, no write lock): a watermark of the stored
+   state (the highest line and decision numbers, the replicas' versions), which claim
+   ids are new, and the state they are decided on (replicas, histories, ledgers); then,
+   only for lines whose decision depends on voucher state this worker may not have seen
+   yet, the vouchers service's answer (:class:`VoucherLookup`, SPEC §3.4);
+3. **decide** the new lines in memory, in key order
+   (:func:`~services.claims.service_layer.adjudication.decide_batch`);
+4. **store** (:meth:`SqlClaimStore.save`) in ONE short transaction: if another worker
+   stored lines of these clients since the watermark — a partition hand-over, even
+   lines of this very batch — load and decide again under the lock; number the
+   decisions, write every line and outgoing event (outbox), commit;
+5. only then the offsets are committed. The outbox relay publishes the results.
 
 Deciding and serialising outside the writing transaction is what lets several workers
 sharing one SQLite file work in parallel: the write lock is held only to store, and the
@@ -29,81 +29,39 @@ idempotent producer here, so consumers are idempotent).
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from functools import partial
 
-import httpx
 from aiokafka import ConsumerRecord
 from opentelemetry import propagate, trace
 from pydantic import ValidationError
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.claims import ClaimSubmitted
 from contracts.topics import CLAIMS_SUBMITTED
-from contracts.vouchers import VoucherSnapshot
 from programs.catalog import Catalog
-from services.claims.adapters.orm import claims
-from services.claims.domain import checks
-from services.claims.service_layer import adjudication
-from services.claims.service_layer.adjudication import UNREACHABLE, Received
-from services.claims.service_layer.history import HistoryCache, lock_claim_writes
-from services.claims.service_layer.state import (
-    BatchState,
-    Watermark,
-    changed_since,
-    load_state,
-    watermark,
-)
+from services.claims.adapters import vouchers
+from services.claims.adapters.claim_lines import line_from_submitted
+from services.claims.adapters.claim_store import SqlClaimStore
+from services.claims.adapters.history import HistoryCache
+from services.claims.adapters.vouchers import HttpVoucherLookup as VoucherLookup
+from services.claims.domain.model import ClaimLine
+from services.claims.service_layer.adjudication import decide_batch, vouchers_to_ask
 from services.kit.batch_consumer import consume_in_batches
-from services.kit.bulk import PreparedInsert, execute_prepared, prepare_rows
 from services.kit.clock import Clock
 from services.kit.dead_letter import dead_letter_record, describe_validation_error
 from services.kit.failures import describe_failure, is_transient
 from services.kit.runtime import ServiceRuntime
-from services.kit.unit_of_work import UnitOfWork
+
+# ``VoucherLookup`` here is the HTTP lookup, under the name it had before it moved to
+# services.claims.adapters.vouchers
+__all__ = ["GROUP_ID", "ClaimWorker", "VoucherLookup"]
 
 log = logging.getLogger(__name__)
 
 GROUP_ID = "atr-claims-workers"
 MAX_LINKS = 32
 """The batch span links to the traces of its first 32 claims (enough to follow a request)."""
-
-
-class VoucherLookup:
-    """Asks the vouchers service for a voucher's current state (the lag check only).
-
-    ``auth`` signs every request (``services.kit.caller.CallerAuth``, as ``system``):
-    the vouchers service refuses unsigned callers.
-    """
-
-    def __init__(self, base_url: str, auth: httpx.Auth, timeout_s: float = 2.0) -> None:
-        self._client = httpx.AsyncClient(base_url=base_url, auth=auth, timeout=timeout_s)
-
-    async def fetch(self, voucher_ids: set[str]) -> dict[str, VoucherSnapshot | str | None]:
-        """Each voucher's snapshot, ``None`` when unknown, ``UNREACHABLE`` on failure."""
-
-        async def one(voucher_id: str) -> tuple[str, VoucherSnapshot | str | None]:
-            try:
-                answer = await self._client.get(f"/vouchers/{voucher_id}")
-            except httpx.HTTPError:
-                return voucher_id, UNREACHABLE
-            if answer.status_code == 404:
-                return voucher_id, None
-            if answer.status_code != 200:
-                # 401/403 mean the internal key differs between services: say so, the
-                # lines stay pending until it is fixed
-                log.warning("voucher lookup answered %d; line stays pending", answer.status_code)
-                return voucher_id, UNREACHABLE
-            return voucher_id, VoucherSnapshot.model_validate(answer.json())
-
-        return dict(await asyncio.gather(*(one(v) for v in sorted(voucher_ids))))
-
-    async def close(self) -> None:
-        """Close the HTTP client."""
-        await self._client.aclose()
 
 
 class ClaimWorker:
@@ -114,7 +72,7 @@ class ClaimWorker:
         runtime: ServiceRuntime,
         catalog: Callable[[], Catalog],
         clock: Clock,
-        lookup: VoucherLookup,
+        lookup: vouchers.VoucherLookup,
     ) -> None:
         self.runtime = runtime
         self.catalog = catalog
@@ -123,6 +81,7 @@ class ClaimWorker:
         self.tracer = trace.get_tracer(__name__, tracer_provider=runtime.tracer_provider)
         self.settings = runtime.settings
         self.history = HistoryCache(runtime.settings.claim_history_cache_clients)
+        self.store = SqlClaimStore(runtime, self.history)
         runtime.document_batch_consumer(
             CLAIMS_SUBMITTED,
             "claims.worker",
@@ -152,7 +111,7 @@ class ClaimWorker:
         fail to be decided or stored on their own, are dead-lettered. Only an outage
         (:func:`~services.kit.failures.is_transient`) propagates, for the loop to rewind.
         """
-        batch: list[tuple[Received, ConsumerRecord[bytes, bytes]]] = []
+        batch: list[tuple[ClaimLine, ConsumerRecord[bytes, bytes]]] = []
         links: list[trace.Link] = []
         for record in records:
             try:
@@ -162,7 +121,7 @@ class ClaimWorker:
                     self.runtime, record, describe_validation_error(exc), GROUP_ID
                 )
                 continue
-            batch.append((adjudication.to_line(event.data), record))
+            batch.append((line_from_submitted(event.data), record))
             if len(links) >= MAX_LINKS:
                 continue
             context = trace.get_current_span(
@@ -178,7 +137,7 @@ class ClaimWorker:
             "adjudicate claims batch", links=links, attributes={"atr.batch": len(batch)}
         ):
             try:
-                new = await self._adjudicate([received for received, _ in batch])
+                new = await self._adjudicate([line for line, _ in batch])
             except Exception as exc:
                 if is_transient(exc):
                     raise
@@ -191,178 +150,36 @@ class ClaimWorker:
         return new
 
     async def _one_by_one(
-        self, batch: Sequence[tuple[Received, ConsumerRecord[bytes, bytes]]]
+        self, batch: Sequence[tuple[ClaimLine, ConsumerRecord[bytes, bytes]]]
     ) -> int:
         """Each line alone (read, decide, store, its own transaction), in order; a line
         that fails alone is dead-lettered with its error and the others carry on."""
         new = 0
-        for received, record in batch:
+        for line, record in batch:
             try:
-                new += await self._adjudicate([received])
+                new += await self._adjudicate([line])
             except Exception as exc:
                 if is_transient(exc):
                     raise
                 error = describe_failure(exc)
                 log.error(
                     "claim %s could not be decided (%s); dead-lettered",
-                    received.line.claim_id,
+                    line.claim_id,
                     error,
                 )
                 await dead_letter_record(self.runtime, record, error, GROUP_ID)
         return new
 
-    async def _adjudicate(self, batch: Sequence[Received]) -> int:
-        """Read, decide and store ``batch`` in one writing transaction; how many were new."""
-        async with self.runtime.db.read_sessions() as session:
-            fresh, state, seen = await self._read(session, batch)
-        if not fresh:
+    async def _adjudicate(self, lines: Sequence[ClaimLine]) -> int:
+        """Load, decide and store ``lines`` (one writing transaction); how many were new."""
+        loaded = await self.store.load(lines)
+        if not loaded.lines:
             return 0
-        authoritative = await self._lag_truth(fresh, state)
-        results = self._decide(fresh, state, authoritative)
-        async with self.runtime.unit_of_work() as uow:
-            rows = self._prepare(uow, results)
-            async with self.runtime.db.writer_turn():
-                await lock_claim_writes(uow.session)
-                if await changed_since(uow.session, seen, *_ids(batch)):
-                    # another worker stored or decided lines of these clients since the
-                    # snapshot (a partition hand-over): decide again on what is stored
-                    log.info("claims batch changed under it; deciding again")
-                    fresh, state, _ = await self._read(uow.session, fresh)
-                    results = self._decide(fresh, state, authoritative)
-                    uow.discard_events()
-                    rows = self._prepare(uow, results)
-                await self._store(uow, results, rows)
-                await uow.commit()
-        self._remember(results)
-        return len(fresh)
-
-    async def _read(
-        self, session: AsyncSession, batch: Sequence[Received]
-    ) -> tuple[list[Received], BatchState, Watermark]:
-        """The lines of ``batch`` not stored yet, the state they are decided on, and
-        where the stored state stood (read first: a line stored after it, even one of
-        this batch, is newer than the mark, so :func:`changed_since` sees it)."""
-        _, vouchers, providers = _ids(batch)
-        mark = await watermark(session, vouchers, providers)
-        fresh = await self._new_only(session, batch)
-        if not fresh:
-            return fresh, BatchState(), mark
-        state = await load_state(
-            session,
-            *_ids(fresh),
-            history=self.history,
-            decided_through=mark.max_decision_seq,
-        )
-        return fresh, state, mark
-
-    async def _lag_truth(self, batch: Sequence[Received], state: BatchState) -> Mapping[str, Any]:
-        """Ask vouchers about the vouchers this worker has not seen admitted (rare)."""
-        suspects = set()
         today = self.clock.today()
-        for received in batch:
-            voucher = state.vouchers.get(received.line.voucher_id)
-            reasons = checks.voucher_reasons(
-                received.line, voucher, None, today=today, client_eligible=None
-            )
-            if set(reasons) & checks.LAG_REASONS:
-                suspects.add(received.line.voucher_id)
-        return await self.lookup.fetch(suspects) if suspects else {}
-
-    async def _new_only(self, session: AsyncSession, batch: Sequence[Received]) -> list[Received]:
-        """The lines of ``batch`` not stored yet, first occurrence of each claim id."""
-        ids = [r.line.claim_id for r in batch]
-        known = set(
-            await session.scalars(select(claims.c.claim_id).where(claims.c.claim_id.in_(ids)))
+        suspects = vouchers_to_ask(loaded, today)
+        authoritative = await self.lookup.fetch(suspects) if suspects else {}
+        decide = partial(
+            decide_batch, catalog=self.catalog(), today=today, authoritative=authoritative
         )
-        seen: set[str] = set()
-        fresh = []
-        for received in batch:
-            if received.line.claim_id in known or received.line.claim_id in seen:
-                self.runtime.metrics.events_duplicate.labels(CLAIMS_SUBMITTED.name).inc()
-                continue
-            seen.add(received.line.claim_id)
-            fresh.append(received)
-        return fresh
-
-    def _decide(
-        self, batch: Sequence[Received], state: BatchState, authoritative: Mapping[str, Any]
-    ) -> list[tuple[Received, dict[str, Any]]]:
-        return adjudication.decide_all(
-            batch,
-            state,
-            self.catalog(),
-            today=self.clock.today(),
-            now=self.clock.now(),
-            authoritative=authoritative,
-        )
-
-    def _prepare(
-        self, uow: UnitOfWork, results: Sequence[tuple[Received, dict[str, Any]]]
-    ) -> PreparedInsert | None:
-        """Emit the decisions' events and bind them and the claims rows, before the
-        writer's turn (only the decision numbers are left for it)."""
-        adjudication.emit_decisions(uow, results)
-        uow.prepare()
-        if not results:
-            return None
-        now = self.clock.now()
-        rows = [
-            {
-                "claim_id": received.line.claim_id,
-                "claim_ref": received.claim_ref,
-                "provider_id": received.line.provider_id,
-                "client_id": received.line.client_id,
-                "voucher_id": received.line.voucher_id,
-                "service_code": received.line.service_code,
-                "service_date": received.line.service_date,
-                "billed_units": received.line.units,
-                "line": dict(received.data),
-                "start_time": received.line.start_time,
-                "end_time": received.line.end_time,
-                "miles": received.line.miles,
-                "pass_type": received.line.pass_type,
-                "activity": received.line.activity,
-                "face_to_face": received.line.face_to_face,
-                "submitted_at": received.submitted_at,
-                "received_at": now,
-                **values,
-            }
-            for received, values in results
-        ]
-        return prepare_rows(claims, self.runtime.db.engine.dialect, rows)
-
-    def _remember(self, results: Sequence[tuple[Received, dict[str, Any]]]) -> None:
-        """Add the committed allowed lines to the history cache (no read-back)."""
-        for received, values in results:
-            # the history holds lines with allowed units, as read_histories reads them
-            if values["decision_seq"] is not None and values["allowed_units"] > 0:
-                line = received.line
-                self.history.remember(
-                    line.client_id,
-                    adjudication.allowed_line(
-                        line, values["allowed_units"], values["allowed_amount"]
-                    ),
-                    values["decision_seq"],
-                )
-
-    async def _store(
-        self,
-        uow: UnitOfWork,
-        results: Sequence[tuple[Received, dict[str, Any]]],
-        rows: PreparedInsert | None,
-    ) -> None:
-        """Number the decisions and store every line (in the writer's turn)."""
-        if rows is None:
-            return
-        await adjudication.number_decisions(uow, results)
-        rows.set_column("decision_seq", [values["decision_seq"] for _, values in results])
-        await execute_prepared(uow.session, rows)
-
-
-def _ids(batch: Sequence[Received]) -> tuple[set[str], set[str], set[str]]:
-    """The client, voucher and provider ids a batch is decided on."""
-    return (
-        {r.line.client_id for r in batch},
-        {r.line.voucher_id for r in batch},
-        {r.line.provider_id for r in batch},
-    )
+        stored = await self.store.save(decide(loaded), loaded, decide, self.clock.now())
+        return len(stored)

@@ -4,9 +4,9 @@ The rule engine reads a client's allowed lines (limits per day, week, month and
 episode; duplicates; conflicts) and the units and value already allowed on each
 voucher. Reading them from the database for every batch costs more than deciding the
 batch once clients have a program year of lines, so each worker keeps them here,
-indexed by date (:class:`~services.claims.domain.model.PriorLines`), and hands each
-batch an overlay of them rather than a copy: a batch costs the same whatever the
-length of its clients' histories.
+indexed by date (:class:`~services.claims.domain.model.PriorLines`), and hands them to
+each batch to read (the batch decides on an overlay of them, never a copy): a batch
+costs the same whatever the length of its clients' histories.
 
 The database stays the only truth. Every claim write is serialised (SQLite's write
 lock; a transaction-level advisory lock on PostgreSQL, :func:`lock_claim_writes`) and
@@ -24,14 +24,13 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.claims.adapters.claim_lines import HISTORY_COLUMNS, prior_line
 from services.claims.adapters.orm import claims
-from services.claims.domain.checks import VoucherUsage
+from services.claims.domain.facts import VoucherUsage
 from services.claims.domain.model import PriorLine, PriorLines
 
 CLAIM_WRITES_LOCK = 0x41545243
@@ -52,48 +51,9 @@ async def lock_claim_writes(session: AsyncSession) -> None:
         )
 
 
-HISTORY_COLUMNS = (
-    claims.c.claim_id,
-    claims.c.provider_id,
-    claims.c.client_id,
-    claims.c.voucher_id,
-    claims.c.service_code,
-    claims.c.service_date,
-    claims.c.allowed_units,
-    claims.c.allowed_amount,
-    claims.c.start_time,
-    claims.c.end_time,
-    claims.c.miles,
-    claims.c.pass_type,
-    claims.c.activity,
-    claims.c.face_to_face,
-    claims.c.decision_seq,
-)
-"""What the rule engine reads of a client's earlier allowed lines."""
-
-
-def prior_line(row: Any) -> PriorLine:
-    """The engine's view of a stored allowed line."""
-    return PriorLine(
-        claim_id=row.claim_id,
-        provider_id=row.provider_id,
-        voucher_id=row.voucher_id,
-        service_code=row.service_code,
-        service_date=row.service_date,
-        allowed_units=row.allowed_units,
-        allowed_amount=Decimal(row.allowed_amount),
-        start_time=row.start_time,
-        end_time=row.end_time,
-        miles=None if row.miles is None else Decimal(row.miles),
-        pass_type=row.pass_type,
-        activity=row.activity,
-        face_to_face=row.face_to_face,
-    )
-
-
 @dataclass
-class ClientHistory:
-    """One client's allowed lines and the usage of their vouchers."""
+class StoredHistory:
+    """One client's allowed lines and the usage of their vouchers, as stored."""
 
     lines: PriorLines = field(default_factory=PriorLines)
     usage: dict[str, VoucherUsage] = field(default_factory=dict)
@@ -108,9 +68,9 @@ class ClientHistory:
         self.through = max(self.through, decision_seq or 0)
 
 
-async def read_histories(session: AsyncSession, client_ids: set[str]) -> dict[str, ClientHistory]:
+async def read_histories(session: AsyncSession, client_ids: set[str]) -> dict[str, StoredHistory]:
     """The clients' histories straight from the database."""
-    histories = {client_id: ClientHistory() for client_id in client_ids}
+    histories = {client_id: StoredHistory() for client_id in client_ids}
     if client_ids:
         rows = await session.execute(
             select(*HISTORY_COLUMNS)
@@ -127,13 +87,14 @@ class HistoryCache:
 
     def __init__(self, max_clients: int = 20_000) -> None:
         self.max_clients = max_clients
-        self._clients: OrderedDict[str, ClientHistory] = OrderedDict()
+        self._clients: OrderedDict[str, StoredHistory] = OrderedDict()
         self._applied = 0
 
     async def histories(
         self, session: AsyncSession, client_ids: set[str], decided_through: int
-    ) -> dict[str, ClientHistory]:
-        """Copies of the clients' histories as stored at this session's snapshot.
+    ) -> dict[str, StoredHistory]:
+        """The clients' histories as stored at this session's snapshot, to be read only
+        (they are the cache's own: a batch decides on overlays of them).
 
         ``decided_through`` is the highest ``decision_seq`` stored, read earlier in
         the same session: every line numbered up to it is committed, so it is safe to
@@ -147,12 +108,7 @@ class HistoryCache:
         answer = {}
         for client_id in client_ids:
             self._clients.move_to_end(client_id)
-            cached = self._clients[client_id]
-            answer[client_id] = ClientHistory(
-                lines=PriorLines(base=cached.lines),
-                usage={v: u.copy() for v, u in cached.usage.items()},
-                through=cached.through,
-            )
+            answer[client_id] = self._clients[client_id]
         while len(self._clients) > self.max_clients:
             self._clients.popitem(last=False)
         return answer

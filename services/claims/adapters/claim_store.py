@@ -1,0 +1,380 @@
+"""The claim store: what the claim worker reads to decide lines and how it stores them.
+
+:class:`SqlClaimStore` (SQLite or PostgreSQL) owns every query of the claims path:
+which claim ids are new, the replicas and histories a batch is decided on (histories
+through the worker's :class:`~services.claims.adapters.history.HistoryCache`), the
+watermark that tells whether another worker stored lines of the same clients since,
+and the one writing transaction that numbers the decisions and stores lines and
+outgoing events together (outbox; STYLE.md practice 3). On SQLite the transaction runs
+in the process's writer's turn (``runtime.db.writer_turn()``), which the workers
+sharing the file queue for; deciding and serialising happen before it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contracts.topics import CLAIMS_ADJUDICATED, CLAIMS_SUBMITTED
+from contracts.vouchers import VoucherSnapshot
+from services.claims.adapters import claim_lines
+from services.claims.adapters.history import (
+    HistoryCache,
+    StoredHistory,
+    lock_claim_writes,
+    read_histories,
+)
+from services.claims.adapters.orm import (
+    IS_PENDING,
+    claims,
+    client_replica,
+    provider_replica,
+    voucher_replica,
+)
+from services.claims.domain.facts import Client, Provider, Voucher
+from services.claims.domain.model import ClaimLine, Decision
+from services.kit.bulk import PreparedInsert, execute_prepared, prepare_rows
+from services.kit.runtime import ServiceRuntime
+from services.kit.unit_of_work import UnitOfWork
+
+Decided = tuple[ClaimLine, Decision]
+"""A line and its decision (pending included), in the order they were decided."""
+
+
+@dataclass(frozen=True)
+class Watermark:
+    """Where the stored state stood when a batch's snapshot was read."""
+
+    max_seq: int
+    max_decision_seq: int
+    voucher_versions: dict[str, int]
+    provider_as_of: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """Lines to decide and everything stored they are decided on, read in one snapshot.
+
+    ``lines`` are the lines not stored yet (first occurrence of each claim id), in the
+    order received, out of ``batch``, the lines asked for (``mark`` covers their ids);
+    ``histories`` the clients' allowed lines and voucher usage (read only: the batch
+    decides on overlays of them); ``pending_clients`` the clients with a pending line,
+    whose later lines wait behind it (SPEC §2 keys).
+    """
+
+    lines: Sequence[ClaimLine]
+    batch: Sequence[ClaimLine] = ()
+    vouchers: Mapping[str, Voucher] = field(default_factory=dict)
+    providers: Mapping[str, Provider] = field(default_factory=dict)
+    clients: Mapping[str, Client] = field(default_factory=dict)
+    histories: Mapping[str, StoredHistory] = field(default_factory=dict)
+    pending_clients: frozenset[str] = frozenset()
+    mark: Watermark | None = None
+
+
+Redecide = Callable[[Loaded], list[Decided]]
+"""Decides a batch again on a fresh :class:`Loaded` (the watermark moved)."""
+
+
+class SqlClaimStore:
+    """The claims path's reads and writes on the service's database (SQLite or
+    PostgreSQL), with the worker's history cache."""
+
+    def __init__(self, runtime: ServiceRuntime, history: HistoryCache) -> None:
+        self.runtime = runtime
+        self.history = history
+
+    async def load(self, lines: Sequence[ClaimLine]) -> Loaded:
+        """The lines of ``lines`` not stored yet and the state they are decided on, with
+        where the stored state stood (read first: a line stored after it, even one of
+        this batch, is newer than the mark, so :meth:`save` sees it)."""
+        async with self.runtime.db.read_sessions() as session:
+            return await self._load(session, lines)
+
+    async def save(
+        self, decided: list[Decided], loaded: Loaded, redecide: Redecide, now: datetime
+    ) -> list[Decided]:
+        """Store ``decided`` and their events in ONE transaction; returns what was stored.
+
+        Events and rows are bound before the writer's turn. In the turn, under the
+        claim-write lock: if another worker stored or decided lines of these clients
+        since ``loaded`` was read (a partition hand-over), the batch is read again and
+        decided again by ``redecide``; then the decisions are numbered, every line is
+        written, and it commits. The committed allowed lines join the history cache.
+        """
+        assert loaded.mark is not None
+        async with self.runtime.unit_of_work() as uow:
+            rows = self._prepare(uow, decided, now)
+            async with self.runtime.db.writer_turn():
+                await lock_claim_writes(uow.session)
+                if await changed_since(uow.session, loaded.mark, *_ids(loaded.batch)):
+                    loaded = await self._load(uow.session, loaded.lines)
+                    decided = redecide(loaded)
+                    uow.discard_events()
+                    rows = self._prepare(uow, decided, now)
+                seqs = await self._number(uow.session, decided)
+                if rows is not None:
+                    rows.set_column("decision_seq", seqs)
+                    await execute_prepared(uow.session, rows)
+                await uow.commit()
+        for (line, decision), seq in zip(decided, seqs, strict=True):
+            # the history holds lines with allowed units, as read_histories reads them
+            if seq is not None and decision.allowed_units > 0:
+                self.history.remember(
+                    line.client_id,
+                    line.allowed(decision.allowed_units, decision.allowed_amount),
+                    seq,
+                )
+        return decided
+
+    async def load_pending(self, uow: UnitOfWork, client_ids: set[str]) -> Loaded:
+        """The clients' pending lines in the order received, and the state they are
+        decided on, read in ``uow`` (histories straight from the database)."""
+        rows = await uow.session.execute(
+            select(claims.c.line)
+            .where(claims.c.client_id.in_(client_ids), IS_PENDING)
+            .order_by(claims.c.seq)
+        )
+        lines = [claim_lines.line_from_stored(row.line) for row in rows]
+        if not lines:
+            return Loaded(lines=lines)
+        loaded = await _facts(
+            uow.session, lines, await read_histories(uow.session, _clients(lines))
+        )
+        return Loaded(
+            lines=lines,
+            vouchers=loaded.vouchers,
+            providers=loaded.providers,
+            clients=loaded.clients,
+            histories=loaded.histories,
+            pending_clients=loaded.pending_clients - client_ids,
+        )
+
+    async def save_pending(self, uow: UnitOfWork, decided: Sequence[Decided], now: datetime) -> int:
+        """Number and store the decisions of pending lines (those still pending stay
+        as they are) and emit their events, in ``uow``; returns how many were decided."""
+        done = [(line, decision) for line, decision in decided if not decision.pending]
+        if not done:
+            return 0
+        self._emit(uow, done, now)
+        seqs = await self._number(uow.session, done)
+        for (line, decision), seq in zip(done, seqs, strict=True):
+            await uow.session.execute(
+                claims.update()
+                .where(claims.c.claim_id == line.claim_id)
+                .values(**claim_lines.decision_values(decision, now, seq))
+            )
+        return len(done)
+
+    async def pending_vouchers(self, limit: int) -> list[tuple[str, str]]:
+        """Up to ``limit`` (client id, voucher id) pairs of pending lines."""
+        async with self.runtime.db.read_sessions() as session:
+            rows = await session.execute(
+                select(claims.c.client_id, claims.c.voucher_id).where(IS_PENDING).limit(limit)
+            )
+            return [(client_id, voucher_id) for client_id, voucher_id in rows]
+
+    async def _load(self, session: AsyncSession, lines: Sequence[ClaimLine]) -> Loaded:
+        _, vouchers, providers = _ids(lines)
+        mark = await watermark(session, vouchers, providers)
+        fresh = await self._new_only(session, lines)
+        if not fresh:
+            return Loaded(lines=fresh, batch=lines, mark=mark)
+        histories = await self.history.histories(session, _clients(fresh), mark.max_decision_seq)
+        loaded = await _facts(session, fresh, histories)
+        return Loaded(
+            lines=fresh,
+            batch=lines,
+            vouchers=loaded.vouchers,
+            providers=loaded.providers,
+            clients=loaded.clients,
+            histories=histories,
+            pending_clients=loaded.pending_clients,
+            mark=mark,
+        )
+
+    async def _new_only(self, session: AsyncSession, lines: Sequence[ClaimLine]) -> list[ClaimLine]:
+        """The lines not stored yet, first occurrence of each claim id (idempotency)."""
+        ids = [line.claim_id for line in lines]
+        known = set(
+            await session.scalars(select(claims.c.claim_id).where(claims.c.claim_id.in_(ids)))
+        )
+        seen: set[str] = set()
+        fresh = []
+        for line in lines:
+            if line.claim_id in known or line.claim_id in seen:
+                self.runtime.metrics.events_duplicate.labels(CLAIMS_SUBMITTED.name).inc()
+                continue
+            seen.add(line.claim_id)
+            fresh.append(line)
+        return fresh
+
+    def _prepare(
+        self, uow: UnitOfWork, decided: Sequence[Decided], now: datetime
+    ) -> PreparedInsert | None:
+        """Emit the decisions' events and bind them and the ``claims`` rows, before the
+        writer's turn (only the decision numbers are left for it)."""
+        self._emit(uow, decided, now)
+        uow.prepare()
+        if not decided:
+            return None
+        rows = [
+            claim_lines.line_values(line, now) | claim_lines.decision_values(decision, now, None)
+            for line, decision in decided
+        ]
+        return prepare_rows(claims, self.runtime.db.engine.dialect, rows)
+
+    @staticmethod
+    def _emit(uow: UnitOfWork, decided: Iterable[Decided], now: datetime) -> None:
+        """``atr.claims.adjudicated.v1`` for each decided line, in order (through the
+        outbox; pending lines emit nothing yet). The events carry no decision number,
+        so they are serialised before the writer's turn."""
+        for line, decision in decided:
+            if not decision.pending:
+                uow.emit(CLAIMS_ADJUDICATED, claim_lines.adjudicated_event(line, decision, now))
+
+    @staticmethod
+    async def _number(session: AsyncSession, decided: Sequence[Decided]) -> list[int | None]:
+        """Each decided line's ``decision_seq`` (decision order across the service;
+        None for a pending line). Takes the claim-write lock first, so numbers commit in
+        the order they are given."""
+        await lock_claim_writes(session)
+        seq = int(await session.scalar(select(func.max(claims.c.decision_seq))) or 0) + 1
+        numbers: list[int | None] = []
+        for _, decision in decided:
+            if decision.pending:
+                numbers.append(None)
+            else:
+                numbers.append(seq)
+                seq += 1
+        return numbers
+
+
+async def _facts(
+    session: AsyncSession, lines: Sequence[ClaimLine], histories: Mapping[str, StoredHistory]
+) -> Loaded:
+    """Replicas and pending clients for ``lines`` (one round trip per table)."""
+    client_ids, voucher_ids, provider_ids = _ids(lines)
+    vouchers = {
+        row.voucher_id: claim_lines.voucher_from_snapshot(
+            VoucherSnapshot.model_validate(row.snapshot)
+        )
+        for row in await session.execute(
+            select(voucher_replica.c.voucher_id, voucher_replica.c.snapshot).where(
+                voucher_replica.c.voucher_id.in_(voucher_ids)
+            )
+        )
+    }
+    providers = {
+        row.provider_id: claim_lines.provider_from_row(row)
+        for row in await session.execute(
+            select(provider_replica).where(provider_replica.c.provider_id.in_(provider_ids))
+        )
+    }
+    clients = {
+        row.client_id: claim_lines.client_from_row(row)
+        for row in await session.execute(
+            select(client_replica).where(client_replica.c.client_id.in_(client_ids))
+        )
+    }
+    pending = await session.scalars(
+        select(claims.c.client_id).where(claims.c.client_id.in_(client_ids), IS_PENDING).distinct()
+    )
+    return Loaded(
+        lines=lines,
+        vouchers=vouchers,
+        providers=providers,
+        clients=clients,
+        histories=histories,
+        pending_clients=frozenset(pending),
+    )
+
+
+HIGHEST_NUMBERS = select(
+    select(func.max(claims.c.seq)).scalar_subquery(),
+    select(func.max(claims.c.decision_seq)).scalar_subquery(),
+)
+"""The highest ``seq`` and ``decision_seq``, one subquery each: SQLite answers a lone
+``max()`` from the end of its index, but ``SELECT max(seq), max(decision_seq)`` scans
+the whole ``decision_seq`` index, in every batch, so a worker slowed as the table grew
+(bench/README.md)."""
+
+
+async def watermark(
+    session: AsyncSession, voucher_ids: set[str], provider_ids: set[str]
+) -> Watermark:
+    """The highest line and decision numbers stored, and the replicas' versions."""
+    marks = (await session.execute(HIGHEST_NUMBERS)).one()
+    return Watermark(
+        max_seq=int(marks[0] or 0),
+        max_decision_seq=int(marks[1] or 0),
+        voucher_versions=await _voucher_versions(session, voucher_ids),
+        provider_as_of=await _provider_as_of(session, provider_ids),
+    )
+
+
+async def changed_since(
+    session: AsyncSession,
+    mark: Watermark,
+    client_ids: set[str],
+    voucher_ids: set[str],
+    provider_ids: set[str],
+) -> bool:
+    """Whether anything a snapshot taken at ``mark`` read for these ids has changed.
+
+    A line stored for one of the clients has a higher ``seq``, a line decided later
+    (a pending one) a higher ``decision_seq``; both are found by index range scans of
+    just what was written since. A voucher or provider replica update moves its
+    version or ``as_of``. The store decides a batch on a snapshot and calls this in
+    its writing transaction (optimistic concurrency).
+    """
+    touched = set(
+        await session.scalars(select(claims.c.client_id).where(claims.c.seq > mark.max_seq))
+    )
+    touched.update(
+        await session.scalars(
+            select(claims.c.client_id).where(claims.c.decision_seq > mark.max_decision_seq)
+        )
+    )
+    return bool(
+        touched & client_ids
+        or await _voucher_versions(session, voucher_ids) != mark.voucher_versions
+        or await _provider_as_of(session, provider_ids) != mark.provider_as_of
+    )
+
+
+async def _voucher_versions(session: AsyncSession, voucher_ids: set[str]) -> dict[str, int]:
+    rows = await session.execute(
+        select(voucher_replica.c.voucher_id, voucher_replica.c.version).where(
+            voucher_replica.c.voucher_id.in_(voucher_ids)
+        )
+    )
+    return {row.voucher_id: row.version for row in rows}
+
+
+async def _provider_as_of(session: AsyncSession, provider_ids: set[str]) -> dict[str, Any]:
+    rows = await session.execute(
+        select(provider_replica.c.provider_id, provider_replica.c.as_of).where(
+            provider_replica.c.provider_id.in_(provider_ids)
+        )
+    )
+    return {row.provider_id: row.as_of for row in rows}
+
+
+def _clients(lines: Iterable[ClaimLine]) -> set[str]:
+    return {line.client_id for line in lines}
+
+
+def _ids(lines: Iterable[ClaimLine]) -> tuple[set[str], set[str], set[str]]:
+    """The client, voucher and provider ids a batch is decided on."""
+    lines = list(lines)
+    return (
+        {line.client_id for line in lines},
+        {line.voucher_id for line in lines},
+        {line.provider_id for line in lines},
+    )
