@@ -100,11 +100,7 @@ def _documented(status: int, description: str, detail: str, **extensions: Any) -
     return {
         "model": Problem,
         "description": description,
-        "content": {
-            PROBLEM_CONTENT_TYPE: {
-                "example": problem_body(status, detail, instance="/v1/…", **extensions)
-            }
-        },
+        "content": {PROBLEM_CONTENT_TYPE: {"example": problem_body(status, detail, **extensions)}},
     }
 
 

@@ -125,6 +125,32 @@ def install_problem_details(app: FastAPI) -> None:
 
     install_validation_errors(app)
     install_database_errors(app)
+    _document_problems_only(app)
+
+
+def _document_problems_only(app: FastAPI) -> None:
+    """OpenAPI lists refusals (4xx, 5xx) as ``application/problem+json`` only.
+
+    FastAPI documents a response's ``model`` under the route's media type
+    (``application/json``); the refusals are never sent as that, so their schema moves
+    to the problem media type."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        document = generate()
+        for operations in document.get("paths", {}).values():
+            for operation in operations.values():
+                for status, response in operation.get("responses", {}).items():
+                    content = response.get("content", {})
+                    if status[:1] in "45" and PROBLEM_CONTENT_TYPE in content:
+                        plain = content.pop("application/json", {})
+                        if "schema" in plain:
+                            content[PROBLEM_CONTENT_TYPE].setdefault("schema", plain["schema"])
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def install_validation_errors(app: FastAPI) -> None:

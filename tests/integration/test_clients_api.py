@@ -176,6 +176,9 @@ async def test_assessment_chain_consent_gate_choices_and_outcomes(
     assert refused.json()["problems"] == [
         {"code": "SKIPPED_AFTER_NO_ARRESTS", "item": "crime_criminal_justice.nights_in_jail"}
     ]
+    assert refused.headers["content-type"] == "application/problem+json"
+    where = ["body", "crime_criminal_justice", "nights_in_jail"]
+    assert refused.json()["errors"][0]["loc"] == where
     follow_up = await gateway.post(f"{base}/gpra", headers=provider_a, json=_gpra("follow_up"))
     assert follow_up.status_code == 201, follow_up.text
     assert follow_up.json()["provider_id"] == first

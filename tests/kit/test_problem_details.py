@@ -86,3 +86,23 @@ def test_every_documented_refusal_is_a_problem_with_an_example() -> None:
         assert documented["model"] is Problem
         example = documented["content"][PROBLEM_CONTENT_TYPE]["example"]
         assert Problem.model_validate(example).status == status
+
+
+def test_the_gateway_documents_every_answer() -> None:
+    """Every gateway operation: a readable operation id, a success body schema (but for
+    204) and its refusals as problem details only."""
+    from services.gateway.app import app
+
+    operations = [
+        operation for methods in app.openapi()["paths"].values() for operation in methods.values()
+    ]
+    assert len({o["operationId"] for o in operations}) == len(operations)
+    for operation in operations:
+        assert operation["operationId"].isalnum(), operation["operationId"]
+        for status, response in operation["responses"].items():
+            content = response.get("content", {})
+            if status.startswith("2") and status != "204":
+                assert "schema" in content["application/json"], operation["operationId"]
+            if status[0] in "45":
+                assert list(content) == [PROBLEM_CONTENT_TYPE], (operation["operationId"], status)
+                assert "example" in content[PROBLEM_CONTENT_TYPE]
