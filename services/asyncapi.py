@@ -87,6 +87,8 @@ def _add_batch_consumer(document: dict[str, Any], consumer: BatchConsumerDoc) ->
 
 
 def write_asyncapi(path: Path) -> None:
-    """Write the AsyncAPI document to ``path``."""
+    """Write the AsyncAPI document to ``path``, keys sorted: FastStream lists channels in
+    no fixed order, and a regenerated document should differ only where the contract
+    does."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(build_asyncapi(), indent=2) + "\n")
+    path.write_text(json.dumps(build_asyncapi(), indent=2, sort_keys=True) + "\n")
