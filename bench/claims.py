@@ -1,8 +1,8 @@
 """Claims benchmark (issue 6 item 9; SPEC §5): the gateway to adjudication, end to end.
 
 ``make bench`` (or ``.venv/bin/python -m bench.claims``) starts the embedded stack
-(Tansu + every service + gateway, SQLite) twice — with 1 and with 2 claim workers — and
-for each run:
+(Tansu + embedded PostgreSQL + every service + gateway) twice — with 1 and with 2 claim
+workers — and for each run:
 
 1. sets up a provider with staff and ``--clients`` clients with active vouchers;
 2. posts ``--single`` claims one per request (``POST /v1/claims``, 32 in flight) and
@@ -710,13 +710,15 @@ def set_workers(platform: Platform, workers: int) -> None:
 
 
 def start_platform(workers: int, data_dir: str) -> Platform:
-    """The embedded stack on free ports with ``workers`` claim workers."""
+    """The embedded stack (broker and PostgreSQL, as ``make up`` runs it) on free ports
+    with ``workers`` claim workers."""
     os.environ.pop("KAFKA_BOOTSTRAP_SERVERS", None)
     for name in [*SERVICES, "gateway"]:
         os.environ[f"ATR_{name.upper()}_PORT"] = str(free_port())
     os.environ.update(
         {
             "ATR_DATA_DIR": data_dir,
+            "ATR_POSTGRES_PORT": str(free_port()),
             "ATR_CLAIM_WORKERS": str(workers),
             "ATR_BOOTSTRAP_ADMIN_TOKEN": ADMIN,
             "ATR_LOG_LEVEL": "WARNING",

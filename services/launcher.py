@@ -1,9 +1,15 @@
 """``atr up``: the whole platform on one machine (README command 1).
 
-Starts the embedded broker (unless ``KAFKA_BOOTSTRAP_SERVERS`` points at one), creates
-the topics, starts every service and the gateway as separate processes, waits until each
-answers ``/readyz``, prints where everything is, and on Ctrl-C / SIGTERM stops them all.
-Children are bound to this process (``PR_SET_PDEATHSIG``), so none outlives it.
+Starts the embedded broker (unless ``KAFKA_BOOTSTRAP_SERVERS`` points at one) and the
+embedded PostgreSQL (unless ``ATR_DATABASE_URL_TEMPLATE`` points every service at an
+external server), creates the topics and one database per service, starts every service
+and the gateway as separate processes, waits until each answers ``/readyz``, prints where
+everything is, and on Ctrl-C / SIGTERM stops them all (PostgreSQL last). Children are
+bound to this process (``PR_SET_PDEATHSIG``), so none outlives it.
+
+The embedded PostgreSQL (:mod:`services.kit.embedded_postgres`) keeps its cluster in
+``$ATR_DATA_DIR/postgres`` and listens on ``127.0.0.1:$ATR_POSTGRES_PORT`` (5433), so
+every service's data survives a stop and start of the platform.
 
 Supervision (:meth:`Platform.supervise_once`, which :func:`run` calls twice a second):
 a service, claim worker or the gateway that dies unexpectedly is restarted — at once
@@ -16,6 +22,12 @@ from its database and its group's committed offsets. When one process dies more 
 everything, names it, shows its last log lines and exits non-zero: a crash loop is a
 defect to look at, not to hide. Processes stopped on purpose (:meth:`Platform.pause`)
 are left alone.
+
+The embedded PostgreSQL is supervised like a service: if it dies it is started again
+under the same restart rules (its data is on disk and PostgreSQL recovers from its
+write-ahead log, so nothing committed is lost). Until it is back the services' database
+calls fail: requests answer 5xx, consumers leave their offsets uncommitted and retry,
+outbox relays try again; a service that exits over it is restarted in turn.
 
 The embedded broker is a child too, but it is never restarted: it keeps topics and
 committed offsets in memory only (BROKER.md), so a new one would start empty while the
@@ -43,6 +55,7 @@ import httpx
 
 from services.kit.broker import ensure_topics
 from services.kit.embedded_broker import EmbeddedBroker
+from services.kit.embedded_postgres import EmbeddedPostgres, database_name
 from services.kit.processes import port_in_use, spawn, stop
 from services.kit.settings import SERVICES, Settings
 from services.kit.supervisor import GiveUp, RestartPolicy, describe_exit
@@ -70,6 +83,7 @@ class Platform:
     settings: Settings
     extra_env: dict[str, str] = field(default_factory=dict)
     broker: EmbeddedBroker | None = None
+    postgres: EmbeddedPostgres | None = None
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     bootstrap_servers: str = ""
     paused: set[str] = field(default_factory=set)
@@ -120,11 +134,18 @@ class Platform:
         """The Python module a process runs."""
         return "services.claims" if name.startswith("claims-") else f"services.{name}"
 
+    @property
+    def embeds_postgres(self) -> bool:
+        """True unless ``ATR_DATABASE_URL_TEMPLATE`` names an external server."""
+        return not self.settings.database_url_template
+
     def check_ports(self, kafka_port: int | None) -> None:
         """Fail fast, with the port named, when anything we need is taken."""
         ports = {name: self.port_for(name) for name in self.names}
         if kafka_port is not None:
             ports["embedded broker"] = kafka_port
+        if self.embeds_postgres:
+            ports["embedded PostgreSQL"] = self.settings.postgres_port
         taken = [
             f"{name} ({port})"
             for name, port in ports.items()
@@ -133,7 +154,7 @@ class Platform:
         if taken:
             raise LaunchError(
                 "port(s) already in use: " + ", ".join(taken) + ". Stop what uses them or set "
-                "ATR_<SERVICE>_PORT / ATR_KAFKA_PORT."
+                "ATR_<SERVICE>_PORT / ATR_KAFKA_PORT / ATR_POSTGRES_PORT."
             )
 
     def start(self, kafka_port: int = 9092) -> None:
@@ -141,6 +162,8 @@ class Platform:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         external = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
         self.check_ports(None if external else kafka_port)
+        if self.embeds_postgres:
+            self.start_postgres()
         if external:
             self.bootstrap_servers = external
         else:
@@ -151,6 +174,27 @@ class Platform:
         for name in self.names:
             self._spawn(name)
         self.wait_ready()
+
+    def start_postgres(self) -> None:
+        """Start the embedded PostgreSQL and create the services' missing databases."""
+        self.postgres = EmbeddedPostgres(
+            self.data_dir / "postgres",
+            self.settings.postgres_port,
+            self.data_dir / "logs" / "postgres.log",
+        )
+        try:
+            self.postgres.start()
+            self.postgres.create_databases(database_name(name) for name in [*SERVICES, "gateway"])
+        except Exception as exc:
+            self.postgres.stop()
+            raise LaunchError(f"the embedded PostgreSQL did not start: {exc}") from exc
+
+    def database_url_of(self, service: str) -> str:
+        """The database URL a service's processes are given."""
+        if self.settings.database_url_template:
+            return self.settings.database_url_template.format(service=service)
+        assert self.postgres is not None, "the embedded PostgreSQL is not started"
+        return self.postgres.url(database_name(service))
 
     def _spawn(self, name: str) -> None:
         self.processes[name] = spawn(
@@ -164,9 +208,7 @@ class Platform:
         env["KAFKA_BOOTSTRAP_SERVERS"] = self.bootstrap_servers
         env["ATR_DATA_DIR"] = str(self.data_dir)
         env.pop("DATABASE_URL", None)
-        service = self.module_of(name).split(".")[1]
-        if self.settings.database_url_template:
-            env["DATABASE_URL"] = self.settings.database_url_template.format(service=service)
+        env["DATABASE_URL"] = self.database_url_of(self.module_of(name).split(".")[1])
         if name.startswith("claims-"):
             env["ATR_CLAIMS_PORT"] = str(self.port_for(name))
         return env
@@ -233,13 +275,17 @@ class Platform:
         with self._lock:
             now = time.monotonic() if now is None else now
             self._check_broker()
+            self._check_postgres(now)
             for name, process in list(self.processes.items()):
                 if name in self.paused or name in self._due:
                     continue
                 if process.poll() is not None:
                     self._on_death(name, process.returncode, now)
             for name, due in sorted(self._due.items(), key=lambda item: item[1]):
-                if due <= now:
+                if due <= now and name == "postgres":
+                    del self._due[name]
+                    self._restart_postgres()
+                elif due <= now:
                     del self._due[name]
                     self._spawn(name)
                     self.restarts += 1
@@ -261,7 +307,33 @@ class Platform:
             f"{self.broker.log_path}:\n{_tail_of(self.broker.log_path)}"
         )
 
-    def _on_death(self, name: str, returncode: int, now: float) -> None:
+    def _check_postgres(self, now: float) -> None:
+        postgres = self.postgres
+        if postgres is None or postgres.process is None or "postgres" in self._due:
+            return
+        returncode = postgres.process.poll()
+        if returncode is not None:
+            self._on_death("postgres", returncode, now, log_path=postgres.log_path)
+
+    def _restart_postgres(self) -> None:
+        assert self.postgres is not None
+        started = time.monotonic()
+        try:
+            self.postgres.start()
+        except RuntimeError as exc:
+            raise PlatformFailedError(
+                f"the embedded PostgreSQL could not be started again: {exc}"
+            ) from exc
+        self.restarts += 1
+        assert self.postgres.process is not None
+        self.console(
+            f"postgres restarted (pid {self.postgres.process.pid}), accepting connections "
+            f"again after {time.monotonic() - started:.1f} s"
+        )
+
+    def _on_death(
+        self, name: str, returncode: int, now: float, log_path: Path | None = None
+    ) -> None:
         assert self.policy is not None
         how = describe_exit(returncode)
         decision = self.policy.on_death(name, now)
@@ -270,7 +342,8 @@ class Platform:
             raise PlatformFailedError(
                 f"{name} keeps failing: died {decision.deaths} times within "
                 f"{decision.window_s:g} s (last: {how}); stopping the platform. "
-                f"Last lines of {self.log_of(name)}:\n{self.tail(name)}"
+                f"Last lines of {log_path or self.log_of(name)}:\n"
+                f"{_tail_of(log_path or self.log_of(name))}"
             )
         when = "now" if decision.delay_s == 0 else f"in {decision.delay_s:g} s"
         self.console(
@@ -308,7 +381,7 @@ class Platform:
         return _tail_of(self.log_of(name), lines)
 
     def stop(self) -> None:
-        """Stop the gateway, then the services, then the broker."""
+        """Stop the gateway, then the services, then the broker and PostgreSQL."""
         with self._lock:
             self._due.clear()
             self._unready.clear()
@@ -322,6 +395,9 @@ class Platform:
             if self.broker is not None:
                 self.broker.stop()
                 self.broker = None
+            if self.postgres is not None:
+                self.postgres.stop()
+                self.postgres = None
 
     def summary(self) -> str:
         """What runs where, for the console."""
@@ -337,10 +413,21 @@ class Platform:
         lines += [
             f"  kafka        {self.bootstrap_servers}"
             + ("   (embedded Tansu, in memory)" if self.broker else ""),
-            f"  data dir     {self.data_dir}   (databases, logs/, traces/)",
+            self._database_line(),
+            f"  data dir     {self.data_dir}   (postgres/, logs/, traces/)",
             "Press Ctrl-C to stop.",
         ]
         return "\n".join(lines)
+
+    def _database_line(self) -> str:
+        if self.postgres is None:
+            template = self.settings.database_url_template or ""
+            external = template.split("@")[-1].split("/")[0] or template
+            return f"  postgresql   {external}   (external: ATR_DATABASE_URL_TEMPLATE)"
+        return (
+            f"  postgresql   127.0.0.1:{self.postgres.port}   (embedded, one database per "
+            f"service, atr_<service>; data in {self.postgres.pgdata})"
+        )
 
 
 def _tail_of(path: Path, lines: int = 30) -> str:

@@ -1,4 +1,5 @@
-"""Session fixtures: one real broker for the run; SQLite and PostgreSQL databases."""
+"""Session fixtures: one real broker and one PostgreSQL for the run; SQLite and
+PostgreSQL databases (tests/infrastructure.py says which broker and which PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,23 @@ from tests.infrastructure import (
     create_postgres_database,
     drop_postgres_database,
     kafka_broker,
+    postgres_admin_dsn,
     sqlalchemy_postgres_url,
+    stop_test_postgres,
 )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _test_postgres_lifetime() -> Iterator[None]:
+    """Stop the session's embedded PostgreSQL at the end (started on first use)."""
+    yield
+    stop_test_postgres()
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn() -> str:
+    """The test PostgreSQL's maintenance database (embedded unless ATR_TEST_POSTGRES_DSN)."""
+    return postgres_admin_dsn()
 
 
 @pytest.fixture(scope="session")
@@ -29,7 +45,7 @@ def bootstrap_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """An empty database of each kind (the local PostgreSQL and a SQLite file)."""
+    """An empty database of each kind (a SQLite file and one on the test PostgreSQL)."""
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'service.db'}"
         return

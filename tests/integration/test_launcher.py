@@ -24,6 +24,8 @@ def _env(tmp_path: Path, ports: dict[str, int]) -> dict[str, str]:
     env.update({f"ATR_{name.upper()}_PORT": str(port) for name, port in ports.items()})
     env["ATR_DATA_DIR"] = str(tmp_path / "var")
     env["ATR_KAFKA_PORT"] = str(free_port())
+    env["ATR_POSTGRES_PORT"] = str(free_port())
+    env.pop("ATR_DATABASE_URL_TEMPLATE", None)
     return env
 
 
@@ -46,7 +48,8 @@ def test_a_port_in_use_ends_up_with_a_clear_message_and_nonzero_exit(tmp_path: P
 
 
 def test_up_serves_every_readyz_and_sigterm_leaves_no_process(tmp_path: Path) -> None:
-    """Two claim workers on one SQLite file too (they take turns migrating it)."""
+    """Two claim workers on one database too (they take turns migrating it); the
+    embedded PostgreSQL is a child of the launcher and stops with it."""
     ports = {name: free_port() for name in [*SERVICES, "gateway"]}
     env = _env(tmp_path, ports)
     env["ATR_CLAIM_WORKERS"] = "2"
@@ -75,7 +78,9 @@ def test_up_serves_every_readyz_and_sigterm_leaves_no_process(tmp_path: Path) ->
         second_worker = f"http://127.0.0.1:{ports['claims'] + 10}/readyz"
         assert httpx.get(second_worker, timeout=5).status_code == 200
         children = psutil.Process(launcher.pid).children(recursive=True)
-        assert len(children) >= len(ports) + 2  # services, second worker, gateway, broker
+        # services, second worker, gateway, broker, PostgreSQL (and its own children)
+        assert len(children) >= len(ports) + 3
+        assert any("postgres" in c.name() for c in children)
     finally:
         launcher.send_signal(signal.SIGTERM)
         launcher.wait(timeout=60)

@@ -1,10 +1,12 @@
-"""``atr up`` supervises: ``kill -9`` of a service restarts it; the broker's death stops all.
+"""``atr up`` supervises: ``kill -9`` of a service or of the embedded PostgreSQL restarts
+it; the broker's death stops all.
 
-One real launcher (embedded broker, SQLite): vouchers is SIGKILLed and must come back
-on its port with the death and restart on the console while everything else keeps
-running; then the embedded broker is SIGKILLed, which the launcher cannot recover from
-(its topics and offsets were in memory), so it must stop every process, say why and
-exit non-zero.
+One real launcher (embedded broker, embedded PostgreSQL): vouchers is SIGKILLed and must
+come back on its port with the death and restart on the console while everything else
+keeps running; then the PostgreSQL server is SIGKILLed and must be started again (its
+data is on disk) with every service ready again; then the embedded broker is SIGKILLed,
+which the launcher cannot recover from (its topics and offsets were in memory), so it
+must stop every process, say why and exit non-zero.
 """
 
 from __future__ import annotations
@@ -78,6 +80,8 @@ def test_a_killed_service_is_restarted_and_a_dead_broker_stops_everything(
     env.update({f"ATR_{name.upper()}_PORT": str(port) for name, port in ports.items()})
     env["ATR_DATA_DIR"] = str(tmp_path / "var")
     env["ATR_KAFKA_PORT"] = str(free_port())
+    env["ATR_POSTGRES_PORT"] = str(free_port())
+    env.pop("ATR_DATABASE_URL_TEMPLATE", None)
     launcher = subprocess.Popen(
         [sys.executable, "-m", "services.cli", "up"],
         env=env,
@@ -99,6 +103,18 @@ def test_a_killed_service_is_restarted_and_a_dead_broker_stops_everything(
         assert _ready(ports["vouchers"])
         assert launcher.poll() is None
         assert gateway.is_running()  # the others were left alone
+
+        postmaster = next(
+            c for c in children if c.ppid() == launcher.pid and "postgres" in c.name()
+        )
+        postmaster.send_signal(signal.SIGKILL)
+        assert console.wait_for(lambda line: "postgres restarted (pid " in line, 90), console.text
+        assert "postgres died (killed by SIGKILL); restarting now" in console.text
+        deadline = time.monotonic() + 90
+        while not all(_ready(port) for port in ports.values()) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert all(_ready(port) for port in ports.values()), console.text
+        assert launcher.poll() is None
 
         broker = next(c for c in children if "tansu" in c.name() or "broker" in c.cmdline())
         children = psutil.Process(launcher.pid).children(recursive=True)
