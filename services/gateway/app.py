@@ -77,7 +77,12 @@ async def _lifespan(fastapi_app: FastAPI) -> AsyncIterator[None]:
         HTTPXClientInstrumentor.instrument_client(client, tracer_provider=runtime.tracer_provider)
         fastapi_app.state.http = client
         await bootstrap_admin_token()
-        yield
+        try:
+            yield
+        finally:
+            intake = getattr(fastapi_app.state, "claim_intake", None)
+            if intake is not None:
+                await intake.close()  # before the database it commits to is disposed
 
 
 app.router.lifespan_context = _lifespan

@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.exc import IntegrityError
 
 from contracts.api.claims import BatchAccepted, ClaimAccepted, ClaimStatus
 from contracts.api.errors import ERROR_RESPONSES
@@ -20,6 +19,7 @@ from services.gateway.entrypoints.auth import require
 from services.gateway.entrypoints.params import PathId
 from services.gateway.entrypoints.proxy import forward
 from services.gateway.service_layer import claims as intake
+from services.gateway.service_layer.intake import ClaimIntake
 from services.kit.clock import SystemClock
 from services.kit.deps import SettingsDep, UnitsOfWorkDep
 from services.kit.http import problem
@@ -45,23 +45,24 @@ def _check_binding(principal: Principal, lines: list[SubmitClaim]) -> None:
             raise HTTPException(403, f"{where}: this token acts for another provider")
 
 
+def claim_intake(request: Request, units: UnitsOfWorkDep) -> ClaimIntake:
+    """The gateway process's intake loop (group commit), made on first use."""
+    state = request.app.state
+    if getattr(state, "claim_intake", None) is None:
+        state.claim_intake = ClaimIntake(units)
+    found: ClaimIntake = state.claim_intake
+    return found
+
+
 async def _accept(
     request: Request, units: UnitsOfWorkDep, lines: list[SubmitClaim]
 ) -> list[ClaimAccepted] | Response:
-    for attempt in range(2):
-        try:
-            async with units() as uow:
-                answers = await intake.accept_claims(uow, lines, datetime.now(UTC))
-                await uow.commit()
-            return [_line_answer(answer) for answer in answers]
-        except intake.ClaimRefConflictError as exc:
-            return problem(409, str(exc), claim_ref=exc.claim_ref, claim_id=exc.claim_id)
-        except IntegrityError:
-            # a concurrent request stored the same (provider_id, claim_ref) first:
-            # answer from what it stored
-            if attempt == 1:
-                raise
-    raise AssertionError("unreachable")
+    """Accept the request's lines in the next group commit; 409 for a reused claim_ref."""
+    try:
+        answers = await claim_intake(request, units).accept(lines, datetime.now(UTC))
+    except intake.ClaimRefConflictError as exc:
+        return problem(409, str(exc), claim_ref=exc.claim_ref, claim_id=exc.claim_id)
+    return [_line_answer(answer) for answer in answers]
 
 
 def _line_answer(answer: intake.Accepted) -> ClaimAccepted:
