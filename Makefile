@@ -1,5 +1,6 @@
 # The two commands of the README:
-#   make up    set everything up and run the platform (embedded broker + services + gateway)
+#   make up    set everything up and run the platform (embedded broker and PostgreSQL,
+#              services, gateway; data kept in $ATR_DATA_DIR, default ./var)
 #   make test  set everything up and run ruff, mypy and the tests (what .ci/run calls)
 PYTHON ?= python3.11
 UV := .tools/bin/uv

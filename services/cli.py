@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -48,7 +51,8 @@ def main(argv: list[str] | None = None) -> int:
         from services.kit.migrations import upgrade_to_head
         from services.kit.settings import Settings
 
-        upgrade_to_head(args.service, Settings(service=args.service).resolved_database_url)
+        with _platform_database(args.service):
+            upgrade_to_head(args.service, Settings(service=args.service).resolved_database_url)
         return 0
     if args.command == "export-schemas":
         from contracts.export import export_json_schemas
@@ -65,12 +69,46 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "token":
         from services.gateway.token_cli import create, revoke
 
-        if args.action == "create":
-            return asyncio.run(
-                create(args.role, args.provider_id, args.organisation_id, args.label)
-            )
-        return asyncio.run(revoke(args.token_id))
+        with _platform_database("gateway"):
+            if args.action == "create":
+                return asyncio.run(
+                    create(args.role, args.provider_id, args.organisation_id, args.label)
+                )
+            return asyncio.run(revoke(args.token_id))
     return 2
+
+
+@contextmanager
+def _platform_database(service: str) -> Iterator[None]:
+    """With no database configured (``DATABASE_URL``, ``ATR_DATABASE_URL_TEMPLATE``),
+    point ``DATABASE_URL`` at the service's database on the embedded PostgreSQL of the
+    data directory, the one ``atr up`` uses: the running server's if ``atr up`` runs,
+    else one started for the command and stopped after it."""
+    from services.kit.embedded_postgres import EmbeddedPostgres, database_name, running_port
+    from services.kit.settings import Settings
+
+    settings = Settings(service=service)
+    if settings.database_url or settings.database_url_template:
+        yield
+        return
+    data_dir = settings.data_dir.resolve()
+    port = running_port(data_dir / "postgres")
+    server = None
+    if port is None:
+        server = EmbeddedPostgres(
+            data_dir / "postgres", settings.postgres_port, data_dir / "logs" / "postgres.log"
+        )
+        server.start()
+        server.create_databases([database_name(service)])
+        port = server.port
+    os.environ["DATABASE_URL"] = (
+        f"postgresql+asyncpg://postgres@127.0.0.1:{port}/{database_name(service)}"
+    )
+    try:
+        yield
+    finally:
+        if server is not None:
+            server.stop()
 
 
 if __name__ == "__main__":

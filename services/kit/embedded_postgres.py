@@ -244,6 +244,23 @@ class EmbeddedPostgres:
         )
 
 
+def running_port(pgdata: Path) -> int | None:
+    """The port of a server running on ``pgdata`` right now (another process's, e.g. a
+    running ``atr up``), from its ``postmaster.pid``; ``None`` when none runs."""
+    try:
+        lines = (pgdata / "postmaster.pid").read_text().splitlines()
+        pid, port = int(lines[0]), int(lines[3])
+    except (OSError, ValueError, IndexError):
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        pass  # alive, owned by another user
+    return port
+
+
 def _ensure_user(name: str) -> pwd.struct_passwd:
     """The system user the server runs as when we are root (created if missing)."""
     try:
