@@ -284,7 +284,7 @@ class Platform:
             for name, due in sorted(self._due.items(), key=lambda item: item[1]):
                 if due <= now and name == "postgres":
                     del self._due[name]
-                    self._restart_postgres()
+                    self._restart_postgres(now)
                 elif due <= now:
                     del self._due[name]
                     self._spawn(name)
@@ -315,15 +315,18 @@ class Platform:
         if returncode is not None:
             self._on_death("postgres", returncode, now, log_path=postgres.log_path)
 
-    def _restart_postgres(self) -> None:
+    def _restart_postgres(self, now: float) -> None:
+        """Start the embedded PostgreSQL again. A start that fails (e.g. backends of the
+        dead server still attached to its shared memory) counts as another death: it is
+        retried after the policy's backoff, until the policy gives up."""
         assert self.postgres is not None
         started = time.monotonic()
         try:
             self.postgres.start()
         except RuntimeError as exc:
-            raise PlatformFailedError(
-                f"the embedded PostgreSQL could not be started again: {exc}"
-            ) from exc
+            self.console(f"postgres did not start again: {str(exc).splitlines()[0]}")
+            self._on_death("postgres", 1, now, log_path=self.postgres.log_path)
+            return
         self.restarts += 1
         assert self.postgres.process is not None
         self.console(

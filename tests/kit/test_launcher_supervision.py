@@ -15,6 +15,7 @@ from typing import Any, cast
 import pytest
 
 from services.kit.embedded_broker import EmbeddedBroker
+from services.kit.embedded_postgres import EmbeddedPostgres
 from services.kit.settings import Settings
 from services.kit.supervisor import GiveUp, Restart, RestartPolicy, describe_exit
 from services.launcher import Platform, PlatformFailedError
@@ -215,3 +216,56 @@ def test_a_dead_embedded_broker_stops_the_platform_and_says_why(tmp_path: Path) 
     assert "embedded broker died (killed by SIGKILL)" in str(failure.value)
     assert "in memory" in str(failure.value)
     assert h.spawned == []
+
+
+class FakePostgres(EmbeddedPostgres):
+    """An embedded PostgreSQL whose starts are scripted: True starts, False fails."""
+
+    def __init__(self, tmp_path: Path, starts: list[bool]) -> None:
+        super().__init__(tmp_path / "postgres", 9, tmp_path / "logs" / "postgres.log")
+        self.starts = starts
+        self.process = cast(subprocess.Popen[bytes], FakeProcess())
+
+    def start(self, timeout_s: float = 30.0) -> None:
+        if not self.starts.pop(0):
+            self.process = None
+            raise RuntimeError("embedded PostgreSQL exited with code 1 while starting")
+        self.process = cast(subprocess.Popen[bytes], FakeProcess())
+
+    def die(self) -> None:
+        assert self.process is not None
+        cast(FakeProcess, self.process).die(-signal.SIGKILL)
+
+
+def test_a_dead_embedded_postgres_is_started_again_and_the_services_left_alone(
+    tmp_path: Path,
+) -> None:
+    h = Harness(tmp_path)
+    postgres = FakePostgres(tmp_path, starts=[True])
+    h.platform.postgres = postgres
+    postgres.die()
+    h.platform.supervise_once(now=1.0)
+    assert postgres.alive()
+    assert postgres.starts == []
+    assert h.spawned == []
+    assert h.said[0].startswith("postgres died (killed by SIGKILL); restarting now")
+    assert h.said[1].startswith("postgres restarted (pid ")
+    assert h.platform.restarts == 1
+
+
+def test_an_embedded_postgres_that_does_not_start_again_is_retried_then_given_up(
+    tmp_path: Path,
+) -> None:
+    h = Harness(tmp_path, limit=2)
+    postgres = FakePostgres(tmp_path, starts=[False, False])
+    h.platform.postgres = postgres
+    postgres.die()
+    h.platform.supervise_once(now=1.0)  # death 1, restart now: fails (death 2, backoff)
+    assert "postgres did not start again" in h.said[1]
+    assert "restarting in 0.5 s (attempt 2 of 2" in h.said[2]
+    h.platform.supervise_once(now=1.2)  # not due yet
+    assert postgres.starts == [False]
+    with pytest.raises(PlatformFailedError) as failure:
+        h.platform.supervise_once(now=1.6)  # fails again: death 3 > limit 2
+    assert "postgres keeps failing: died 3 times within 60 s" in str(failure.value)
+    assert str(tmp_path / "logs" / "postgres.log") in str(failure.value)
