@@ -115,6 +115,7 @@ def test_a_killed_service_is_restarted_and_a_dead_broker_stops_everything(
             time.sleep(0.5)
         assert all(_ready(port) for port in ports.values()), console.text
         assert launcher.poll() is None
+        children = psutil.Process(launcher.pid).children(recursive=True)  # the new server
 
         broker = next(c for c in children if "tansu" in c.name() or "broker" in c.cmdline())
         children = psutil.Process(launcher.pid).children(recursive=True)
