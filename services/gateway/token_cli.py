@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from services.gateway.adapters.orm import metadata
 from services.gateway.adapters.token_store import create_token, revoke_token
 from services.gateway.domain.tokens import Role
@@ -17,7 +19,7 @@ async def create(
 ) -> int:
     """Create a token and print it once (only its hash is stored)."""
     settings = Settings(service="gateway")
-    upgrade_to_head("gateway", settings.resolved_database_url)
+    await asyncio.to_thread(upgrade_to_head, "gateway", settings.resolved_database_url)
     db = Database(settings.resolved_database_url)
     try:
         async with UnitOfWork(db, add_kit_tables(metadata)) as uow:
