@@ -1,4 +1,4 @@
-"""Claims benchmark (issue 6 item 9; SPEC §5): the gateway to adjudication, end to end.
+"""Claims benchmark (SPEC §5): the gateway to adjudication, end to end.
 
 ``make bench`` (or ``.venv/bin/python -m bench.claims``) starts the embedded stack
 (Tansu + embedded PostgreSQL + every service + gateway) twice — with 1 and with 2 claim

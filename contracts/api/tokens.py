@@ -1,4 +1,4 @@
-"""API token administration (SPEC §4 roles; issue 6 "created and revoked by an admin endpoint")."""
+"""API token administration (SPEC §4 roles): created and revoked by an admin."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """Batched idempotent consumers: many events, one transaction, then the offsets.
 
 For topics whose volume follows claim volume (adjudicated claims feeding voucher
-balances), one transaction per message would cap throughput (issue 6 item 8:
-"batching is the design"). :class:`BatchConsumer` takes up to ``max_records`` with
+balances), one transaction per message would cap throughput: batching is the design
+(STYLE practice 4). :class:`BatchConsumer` takes up to ``max_records`` with
 ``getmany``, skips events of types it does not handle after a peek at their ``type``
 (no full validation), dead-letters what is not a valid event, records the batch's event
 ids in the processed-events table and applies the new events in one unit of work, and

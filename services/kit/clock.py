@@ -1,4 +1,4 @@
-"""An injectable clock: time rules read it, tests move it (issue 5 "injectable clock")."""
+"""An injectable clock: time rules read it, tests move it."""
 
 from __future__ import annotations
 

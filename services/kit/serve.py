@@ -27,7 +27,7 @@ def serve(service: str, app_path: str) -> None:
 
 
 def tune_gc(gen0_threshold: int) -> None:
-    """Fewer, cheaper cyclic garbage collections for batch work (issue 6 item 8).
+    """Fewer, cheaper cyclic garbage collections for batch work.
 
     A claim batch allocates hundreds of thousands of short-lived objects; with
     CPython's default threshold (700) the collector runs thousands of times per batch

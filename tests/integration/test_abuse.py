@@ -1,5 +1,5 @@
 """Abuse at the gateway: failed authentications are logged without the token and limited
-per client address with 429 and ``Retry-After`` (issue: 200 bad tokens in 0.64 s).
+per client address with 429 and ``Retry-After`` (200 bad tokens went through in 0.64 s before).
 
 Each test speaks from its own documentation address (``X-Forwarded-For``, which uvicorn
 honours from loopback only), so the limit it trips does not touch the other tests.

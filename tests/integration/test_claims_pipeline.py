@@ -1,4 +1,4 @@
-"""Issue 6: claims through the gateway to two claim workers on the real broker.
+"""Claims through the gateway to two claim workers on the real broker.
 
 (a) 2,000 claims for 200 clients: every claim adjudicated exactly once, each client's
 claims decided in submission order; (b) a worker killed with SIGKILL mid-stream: still

@@ -1,4 +1,4 @@
-"""Issue 4 through the real platform: role checks, intake identity matching, the
+"""Clients through the real platform: role checks, intake identity matching, the
 assessment chain with GPRA, consent-gated disclosure, choice lists and outcome data.
 
 Every person comes from ``tests.phi_fixtures`` so the PHI scan can look for them."""

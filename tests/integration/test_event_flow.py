@@ -1,4 +1,4 @@
-"""Issue 3 §7: a gateway request makes eligibility publish an event that reporting and
+"""A gateway request makes eligibility publish an event that reporting and
 claims consume into their own databases, exactly once even when it is delivered twice,
 with one trace id spanning every service on the way."""
 

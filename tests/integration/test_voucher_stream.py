@@ -1,4 +1,4 @@
-"""Issue 5: a state system's subscriber sees a voucher's whole life, in order, as documented.
+"""A state system's subscriber sees a voucher's whole life, in order, as documented.
 
 The subscriber is the README's example (``examples.voucher_subscriber``) in its own
 consumer group on the real broker; the voucher is driven through the gateway with the
@@ -153,7 +153,7 @@ async def test_state_system_sees_the_whole_voucher_life_in_order(
 async def test_eligibility_and_assessment_issue_vouchers_through_the_event_flow(
     platform: RunningPlatform, gateway: httpx.AsyncClient
 ) -> None:
-    """Issue 4 item 2 / issue 5 item 1: an eligible client gets a 30-day assessment
+    """An eligible client gets a 30-day assessment
     voucher and an assessment a 365-day service voucher, both via ``atr.clients.v1``."""
     from tests.integration.test_clients_api import _assessment, _eligibility
     from tests.phi_fixtures import BOB

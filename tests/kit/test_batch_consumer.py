@@ -1,6 +1,6 @@
 """Batched idempotent consumer against the real broker, on both databases.
 
-Issue 6 item 8 ("batching is the design"), SPEC §2 "Delivery", §5 "Reliability": one
+STYLE practice 4 ("batch where volume lives"), SPEC §2 "Delivery", §5 "Reliability": one
 transaction per batch, each event applied once, events of other types skipped without
 being judged, poison to the dead-letter topic; ``linger_s`` gathers what arrives within
 its window into one batch.

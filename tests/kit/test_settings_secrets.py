@@ -1,4 +1,4 @@
-"""Development keys never leave a loopback development process (issue: the development
+"""Development keys never leave a loopback development process (the development
 secret was the default everywhere except ``production``)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Property tests of the engine (issue 7 "Done when"): whatever claims arrive, in
+"""Property tests of the engine: whatever claims arrive, in
 whatever order, allowed units never exceed billed units and no cap window of the
 Missouri catalog (seed 000) is ever exceeded."""
 

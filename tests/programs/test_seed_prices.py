@@ -1,4 +1,4 @@
-"""The Missouri catalog's 18 prices against the seed text itself (issue 7 "Done when").
+"""The Missouri catalog's 18 prices against the seed text itself.
 
 The summary table of ``seed 000`` ("ATR II Recovery Support Services Summary") and the
 numbered descriptions ("N. Name, Unit of Service: …, Fixed Price: $X") are parsed from

@@ -1,4 +1,4 @@
-"""Failed authentications are limited per address (issue: token guessing unthrottled)."""
+"""Failed authentications are limited per address (token guessing was unthrottled)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Claim intake (SPEC §4 ``POST /v1/claims`` and ``/batch``; issue 6 item 2).
+"""Claim intake (SPEC §4 ``POST /v1/claims`` and ``/batch``).
 
 Lines are accepted atomically: the idempotency keys and the ``ClaimSubmitted`` events
 (outbox) are written in one transaction, so a 202 means the claim will reach the

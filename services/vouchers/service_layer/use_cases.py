@@ -411,7 +411,7 @@ async def expire_due(uow: UnitOfWork, clock: Clock, limit: int = 500) -> int:
 async def on_claims_adjudicated(
     uow: UnitOfWork, events: list[ClaimAdjudicated], clock: Clock
 ) -> None:
-    """Keep balances current from ``atr.claims.adjudicated.v1`` (issue 5 item 5).
+    """Keep balances current from ``atr.claims.adjudicated.v1``.
 
     A batch of decisions is applied per voucher in topic order: one new version and one
     ``VoucherBalanceChanged`` (listing the claims) per voucher per batch.
