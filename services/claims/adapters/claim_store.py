@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -81,9 +81,36 @@ Redecide = Callable[[Loaded], list[Decided]]
 """Decides a batch again on a fresh :class:`Loaded` (the watermark moved)."""
 
 
+class ClaimStore(Protocol):
+    """What the claims path reads and writes: lines to decide with their facts and
+    histories, and their decisions with the outgoing events (one transaction)."""
+
+    async def load(self, lines: Sequence[ClaimLine]) -> Loaded:
+        """The new lines among ``lines`` and what they are decided on."""
+        ...
+
+    async def save(
+        self, decided: list[Decided], loaded: Loaded, redecide: Redecide, now: datetime
+    ) -> list[Decided]:
+        """Store the decisions and their events; decide again if ``loaded`` is stale."""
+        ...
+
+    async def load_pending(self, uow: UnitOfWork, client_ids: set[str]) -> Loaded:
+        """The clients' pending lines and what they are decided on, in ``uow``."""
+        ...
+
+    async def save_pending(self, uow: UnitOfWork, decided: Sequence[Decided], now: datetime) -> int:
+        """Store the decisions of pending lines in ``uow``; how many were decided."""
+        ...
+
+    async def pending_vouchers(self, limit: int) -> list[tuple[str, str]]:
+        """(client id, voucher id) pairs of pending lines."""
+        ...
+
+
 class SqlClaimStore:
-    """The claims path's reads and writes on the service's database (SQLite or
-    PostgreSQL), with the worker's history cache."""
+    """:class:`ClaimStore` on the service's database (SQLite or PostgreSQL), with the
+    worker's history cache."""
 
     def __init__(self, runtime: ServiceRuntime, history: HistoryCache) -> None:
         self.runtime = runtime

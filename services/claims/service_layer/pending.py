@@ -29,7 +29,7 @@ from contracts.vouchers import (
     VoucherProviderSelected,
 )
 from programs.catalog import Catalog
-from services.claims.adapters.claim_store import SqlClaimStore
+from services.claims.adapters.claim_store import ClaimStore
 from services.claims.adapters.vouchers import VoucherLookup
 from services.claims.domain.facts import Authoritative
 from services.claims.service_layer.adjudication import decide_batch
@@ -53,7 +53,7 @@ VoucherChange = (
 
 
 async def decide_pending(
-    store: SqlClaimStore,
+    store: ClaimStore,
     uow: UnitOfWork,
     client_ids: set[str],
     catalog: Catalog,
@@ -74,7 +74,7 @@ async def decide_pending(
 
 
 def voucher_handler(
-    store: SqlClaimStore, catalog: Callable[[], Catalog], clock: Clock
+    store: ClaimStore, catalog: Callable[[], Catalog], clock: Clock
 ) -> Callable[[UnitOfWork, VoucherChange], Any]:
     """The ``atr.vouchers.v1`` handler: update the replica, then decide pending lines
     (the vouchers service is not asked here: a line that depends on it stays pending)."""
@@ -97,7 +97,7 @@ def voucher_handler(
 
 def sweeper(
     runtime: ServiceRuntime,
-    store: SqlClaimStore,
+    store: ClaimStore,
     catalog: Callable[[], Catalog],
     clock: Clock,
     lookup: VoucherLookup,
