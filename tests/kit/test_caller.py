@@ -237,8 +237,8 @@ async def test_the_claim_workers_voucher_lookup_signs_as_system(
 ) -> None:
     """``VoucherLookup`` (worker and pending sweeper) gets past the vouchers service's
     check; unsigned, the same lookup would be refused and read as unreachable."""
-    from services.claims.service_layer.adjudication import UNREACHABLE
-    from services.claims.service_layer.worker import VoucherLookup
+    from services.claims.adapters.vouchers import HttpVoucherLookup as VoucherLookup
+    from services.claims.domain.facts import UNREACHABLE
 
     router = APIRouter()
 

@@ -44,7 +44,6 @@ from services.claims.adapters import vouchers
 from services.claims.adapters.claim_lines import line_from_submitted
 from services.claims.adapters.claim_store import SqlClaimStore
 from services.claims.adapters.history import HistoryCache
-from services.claims.adapters.vouchers import HttpVoucherLookup as VoucherLookup
 from services.claims.domain.model import ClaimLine
 from services.claims.service_layer.adjudication import decide_batch, vouchers_to_ask
 from services.kit.batch_consumer import consume_in_batches
@@ -53,9 +52,7 @@ from services.kit.dead_letter import dead_letter_record, describe_validation_err
 from services.kit.failures import describe_failure, is_transient
 from services.kit.runtime import ServiceRuntime
 
-# ``VoucherLookup`` here is the HTTP lookup, under the name it had before it moved to
-# services.claims.adapters.vouchers
-__all__ = ["GROUP_ID", "ClaimWorker", "VoucherLookup"]
+__all__ = ["GROUP_ID", "ClaimWorker"]
 
 log = logging.getLogger(__name__)
 
