@@ -1,6 +1,6 @@
 """The claim worker on SQLite and PostgreSQL: decide on a snapshot, store under the lock.
 
-Issue 6 item 8 (batching) with SPEC §2 keys: the worker decides a batch on a read
+Batching (STYLE practice 4) with SPEC §2 keys: the worker decides a batch on a read
 snapshot and writes it in one short transaction. If another worker stored lines of the
 same clients in between (a partition hand-over), the batch is decided again on what is
 stored, so a voucher's units are never granted twice.

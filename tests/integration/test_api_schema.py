@@ -129,8 +129,8 @@ async def _dead_lettered_claims(platform: RunningPlatform) -> list[tuple[bytes, 
 def test_zz_every_claim_the_gateway_accepted_was_decidable(
     platform: RunningPlatform, dead_letters_before: int
 ) -> None:
-    """Whatever the gateway accepts a claim worker can decide (issue: one claim stalled
-    adjudication): once every claim the gateway accepted is stored by the claims
+    """Whatever the gateway accepts a claim worker can decide (one such claim used to
+    stall adjudication): once every claim the gateway accepted is stored by the claims
     service or dead-lettered, none of the generated ones is among the dead letters."""
 
     async def settled() -> tuple[list[tuple[bytes, bytes]]] | None:

@@ -4,7 +4,7 @@ The claim worker builds these from its local state (voucher, provider and client
 replicas plus the client's earlier adjudicated lines) and hands them to
 :func:`services.claims.domain.engine.evaluate` together with the active program's
 catalog. The engine never touches a database or the broker, so every rule can be tested
-exhaustively (issue 7, SPEC §3.4).
+exhaustively (SPEC §3.4).
 """
 
 from __future__ import annotations

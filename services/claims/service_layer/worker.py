@@ -1,4 +1,4 @@
-"""The claim worker: batched, ordered, exactly once in effect (issue 6 items 4-8).
+"""The claim worker: batched, ordered, exactly once in effect.
 
 One loop per process, in the consumer group ``atr-claims-workers`` of
 ``atr.claims.submitted.v1`` (keyed by ``client_id``, so each client's lines reach one
