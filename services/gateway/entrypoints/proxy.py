@@ -63,12 +63,16 @@ async def forward(
     principal: Principal | None,
     json_body: Any = None,
     params: dict[str, Any] | None = None,
+    method: str | None = None,
 ) -> Response:
-    """Send the request to ``service`` and relay its status and JSON body unchanged."""
+    """Send the request to ``service`` and relay its status and JSON body unchanged.
+
+    ``method`` defaults to the incoming request's (a route asking another service a
+    question on the side passes ``GET``)."""
     settings = request.app.state.runtime.settings
     client: httpx.AsyncClient = request.app.state.http
     answer = await client.request(
-        request.method,
+        method or request.method,
         f"{settings.url_of(service)}{encode_path(path)}",
         json=json_body,
         params={k: v for k, v in (params or {}).items() if v is not None},

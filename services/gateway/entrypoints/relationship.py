@@ -27,13 +27,13 @@ async def holds_client(request: Request, principal: Principal, client_id: str) -
     so it carries the same signed caller assertion as every forwarded call (bound to the
     ``GET`` and the relationship path).
     """
-    as_get = Request({**request.scope, "method": "GET"}, request.receive)
     # an unreachable vouchers service raises httpx.HTTPError: the app's handler makes it 503
     answer = await forward(
-        as_get,
+        request,
         "vouchers",
         f"/relationships/{client_id}/{principal.provider_id}",
         principal=principal,
+        method="GET",
     )
     if answer.status_code == status.HTTP_200_OK:
         return True
