@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import ConfigDict, Field
 
@@ -38,6 +38,8 @@ class ClientEnrolledData(EventData):
 class ClientEnrolled(Event):
     """Intake established the client's identity (SPEC §3.1)."""
 
+    versioned: ClassVar[bool] = True
+
     type: Literal["atr.client.enrolled"] = "atr.client.enrolled"
     source: str = "/atr/eligibility"
     schemaversion: Literal[1] = 1
@@ -60,6 +62,8 @@ class EligibilityDeterminedData(EventData):
 
 class EligibilityDetermined(Event):
     """Eligibility was decided; an eligible client gets a 30-day assessment voucher."""
+
+    versioned: ClassVar[bool] = True
 
     type: Literal["atr.client.eligibility_determined"] = "atr.client.eligibility_determined"
     source: str = "/atr/eligibility"
@@ -112,6 +116,8 @@ class ClientAssessedData(EventData):
 class ClientAssessed(Event):
     """An assessment was recorded; vouchers creates the 365-day service voucher from it."""
 
+    versioned: ClassVar[bool] = True
+
     type: Literal["atr.client.assessed"] = "atr.client.assessed"
     source: str = "/atr/eligibility"
     schemaversion: Literal[1] = 1
@@ -129,6 +135,8 @@ class TreatmentStatusChangedData(EventData):
 
 class TreatmentStatusChanged(Event):
     """Clinical treatment status changed (used by the level-one and residential rules)."""
+
+    versioned: ClassVar[bool] = True
 
     type: Literal["atr.client.treatment_status_changed"] = "atr.client.treatment_status_changed"
     source: str = "/atr/eligibility"

@@ -87,6 +87,11 @@ class Event(EventData):
     data: Any
 
     topic_key_field: ClassVar[str] = ""
+    versioned: ClassVar[bool] = False
+    """Counted per ``subject`` by its producer and by every replica that applies it
+    (``subject_versions``): a replica whose count for a subject has reached the
+    producer's has applied every such fact the producer had committed when asked
+    (read-your-writes for adjudication, README "When a claim is decided")."""
 
     def to_bytes(self) -> bytes:
         """Serialise the envelope as the JSON bytes put on Kafka."""

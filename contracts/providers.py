@@ -8,7 +8,7 @@ staff are identified by id, never by personal name.
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
@@ -49,6 +49,8 @@ class ProviderSnapshot(EventData):
 class ProviderRegistered(Event):
     """A provider joined the network (SPEC §3.2)."""
 
+    versioned: ClassVar[bool] = True
+
     type: Literal["atr.provider.registered"] = "atr.provider.registered"
     source: str = "/atr/eligibility"
     schemaversion: Literal[1] = 1
@@ -57,6 +59,8 @@ class ProviderRegistered(Event):
 
 class ProviderUpdated(Event):
     """A provider's record changed: status, services, counties or staff."""
+
+    versioned: ClassVar[bool] = True
 
     type: Literal["atr.provider.updated"] = "atr.provider.updated"
     source: str = "/atr/eligibility"

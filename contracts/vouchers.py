@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
@@ -77,6 +77,8 @@ class VoucherIssuedData(EventData):
 class VoucherIssued(Event):
     """A voucher was issued (assessment, service or re-entry)."""
 
+    versioned: ClassVar[bool] = True
+
     type: Literal["atr.voucher.issued"] = "atr.voucher.issued"
     source: str = "/atr/vouchers"
     schemaversion: Literal[1] = 1
@@ -95,6 +97,8 @@ class ProviderSelectedData(EventData):
 class VoucherProviderSelected(Event):
     """The client's provider choice was recorded (SPEC §3.2)."""
 
+    versioned: ClassVar[bool] = True
+
     type: Literal["atr.voucher.provider_selected"] = "atr.voucher.provider_selected"
     source: str = "/atr/vouchers"
     schemaversion: Literal[1] = 1
@@ -110,6 +114,8 @@ class ActivatedData(EventData):
 
 class VoucherActivated(Event):
     """Admission reported: the voucher is chargeable from the admission date."""
+
+    versioned: ClassVar[bool] = True
 
     type: Literal["atr.voucher.activated"] = "atr.voucher.activated"
     source: str = "/atr/vouchers"
@@ -130,6 +136,8 @@ class ExtendedData(EventData):
 class VoucherExtended(Event):
     """Expiry extended by utilisation review (seed 003 App. E §4)."""
 
+    versioned: ClassVar[bool] = True
+
     type: Literal["atr.voucher.extended"] = "atr.voucher.extended"
     source: str = "/atr/vouchers"
     schemaversion: Literal[1] = 1
@@ -148,6 +156,8 @@ class ClosedData(EventData):
 class VoucherClosed(Event):
     """Closed early: moved out of state or death."""
 
+    versioned: ClassVar[bool] = True
+
     type: Literal["atr.voucher.closed"] = "atr.voucher.closed"
     source: str = "/atr/vouchers"
     schemaversion: Literal[1] = 1
@@ -163,6 +173,8 @@ class ExpiredData(EventData):
 
 class VoucherExpired(Event):
     """The scheduler found the voucher past its validity."""
+
+    versioned: ClassVar[bool] = True
 
     type: Literal["atr.voucher.expired"] = "atr.voucher.expired"
     source: str = "/atr/vouchers"
@@ -181,6 +193,8 @@ class DischargedData(EventData):
 
 class VoucherDischarged(Event):
     """Separation from the provider: ends the episode there (SPEC §3.3)."""
+
+    versioned: ClassVar[bool] = True
 
     type: Literal["atr.voucher.discharged"] = "atr.voucher.discharged"
     source: str = "/atr/vouchers"

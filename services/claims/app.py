@@ -32,6 +32,7 @@ from contracts.vouchers import (
     VoucherProviderSelected,
 )
 from programs.catalog import Catalog
+from services.claims.adapters.fact_owners import OWNERS, HttpFactOwners
 from services.claims.adapters.orm import metadata
 from services.claims.adapters.vouchers import HttpVoucherLookup
 from services.claims.entrypoints.http import router
@@ -55,12 +56,13 @@ def catalog() -> Catalog:
     return active_catalog(runtime.settings)
 
 
-lookup = HttpVoucherLookup(
-    runtime.settings.url_of("vouchers"),
-    CallerAuth(runtime.settings.internal_key, runtime.settings.caller_assertion_ttl_s),
+caller = CallerAuth(runtime.settings.internal_key, runtime.settings.caller_assertion_ttl_s)
+lookup = HttpVoucherLookup(runtime.settings.url_of("vouchers"), caller)
+owners = HttpFactOwners(
+    {service: runtime.settings.url_of(service) for service in set(OWNERS.values())}, caller
 )
-worker = ClaimWorker(runtime, catalog, clock, lookup)
-on_voucher = voucher_handler(worker.store, catalog, clock)
+worker = ClaimWorker(runtime, catalog, clock, lookup, owners)
+on_voucher = voucher_handler(worker.store, catalog, clock, owners)
 
 
 async def on_vouchers(uow: UnitOfWork, events: list[Any]) -> None:
@@ -111,6 +113,6 @@ to_atr_claims_adjudicated_v1 = broker.publisher(
 )
 runtime.background_tasks.append(vouchers_consumer.run)
 runtime.background_tasks.append(worker.run)
-runtime.background_tasks.append(sweeper(runtime, worker.store, catalog, clock, lookup))
+runtime.background_tasks.append(sweeper(runtime, worker.store, catalog, clock, lookup, owners))
 app = runtime.http_app(router, title="ATR claims service")
 app.state.runtime = runtime

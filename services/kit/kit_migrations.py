@@ -1,4 +1,5 @@
-"""Frozen Alembic operations for the kit tables (outbox, processed_events), version 1.
+"""Frozen Alembic operations for the kit tables (outbox, processed_events, then
+subject_versions).
 
 Each service's first migration calls these instead of repeating the DDL. They are frozen:
 a later change to the kit tables is a new ``*_v2`` function called by a new migration in
@@ -49,3 +50,20 @@ def drop_kit_tables_v1() -> None:
     op.drop_table("processed_events")
     op.drop_index("ix_outbox_status_seq", table_name="outbox")
     op.drop_table("outbox")
+
+
+def create_subject_versions_v1() -> None:
+    """Create ``subject_versions`` as in services/kit/schema.py (counts of versioned
+    facts per topic and subject)."""
+    op.create_table(
+        "subject_versions",
+        sa.Column("topic", sa.String(length=200), nullable=False),
+        sa.Column("subject", sa.String(length=200), nullable=False),
+        sa.Column("version", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("topic", "subject"),
+    )
+
+
+def drop_subject_versions_v1() -> None:
+    """Undo :func:`create_subject_versions_v1`."""
+    op.drop_table("subject_versions")

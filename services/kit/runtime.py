@@ -33,6 +33,7 @@ from services.kit.migrations import upgrade_to_head
 from services.kit.outbox_relay import OutboxRelay
 from services.kit.schema import add_kit_tables
 from services.kit.settings import Settings
+from services.kit.subject_versions import versions_router
 from services.kit.telemetry import configure_tracing
 from services.kit.unit_of_work import UnitOfWork
 
@@ -199,7 +200,9 @@ class ServiceRuntime:
 
         Every route of an internal service (all but ``/healthz``, ``/readyz`` and
         ``/metrics``) needs a valid signed caller assertion (:mod:`services.kit.caller`),
-        else 401; its API docs are off. The gateway authenticates bearer tokens itself.
+        else 401; its API docs are off. Each internal service also answers
+        ``POST /internal/subject-versions`` (:mod:`services.kit.subject_versions`).
+        The gateway authenticates bearer tokens itself.
         """
         internal = self.service != PUBLIC_EDGE
         docs: dict[str, Any] = (
@@ -214,7 +217,8 @@ class ServiceRuntime:
         )
         app.include_router(health_router(self))
         guard = [Depends(require_caller(self.settings.internal_key))] if internal else []
-        for router in routers:
+        every = (*routers, versions_router()) if internal else routers
+        for router in every:
             app.include_router(router, dependencies=guard)
         install_request_metrics(app, self)
         install_problem_details(app)

@@ -1,4 +1,5 @@
-"""Tables every service database has: the transactional outbox and processed event ids.
+"""Tables every service database has: the transactional outbox, processed event ids and
+the per-subject counts of versioned facts (``subject_versions``).
 
 Each service adds them to its own ``MetaData`` (:func:`add_kit_tables`) so they are created
 by that service's Alembic migrations, beside its own tables.
@@ -29,10 +30,12 @@ OUTBOX_PUBLISHED = "published"
 
 @dataclass(frozen=True)
 class KitTables:
-    """The outbox and processed-events tables of one service's metadata."""
+    """The outbox, processed-events and subject-versions tables of one service's
+    metadata."""
 
     outbox: Table
     processed_events: Table
+    subject_versions: Table
 
 
 def add_kit_tables(metadata: MetaData) -> KitTables:
@@ -41,7 +44,11 @@ def add_kit_tables(metadata: MetaData) -> KitTables:
     Idempotent: a metadata that already has them returns the existing tables.
     """
     if "outbox" in metadata.tables:
-        return KitTables(metadata.tables["outbox"], metadata.tables["processed_events"])
+        return KitTables(
+            metadata.tables["outbox"],
+            metadata.tables["processed_events"],
+            metadata.tables["subject_versions"],
+        )
     outbox = Table(
         "outbox",
         metadata,
@@ -70,4 +77,15 @@ def add_kit_tables(metadata: MetaData) -> KitTables:
         Column("trace_id", String(32)),
         Column("processed_at", DateTime(timezone=True), nullable=False),
     )
-    return KitTables(outbox=outbox, processed_events=processed_events)
+    # versioned facts (contracts.envelope.Event.versioned) about each subject: how many
+    # this database emitted (the owner) or applied (a replica)
+    subject_versions = Table(
+        "subject_versions",
+        metadata,
+        Column("topic", String(200), primary_key=True),
+        Column("subject", String(200), primary_key=True),
+        Column("version", BigInteger, nullable=False),
+    )
+    return KitTables(
+        outbox=outbox, processed_events=processed_events, subject_versions=subject_versions
+    )

@@ -149,6 +149,16 @@ class Settings(BaseSettings):
         default=5.0,
         description="How often pending claims are re-checked against the vouchers service.",
     )
+    claim_fact_wait_s: float = Field(
+        default=5.0,
+        ge=0,
+        le=60,
+        description=(
+            "How long a claim worker waits for its replicas to catch up with facts their "
+            "owners acknowledged before a batch arrived; lines still behind then pend and "
+            "the sweeper decides them later (README 'When a claim is decided')."
+        ),
+    )
 
     gc_gen0_threshold: int = Field(
         default=50_000,

@@ -10,6 +10,7 @@ polling pass is the safety net for rows whose lease ends unpublished (a crash).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -65,7 +66,8 @@ class UnitOfWork:
         self._db = db
         self._tables = tables
         self._publisher = publisher
-        self._pending: list[tuple[OutboxRecord, str]] = []
+        self._pending: list[tuple[OutboxRecord, str, str | None]] = []
+        self._applied: Counter[tuple[str, str]] = Counter()
         self._outbox: PreparedInsert | None = None
         self._committed = False
         self.session: AsyncSession
@@ -91,7 +93,8 @@ class UnitOfWork:
         """Record an integration event to publish if and when this unit commits.
 
         The event is serialised now, with the trace context current now, so a caller can
-        prepare its events before it takes a write lock.
+        prepare its events before it takes a write lock. A versioned event
+        (:attr:`Event.versioned`) also counts, at the commit, in its subject's version.
         """
         record = OutboxRecord(
             event_id=str(event.id),
@@ -100,8 +103,14 @@ class UnitOfWork:
             payload=event.to_bytes(),
             headers=current_traceparent(),
         )
-        self._pending.append((record, event.type))
+        self._pending.append((record, event.type, topic.name if event.versioned else None))
         self._outbox = None
+
+    def applied(self, topic: Topic, event: Event) -> None:
+        """Count a versioned fact a replica applied in this unit (at the commit, in
+        ``subject_versions``), so the claims fence can compare it with the owner's."""
+        if event.versioned:
+            self._applied[(topic.name, event.subject)] += 1
 
     @property
     def events_emitted(self) -> int:
@@ -145,7 +154,7 @@ class UnitOfWork:
                     "created_at": now,
                     **lease,
                 }
-                for record, event_type in self._pending
+                for record, event_type, _ in self._pending
             ],
         )
 
@@ -203,15 +212,38 @@ class UnitOfWork:
 
         After the commit the rows go to the publisher (if any), already leased to it.
         """
-        records = [record for record, _ in self._pending]
+        records = [record for record, _, _ in self._pending]
         if records:
             await execute_prepared(self.session, self._outbox or self._outbox_rows())
+        versions = self._applied + Counter(
+            (topic, record.key) for record, _, topic in self._pending if topic is not None
+        )
+        if versions:
+            await self._count_versions(versions)
         await self.session.commit()
         self._committed = True
         self._pending.clear()
+        self._applied.clear()
         self._outbox = None
         if records and self._publisher is not None:
             self._publisher.publish_committed(records)
+
+    async def _count_versions(self, versions: Counter[tuple[str, str]]) -> None:
+        """Add ``versions`` to ``subject_versions`` (one upsert, in key order so two
+        writers of the same subjects lock them in the same order)."""
+        table = self._tables.subject_versions
+        dialect_insert = pg_insert if not self._db.is_sqlite else sqlite_insert
+        rows = [
+            {"topic": topic, "subject": subject, "version": count}
+            for (topic, subject), count in sorted(versions.items())
+        ]
+        statement = dialect_insert(table).values(rows)
+        await self.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[table.c.topic, table.c.subject],
+                set_={"version": table.c.version + statement.excluded.version},
+            )
+        )
 
 
 def _current_trace_id() -> str | None:

@@ -29,6 +29,7 @@ from services.claims.service_layer.worker import ClaimWorker
 from services.kit.clock import FixedClock
 from services.kit.runtime import ServiceRuntime
 from services.kit.settings import Settings
+from tests.claims.fakes import NoNewerFacts
 
 MO = load_catalog("missouri_atr2")
 SERVICE = "RECOVERY_MENTORING_IND"
@@ -87,7 +88,7 @@ async def worker(
                 snapshot=snapshot.model_dump(mode="json"),
             )
         )
-    worker = ClaimWorker(runtime, lambda: MO, FixedClock(NOW), NoLookup())
+    worker = ClaimWorker(runtime, lambda: MO, FixedClock(NOW), NoLookup(), NoNewerFacts())
     try:
         yield worker
     finally:
@@ -146,7 +147,7 @@ async def test_lines_stored_by_another_worker_after_the_snapshot_are_respected(
     """Between this worker's snapshot and its write, 'another worker' stores an approved
     4-unit line of the same client; this worker's line must then be decided again and
     denied for units, not approved on the stale snapshot."""
-    other = ClaimWorker(worker.runtime, lambda: MO, FixedClock(NOW), NoLookup())
+    other = ClaimWorker(worker.runtime, lambda: MO, FixedClock(NOW), NoLookup(), NoNewerFacts())
     original = worker.store.load
 
     async def hand_over(lines: Sequence[ClaimLine]) -> Loaded:
@@ -165,7 +166,7 @@ async def test_lines_of_the_same_batch_stored_by_another_worker_are_not_stored_t
     """A redelivery races the first delivery: between this worker's snapshot and its
     write, 'another worker' stores one of this batch's very lines. This worker must
     notice under the lock, keep that line as stored and store only the other one."""
-    other = ClaimWorker(worker.runtime, lambda: MO, FixedClock(NOW), NoLookup())
+    other = ClaimWorker(worker.runtime, lambda: MO, FixedClock(NOW), NoLookup(), NoNewerFacts())
     original = worker.store.load
 
     async def hand_over(lines: Sequence[ClaimLine]) -> Loaded:
@@ -184,7 +185,7 @@ async def test_every_workers_history_cache_follows_what_any_worker_stored(
     """Two workers take turns on one client (partition hand-overs): before each batch,
     each worker's cached history equals the history read from the database, and the
     voucher's 4 units are granted exactly once in all."""
-    other = ClaimWorker(worker.runtime, lambda: MO, FixedClock(NOW), NoLookup())
+    other = ClaimWorker(worker.runtime, lambda: MO, FixedClock(NOW), NoLookup(), NoNewerFacts())
     day = 3
     for turn in range(6):
         taking = worker if turn % 2 == 0 else other

@@ -32,6 +32,7 @@ from services.kit.clock import FixedClock
 from services.kit.failures import describe_failure, is_transient
 from services.kit.runtime import ServiceRuntime
 from services.kit.settings import Settings
+from tests.claims.fakes import NoNewerFacts
 
 MO = load_catalog("missouri_atr2")
 SERVICE = "RECOVERY_MENTORING_IND"
@@ -109,7 +110,7 @@ async def start_worker(
             )
         )
     await runtime.broker.start()
-    return ClaimWorker(runtime, lambda: catalog, FixedClock(NOW), NoLookup())
+    return ClaimWorker(runtime, lambda: catalog, FixedClock(NOW), NoLookup(), NoNewerFacts())
 
 
 async def stop_worker(worker: ClaimWorker) -> None:

@@ -37,6 +37,7 @@ from services.claims.service_layer.worker import ClaimWorker
 from services.kit.clock import FixedClock
 from services.kit.runtime import ServiceRuntime
 from services.kit.settings import Settings
+from tests.claims.fakes import NoNewerFacts
 
 MO = load_catalog("missouri_atr2")
 CODES = sorted(MO.services)
@@ -181,7 +182,7 @@ async def _start(bootstrap_servers: str, database_url: str) -> ClaimWorker:
                 )
             )
     await runtime.broker.start()
-    return ClaimWorker(runtime, lambda: MO, FixedClock(NOW), Lookup())
+    return ClaimWorker(runtime, lambda: MO, FixedClock(NOW), Lookup(), NoNewerFacts())
 
 
 def voucher(voucher_id: str, client_id: str) -> VoucherSnapshot:

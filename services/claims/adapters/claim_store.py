@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contracts.topics import CLAIMS_ADJUDICATED, CLAIMS_SUBMITTED
+from contracts.topics import CLAIMS_ADJUDICATED, CLAIMS_SUBMITTED, CLIENTS, PROVIDERS, VOUCHERS
 from contracts.vouchers import VoucherSnapshot
 from services.claims.adapters import claim_lines
 from services.claims.adapters.history import (
@@ -34,12 +34,14 @@ from services.claims.adapters.orm import (
     claims,
     client_replica,
     provider_replica,
+    subject_versions,
     voucher_replica,
 )
 from services.claims.domain.facts import Client, Provider, Voucher
 from services.claims.domain.model import ClaimLine, Decision
 from services.kit.bulk import PreparedInsert, execute_prepared, prepare_rows
 from services.kit.runtime import ServiceRuntime
+from services.kit.subject_versions import read_versions
 from services.kit.unit_of_work import UnitOfWork
 
 Decided = tuple[ClaimLine, Decision]
@@ -75,6 +77,9 @@ class Loaded:
     histories: Mapping[str, StoredHistory] = field(default_factory=dict)
     pending_clients: frozenset[str] = frozenset()
     mark: Watermark | None = None
+    versions: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    """Per fact topic, the replica's count of applied facts for each subject of
+    ``lines`` (the fence compares them with the owners')."""
 
 
 Redecide = Callable[[Loaded], list[Decided]]
@@ -180,6 +185,7 @@ class SqlClaimStore:
             clients=loaded.clients,
             histories=loaded.histories,
             pending_clients=loaded.pending_clients - client_ids,
+            versions=loaded.versions,
         )
 
     async def save_pending(self, uow: UnitOfWork, decided: Sequence[Decided], now: datetime) -> int:
@@ -223,6 +229,7 @@ class SqlClaimStore:
             histories=histories,
             pending_clients=loaded.pending_clients,
             mark=mark,
+            versions=loaded.versions,
         )
 
     async def _new_only(self, session: AsyncSession, lines: Sequence[ClaimLine]) -> list[ClaimLine]:
@@ -285,7 +292,8 @@ class SqlClaimStore:
 async def _facts(
     session: AsyncSession, lines: Sequence[ClaimLine], histories: Mapping[str, StoredHistory]
 ) -> Loaded:
-    """Replicas and pending clients for ``lines`` (one round trip per table)."""
+    """Replicas, their versions and pending clients for ``lines`` (one round trip per
+    table and fact topic)."""
     client_ids, voucher_ids, provider_ids = _ids(lines)
     vouchers = {
         row.voucher_id: claim_lines.voucher_from_snapshot(
@@ -312,6 +320,11 @@ async def _facts(
     pending = await session.scalars(
         select(claims.c.client_id).where(claims.c.client_id.in_(client_ids), IS_PENDING).distinct()
     )
+    versions = await read_versions(
+        session,
+        subject_versions,
+        {CLIENTS.name: client_ids, PROVIDERS.name: provider_ids, VOUCHERS.name: voucher_ids},
+    )
     return Loaded(
         lines=lines,
         vouchers=vouchers,
@@ -319,6 +332,7 @@ async def _facts(
         clients=clients,
         histories=histories,
         pending_clients=frozenset(pending),
+        versions=versions,
     )
 
 

@@ -20,6 +20,8 @@ from sqlalchemy import (
     text,
 )
 
+from services.kit.schema import add_kit_tables
+
 metadata = MetaData()
 
 provider_replica = Table(
@@ -110,3 +112,7 @@ client_replica = Table(
     Column("attributes", JSON, nullable=False),
 )
 """What adjudication needs about a client from ``atr.clients.v1`` (no PHI)."""
+
+subject_versions = add_kit_tables(metadata).subject_versions
+"""How many versioned facts the replicas applied per topic and subject (the kit table;
+the fence compares it with the owners', services.claims.service_layer.fence)."""

@@ -23,6 +23,9 @@ __all__ = ["LAG_REASONS", "PRECEDENCE", "adjudicate", "needs_lookup"]
 def adjudicate(line: ClaimLine, facts: Facts, history: History, catalog: Catalog) -> Decision:
     """Decide ``line`` on ``facts`` and ``history`` under ``catalog`` (SPEC §3.4).
 
+    0. Facts not confirmed current (``facts.current`` False: a replica the line depends
+       on may miss a fact its owner acknowledged before the claim) decide nothing: the
+       line is pended (README "When a claim is decided").
     1. Faults of the whole line: date and parties, the voucher, a duplicate
        (same provider, service, date and start time under another claim id), the
        catalog's whole-line rules. The line is denied with the first of them in
@@ -36,6 +39,8 @@ def adjudicate(line: ClaimLine, facts: Facts, history: History, catalog: Catalog
     3. Otherwise the catalog's caps, then what is left on the voucher
        (``VOUCHER_UNITS_EXHAUSTED``, ``VOUCHER_VALUE_EXHAUSTED``, SPEC §3.3).
     """
+    if not facts.current:
+        return Decision.pend(line)
     voucher = facts.voucher
     client_history = _client_history(facts, voucher, history)
     faults = _faults(line, facts, voucher, client_history, catalog)

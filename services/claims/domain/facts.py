@@ -92,9 +92,13 @@ class Facts:
     and ``client`` are the local replicas; ``None`` when unknown locally.
     ``authoritative`` is the vouchers service's answer on the line's voucher, used by
     the read-your-writes rule only; ``today`` is the date the decision is made on.
+    ``current`` is False when a replica the line depends on could not be confirmed to
+    hold every fact its owner had acknowledged (the fence,
+    :mod:`services.claims.service_layer.fence`): the line then pends.
     """
 
     today: date
+    current: bool = True
     voucher: Voucher | None = None
     provider: Provider | None = None
     staff: StaffRecord | None = None

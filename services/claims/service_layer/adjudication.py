@@ -24,6 +24,7 @@ from services.claims.domain.facts import (
     VoucherUsage,
 )
 from services.claims.domain.model import ClaimLine, Decision, PriorLines
+from services.claims.service_layer.fence import NOTHING_STALE, Stale, is_current
 
 __all__ = ["UNREACHABLE", "decide_batch", "facts_of", "vouchers_to_ask"]
 
@@ -33,12 +34,15 @@ def facts_of(
     line: ClaimLine,
     today: date,
     authoritative: Mapping[str, Authoritative],
+    stale: Stale = NOTHING_STALE,
 ) -> Facts:
-    """The view ``line`` is decided on: the loaded replicas and the vouchers service's
-    answer on its voucher (:data:`UNREACHABLE` when it was not asked)."""
+    """The view ``line`` is decided on: the loaded replicas (not current when the fence
+    left one of them ``stale``) and the vouchers service's answer on its voucher
+    (:data:`UNREACHABLE` when it was not asked)."""
     provider = loaded.providers.get(line.provider_id)
     return Facts(
         today=today,
+        current=is_current(line, stale),
         voucher=loaded.vouchers.get(line.voucher_id),
         provider=provider,
         staff=provider.staff.get(line.staff_id) if provider is not None else None,
@@ -64,13 +68,15 @@ def decide_batch(
     *,
     today: date,
     authoritative: Mapping[str, Authoritative],
+    stale: Stale = NOTHING_STALE,
 ) -> list[Decided]:
     """Decide ``loaded.lines`` in order, in memory; each line with its decision.
 
     Nothing is written and ``loaded`` is not changed: the lines allowed in the batch go
     to overlays of the clients' histories and copies of the vouchers' usage. A pended
     line makes its client's later lines pend behind it. A voucher missing from
-    ``authoritative`` was not asked: a line whose decision depends on it pends.
+    ``authoritative`` was not asked: a line whose decision depends on it pends; so
+    does a line whose replicas the fence left ``stale``.
     """
     prior: dict[str, PriorLines] = {}
     usage: dict[str, VoucherUsage] = {}
@@ -91,7 +97,10 @@ def decide_batch(
             known = stored.usage.get(line.voucher_id) if stored is not None else None
             ledger = usage[line.voucher_id] = known.copy() if known else VoucherUsage()
         decision = adjudicate(
-            line, facts_of(loaded, line, today, authoritative), History(lines, ledger), catalog
+            line,
+            facts_of(loaded, line, today, authoritative, stale),
+            History(lines, ledger),
+            catalog,
         )
         decided.append((line, decision))
         if decision.pending:

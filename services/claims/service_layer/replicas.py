@@ -18,6 +18,7 @@ from contracts.clients import (
     TreatmentStatusChanged,
 )
 from contracts.providers import ProviderRegistered, ProviderUpdated
+from contracts.topics import CLIENTS, PROVIDERS
 from contracts.vouchers import VoucherSnapshot
 from services.claims.adapters.orm import client_replica, provider_replica, voucher_replica
 from services.kit.unit_of_work import UnitOfWork
@@ -26,7 +27,9 @@ from services.kit.unit_of_work import UnitOfWork
 async def apply_provider_snapshot(
     uow: UnitOfWork, event: ProviderRegistered | ProviderUpdated
 ) -> None:
-    """Upsert the provider snapshot unless a newer one is already applied."""
+    """Upsert the provider snapshot unless a newer one is already applied (counted
+    either way: the fact was seen)."""
+    uow.applied(PROVIDERS, event)
     snapshot = event.data
     current = await uow.session.scalar(
         select(provider_replica.c.as_of).where(
@@ -116,6 +119,7 @@ async def apply_client_event(
     event: ClientEnrolled | EligibilityDetermined | ClientAssessed | TreatmentStatusChanged,
 ) -> None:
     """Eligibility, age group, treatment statuses and program attributes (no PHI)."""
+    uow.applied(CLIENTS, event)
     data = event.data
     if isinstance(event, ClientEnrolled):
         minor = event.data.minor

@@ -8,7 +8,10 @@ worker in order). Every batch goes consume → load → decide → store:
    valid ``ClaimSubmitted`` events are dead-lettered (the loop keeps going);
 2. **load** (:meth:`SqlClaimStore.load`, no write lock): a watermark of the stored
    state (the highest line and decision numbers, the replicas' versions), which claim
-   ids are new, and the state they are decided on (replicas, histories, ledgers); then,
+   ids are new, and the state they are decided on (replicas, histories, ledgers),
+   through the fence (:mod:`~services.claims.service_layer.fence`): the owners of the
+   facts are asked for their versions and the load repeats until the replicas hold
+   every fact acknowledged before the batch (lines still behind pend); then,
    only for lines whose decision depends on voucher state this worker may not have seen
    yet, the vouchers service's answer (:class:`VoucherLookup`, SPEC §3.4);
 3. **decide** the new lines in memory, in key order
@@ -43,9 +46,11 @@ from programs.catalog import Catalog
 from services.claims.adapters import vouchers
 from services.claims.adapters.claim_lines import line_from_submitted
 from services.claims.adapters.claim_store import SqlClaimStore
+from services.claims.adapters.fact_owners import FactOwners
 from services.claims.adapters.history import HistoryCache
 from services.claims.domain.model import ClaimLine
 from services.claims.service_layer.adjudication import decide_batch, vouchers_to_ask
+from services.claims.service_layer.fence import fenced
 from services.kit.batch_consumer import consume_in_batches
 from services.kit.clock import Clock
 from services.kit.dead_letter import dead_letter_record, describe_validation_error
@@ -70,11 +75,13 @@ class ClaimWorker:
         catalog: Callable[[], Catalog],
         clock: Clock,
         lookup: vouchers.VoucherLookup,
+        owners: FactOwners,
     ) -> None:
         self.runtime = runtime
         self.catalog = catalog
         self.clock = clock
         self.lookup = lookup
+        self.owners = owners
         self.tracer = trace.get_tracer(__name__, tracer_provider=runtime.tracer_provider)
         self.settings = runtime.settings
         self.history = HistoryCache(runtime.settings.claim_history_cache_clients)
@@ -168,15 +175,22 @@ class ClaimWorker:
         return new
 
     async def _adjudicate(self, lines: Sequence[ClaimLine]) -> int:
-        """Load, decide and store ``lines`` (one writing transaction); how many were new."""
-        loaded = await self.store.load(lines)
+        """Load (through the fence), decide and store ``lines`` (one writing
+        transaction); how many were new."""
+        loaded, stale = await fenced(
+            partial(self.store.load, lines), self.owners, self.settings.claim_fact_wait_s
+        )
         if not loaded.lines:
             return 0
         today = self.clock.today()
         suspects = vouchers_to_ask(loaded, today)
         authoritative = await self.lookup.fetch(suspects) if suspects else {}
         decide = partial(
-            decide_batch, catalog=self.catalog(), today=today, authoritative=authoritative
+            decide_batch,
+            catalog=self.catalog(),
+            today=today,
+            authoritative=authoritative,
+            stale=stale,
         )
         stored = await self.store.save(decide(loaded), loaded, decide, self.clock.now())
         return len(stored)

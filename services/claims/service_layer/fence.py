@@ -1,0 +1,89 @@
+"""The fence: a claim is decided only on replicas that hold every fact acknowledged
+before it (README "When a claim is decided"; SPEC §3.4 read-your-writes).
+
+Every versioned fact (:attr:`contracts.envelope.Event.versioned`) is counted per
+subject by its owner in the transaction that commits it, and by the claims replica in
+the transaction that applies it (:mod:`services.kit.subject_versions`). After a batch
+of claims is fetched, the worker asks the owners for the versions of the batch's
+clients, providers and vouchers: every fact acknowledged to anyone before a claim was
+accepted is in those answers. Where a replica's count is lower, the worker waits (the
+replica consumers run beside it) up to ``claim_fact_wait_s``; lines still behind then,
+or whose owner did not answer, are pended and decided later by the sweeper, through the
+same fence. Never deny, approve, cap or choose a reason on an older view.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Iterable
+
+from contracts.topics import CLIENTS, PROVIDERS, VOUCHERS
+from services.claims.adapters.claim_store import Loaded
+from services.claims.adapters.fact_owners import FactOwners, Versions
+from services.claims.domain.model import ClaimLine
+
+Stale = frozenset[tuple[str, str]]
+"""(topic, subject) pairs whose replica is not confirmed current."""
+
+NOTHING_STALE: Stale = frozenset()
+
+
+def wanted(lines: Iterable[ClaimLine]) -> dict[str, set[str]]:
+    """The subjects ``lines`` are decided on, per fact topic."""
+    subjects: dict[str, set[str]] = {
+        CLIENTS.name: set(),
+        PROVIDERS.name: set(),
+        VOUCHERS.name: set(),
+    }
+    for line in lines:
+        subjects[CLIENTS.name].add(line.client_id)
+        subjects[PROVIDERS.name].add(line.provider_id)
+        subjects[VOUCHERS.name].add(line.voucher_id)
+    return subjects
+
+
+def behind(loaded: Loaded, owners: Versions) -> Stale:
+    """The subjects of ``loaded.lines`` whose replica count is below the owner's, or
+    whose owner did not answer."""
+    stale: set[tuple[str, str]] = set()
+    for topic, subjects in wanted(loaded.lines).items():
+        answered = owners.get(topic)
+        replica = loaded.versions.get(topic, {})
+        for subject in subjects:
+            if answered is None or answered.get(subject, 0) > replica.get(subject, 0):
+                stale.add((topic, subject))
+    return frozenset(stale)
+
+
+def is_current(line: ClaimLine, stale: Stale) -> bool:
+    """Whether every replica ``line`` depends on is confirmed current."""
+    return not stale or not (
+        (CLIENTS.name, line.client_id) in stale
+        or (PROVIDERS.name, line.provider_id) in stale
+        or (VOUCHERS.name, line.voucher_id) in stale
+    )
+
+
+async def fenced(
+    load: Callable[[], Awaitable[Loaded]], owners: FactOwners, wait_s: float
+) -> tuple[Loaded, Stale]:
+    """Load, ask the owners, and while some replica is behind, load again (up to
+    ``wait_s``); the last load and what is still behind.
+
+    ``load`` must see commits made after it was first called (a new read each time),
+    else pass ``wait_s=0``. Nothing is waited for when an owner did not answer.
+    """
+    loaded = await load()
+    if not loaded.lines:
+        return loaded, NOTHING_STALE
+    answer = await owners.versions(wanted(loaded.lines))
+    stale = behind(loaded, answer)
+    deadline = time.monotonic() + wait_s
+    delay = 0.005
+    while stale and all(topic in answer for topic, _ in stale) and time.monotonic() < deadline:
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 0.1)
+        loaded = await load()
+        stale = behind(loaded, answer)
+    return loaded, stale
