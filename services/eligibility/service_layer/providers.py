@@ -88,8 +88,13 @@ class ProviderNotFoundError(Exception):
 
 
 async def _load(uow: UnitOfWork, provider_id: str) -> ProviderSnapshot:
+    """The provider's record, locked for this transaction: every caller changes it, and
+    two concurrent changes (two staff additions) must not read the same roster and
+    each write back its own, losing the other's member."""
     row = (
-        await uow.session.execute(select(providers).where(providers.c.provider_id == provider_id))
+        await uow.session.execute(
+            select(providers).where(providers.c.provider_id == provider_id).with_for_update()
+        )
     ).first()
     if row is None:
         raise ProviderNotFoundError(provider_id)
