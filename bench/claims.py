@@ -536,7 +536,7 @@ async def drained(
         opened: tuple[float, dict[TopicPartition, int], dict[str, float]] | None = None
         first: dict[TopicPartition, int] | None = None
         while True:
-            # BROKER.md: list_consumer_group_offsets needs partitions= on Tansu
+            # docs/embedded-broker.md: list_consumer_group_offsets needs partitions= on Tansu
             answer = await admin.list_consumer_group_offsets(group, partitions=list(ends))
             now = time.perf_counter()
             committed = {tp: answer[tp].offset if tp in answer else -1 for tp in ends}
@@ -681,8 +681,9 @@ ASSIGNED = re.compile(
 async def assigned(platform: Platform, timeout_s: float) -> None:
     """Wait until the running claim workers hold every claims partition between them,
     each at least one (their ``partitions_assigned`` gauge): a worker that has just
-    started joins the group seconds after it answers ``/readyz`` (BROKER.md rule 5), and
-    the rebalance must not fall inside a timed drain."""
+    started joins the group seconds after it answers ``/readyz``
+    (docs/embedded-broker.md rule 5), and the rebalance must not fall inside a timed
+    drain."""
     names = [n for n in platform.processes if n.startswith("claims") and n not in platform.paused]
     deadline = time.perf_counter() + timeout_s
     async with httpx.AsyncClient(timeout=5) as client:

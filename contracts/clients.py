@@ -2,7 +2,7 @@
 
 The client is identified only by the platform's pseudonymous ``client_id``. No name, SSN,
 date of birth, address, diagnosis or instrument score ever appears here (SPEC §3.1,
-DEVELOPERS non-negotiable 6); consumers get only what they need to decide: eligibility,
+no PHI on Kafka); consumers get only what they need to decide: eligibility,
 treatment status (claims: level-one caps, residential conditions), authorised services
 (vouchers), GPRA completeness and drug-test outcomes (payments, reporting).
 """

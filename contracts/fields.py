@@ -1,7 +1,7 @@
 """Constrained field types every request body and path shares (checked at the edge).
 
-Whatever the gateway accepts, a worker must be able to decide (DEVELOPERS
-non-negotiable 5): ids are short and printable, free text has no control characters,
+Whatever the gateway accepts, a worker must be able to decide (bad input
+loses nothing): ids are short and printable, free text has no control characters,
 times of day carry no UTC offset (a service time is the provider's local wall-clock
 time, and mixing offset and local times cannot be compared).
 """

@@ -30,7 +30,7 @@ calls fail: requests answer 5xx, consumers leave their offsets uncommitted and r
 outbox relays try again; a service that exits over it is restarted in turn.
 
 The embedded broker is a child too, but it is never restarted: it keeps topics and
-committed offsets in memory only (BROKER.md), so a new one would start empty while the
+committed offsets in memory only (docs/embedded-broker.md), so a new one would start empty while the
 services' outboxes already count their events as published and their consumers would
 read from offsets that no longer mean anything — events would be lost silently. If it
 dies the launcher stops every process, says so, and exits non-zero; start the platform
@@ -157,8 +157,19 @@ class Platform:
                 "ATR_<SERVICE>_PORT / ATR_KAFKA_PORT / ATR_POSTGRES_PORT."
             )
 
+    def check_database(self) -> None:
+        """Several claim workers share one database, which must be PostgreSQL: SQLite
+        has one writer at a time and is for single-process tests only."""
+        template = self.settings.database_url_template or ""
+        if self.settings.claim_workers > 1 and template.startswith("sqlite"):
+            raise LaunchError(
+                f"ATR_CLAIM_WORKERS={self.settings.claim_workers} needs PostgreSQL: leave "
+                "ATR_DATABASE_URL_TEMPLATE unset (embedded PostgreSQL) or point it at a server"
+            )
+
     def start(self, kafka_port: int = 9092) -> None:
         """Start everything and wait until every service is ready."""
+        self.check_database()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         external = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
         self.check_ports(None if external else kafka_port)

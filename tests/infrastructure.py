@@ -1,6 +1,6 @@
 """Real infrastructure for tests: a Kafka-protocol broker and databases.
 
-Broker choice (DEVELOPERS.md): ``KAFKA_BOOTSTRAP_SERVERS`` if set, else a testcontainers
+Broker choice: ``KAFKA_BOOTSTRAP_SERVERS`` if set, else a testcontainers
 Kafka when a Docker engine answers, else the embedded Tansu broker on a free port.
 Databases: a SQLite file, and a fresh database on PostgreSQL, so persistence is proven
 on both. The PostgreSQL is ``ATR_TEST_POSTGRES_DSN`` if set (an external server's

@@ -21,12 +21,14 @@ MAX_SUBJECTS = 5_000
 
 
 class SubjectVersionsQuery(Contract):
-    """The subjects asked about, per topic."""
+    """The subjects asked about, per topic (an empty list asks for the total only)."""
 
     subjects: dict[TopicName, list[Id]] = Field(max_length=8)
 
 
 class SubjectVersions(BaseModel):
-    """Per topic, each subject's version (a subject never counted is left out: 0)."""
+    """Per topic asked: each subject's version (a subject never counted is left out: 0)
+    and the topic's total (every versioned fact counted on it)."""
 
     versions: dict[str, dict[str, int]]
+    totals: dict[str, int] = {}

@@ -30,7 +30,6 @@ to_atr_clients_v1 = broker.publisher(
     schema=ClientEvent,
 )
 app = runtime.http_app(router, title="ATR eligibility service")
-app.state.runtime = runtime
 app.state.clock = SystemClock(runtime.settings.clock_offset_days)
 
 

@@ -53,7 +53,6 @@ app = runtime.http_app(
     "use this API. Every call except the provider directory and health checks needs "
     "`Authorization: Bearer <token>`.",
 )
-app.state.runtime = runtime
 app.add_middleware(BodySizeLimit, max_bytes=runtime.settings.max_body_bytes)
 
 

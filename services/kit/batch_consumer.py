@@ -2,11 +2,12 @@
 
 For topics whose volume follows claim volume (adjudicated claims feeding voucher
 balances), one transaction per message would cap throughput: batching is the design
-(STYLE practice 4). :class:`BatchConsumer` takes up to ``max_records`` with
+(batching where the volume is). :class:`BatchConsumer` takes up to ``max_records`` with
 ``getmany``, skips events of types it does not handle after a peek at their ``type``
 (no full validation), dead-letters what is not a valid event, records the batch's event
 ids in the processed-events table and applies the new events in one unit of work, and
-only then commits the offsets (BROKER.md rule 4). Redelivered events are skipped by id.
+only then commits the offsets (docs/embedded-broker.md rule 4). Redelivered events are
+skipped by id.
 If applying the batch fails for any reason but an infrastructure outage
 (:func:`services.kit.failures.is_transient`: a constraint or a value the database
 refuses is the event's fault, not an outage), the events are applied one by one, each in
@@ -56,7 +57,7 @@ async def consume_in_batches(
     metrics: ServiceMetrics | None = None,
     dead_letter: RecordDeadLetter | None = None,
 ) -> None:
-    """The batch loop every batched consumer shares (BROKER.md rules 2 and 4).
+    """The batch loop every batched consumer shares (docs/embedded-broker.md rules 2 and 4).
 
     ``getmany`` up to ``max_records``, hand them to ``process`` in partition order, then
     commit the offsets. With ``linger_s`` the loop keeps fetching for up to that long

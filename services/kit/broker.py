@@ -1,9 +1,9 @@
 """FastStream ``KafkaBroker`` factory and startup topic creation.
 
 Producers use ``acks="all"`` without idempotence: the embedded broker (Tansu) does not
-implement ``InitProducerId`` (BROKER.md rule 7), so exactly-once comes from idempotent
+implement ``InitProducerId`` (docs/embedded-broker.md rule 7), so exactly-once comes from idempotent
 consumers instead. Topics are created explicitly at startup from the registry
-(BROKER.md rule 1).
+(docs/embedded-broker.md rule 1).
 """
 
 from __future__ import annotations

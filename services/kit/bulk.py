@@ -96,8 +96,8 @@ def compiled_insert(
 
 @dataclass
 class PreparedInsert:
-    """Rows bound for one INSERT, ready to run: built before a writer's turn, so the
-    turn only hands them to the driver."""
+    """Rows bound for one INSERT, ready to run: built before the writing transaction
+    takes its locks, so while it holds them it only hands them to the driver."""
 
     statement: CompiledInsert
     parameters: list[tuple[Any, ...]]

@@ -3,9 +3,9 @@
 ``subscribe_events`` registers a FastStream subscriber (manual acks, ``earliest``) whose
 handler runs inside a unit of work guarded by the processed-events table, so a redelivered
 event has exactly one effect. Offsets are committed only after the database commit
-(BROKER.md rule 4).
+(docs/embedded-broker.md rule 4).
 
-Failure policy (SPEC §5 Reliability, DEVELOPERS non-negotiable 5):
+Failure policy (SPEC §5 Reliability):
 - a message that is not a valid event of the topic, or whose handling raises anything
   but an infrastructure outage (:func:`services.kit.failures.is_transient`; a
   constraint or value the database refuses is the message's fault), goes to

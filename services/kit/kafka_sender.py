@@ -1,6 +1,6 @@
 """The outbox relay's producer: plain aiokafka, pipelined, ``acks=all``, no idempotence.
 
-BROKER.md measured pipelined ``send()`` futures at ~71,000 msg/s here, while a publish
+docs/embedded-broker.md measured pipelined ``send()`` futures at ~71,000 msg/s here, while a publish
 through the FastStream middleware stack costs a span and metrics per message. The relay
 sends the outbox rows' stored bytes with the headers it gives (``content-type`` and the
 trace context stored with the row); when tracing is on, each send gets a

@@ -1,4 +1,4 @@
-"""Prometheus metrics, named ``atr_<service>_<what>_<unit>`` (STYLE §9).
+"""Prometheus metrics, named ``atr_<service>_<what>_<unit>``.
 
 One registry per process. FastStream's ``KafkaPrometheusMiddleware`` adds the message
 metrics; this module adds HTTP request metrics, consumer outcomes and outbox lag.

@@ -1,7 +1,7 @@
 """Alembic, per service: every service keeps its migrations in ``services/<svc>/migrations``.
 
-Services never ``create_all``; their prestart step runs ``upgrade head`` (STYLE,
-full-stack-fastapi-template). On PostgreSQL an advisory lock serialises concurrent
+Services never ``create_all``; their prestart step runs ``upgrade head`` (as
+full-stack-fastapi-template does). On PostgreSQL an advisory lock serialises concurrent
 prestarts (several claim workers starting at once).
 """
 

@@ -15,12 +15,6 @@ Two ways in, one way out:
 - **polling** (the safety net): :meth:`OutboxRelay.publish_pending` claims rows nobody
   holds (``not_published``, or a lease that ended) in ``seq`` order and queues them.
 
-Its write transactions queue for the database's writer turn like the claim workers' do,
-so on a shared SQLite file nobody waits in SQLite's sleeping busy handler. The marks run
-whole in a thread (:meth:`Database.write_in_thread`): on the event loop of a claims
-process, each of their statements waited for the loop to finish deciding a batch, and
-the turn the other worker queued for was held all that while.
-
 Every record goes out as a CloudEvents structured-mode message: the row's JSON as the
 value, its ``traceparent`` and ``content-type: application/cloudevents+json`` as headers
 (added here, so rows stored before that header existed carry it as well). Rows store the
@@ -28,7 +22,7 @@ serialised event, so a row written by an older release is published as it was wr
 (for example with an envelope attribute since renamed); consumers ignore attributes
 they do not know, so such an event is still read.
 
-Sends are pipelined and their acknowledgements awaited together (BROKER.md "Publishing
+Sends are pipelined and their acknowledgements awaited together (docs/embedded-broker.md "Publishing
 speed"); one confirmation loop then marks everything acknowledged so far as published in
 one transaction, so a burst of commits costs one write, not one per commit. Consumers
 dedupe on the event id, so a re-publish after a crash between send and mark is harmless.
@@ -45,7 +39,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, Table, and_, func, or_, select, update
+from sqlalchemy import Row, Table, and_, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.envelope import STRUCTURED_CONTENT_TYPE
 from services.kit.database import Database
@@ -125,10 +120,10 @@ class OutboxRelay:
     def publish_committed(self, records: Sequence[OutboxRecord]) -> None:
         """Take a committed unit of work's rows (leased to this relay) for sending.
 
-        Returns at once, so a claim worker that still holds the writer's turn is not
-        held up by producer work; the send loop queues them in hand-over order. Never
-        raises: a send that cannot even be queued is recorded as failed and the
-        confirmation loop hands the row back to polling.
+        Returns at once, so a claim worker is not held up by producer work; the send
+        loop queues them in hand-over order. Never raises: a send that cannot even be
+        queued is recorded as failed and the confirmation loop hands the row back to
+        polling.
         """
         self._committed.put_nowait(records)
 
@@ -159,8 +154,8 @@ class OutboxRelay:
         """Mark acknowledged rows published (failed ones back to polling), in bursts.
 
         A burst is what was handed over within ``mark_interval_s`` of its first send (at
-        most ``MARK_MAX`` rows): one write transaction per burst, not one per commit, so
-        the marks take the writer's turn rarely. The rows stay leased meanwhile.
+        most ``MARK_MAX`` rows): one write transaction per burst, not one per commit.
+        The rows stay leased meanwhile.
         """
         loop = asyncio.get_running_loop()
         while True:
@@ -185,19 +180,14 @@ class OutboxRelay:
                     await asyncio.sleep(0.5 * 2**attempt)
 
     async def _mark(self, sent: Sequence[_Sent]) -> int:
-        """Acknowledged rows become published, failed ones unheld again; returns failures.
-
-        One write transaction, run whole in a thread (:meth:`Database.write_in_thread`):
-        the marks of a busy claims process no longer hold the writer's turn while its
-        event loop decides a batch.
-        """
+        """Acknowledged rows become published, failed ones unheld again (one write
+        transaction); returns failures."""
         ok = [item.record.event_id for item in sent if item.error is None]
         failed = [
             (item.record.event_id, item.error or "") for item in sent if item.error is not None
         ]
-        await self._db.write_in_thread(
-            lambda connection: _mark_rows(connection, self._outbox, ok, failed)
-        )
+        async with self._db.sessions() as session, session.begin():
+            await _mark_rows(session, self._outbox, ok, failed)
         for item in sent:
             if item.error is None:
                 self._metrics.outbox_published.labels(item.record.topic).inc()
@@ -263,7 +253,7 @@ class OutboxRelay:
             # a read first, so an idle pass never takes the (SQLite) write lock
             if await session.scalar(select(o.c.seq).where(claimable).limit(1)) is None:
                 return []
-        async with self._db.writer_turn(), self._db.sessions() as session, session.begin():
+        async with self._db.sessions() as session, session.begin():
             query = select(o.c.seq).where(claimable).order_by(o.c.seq).limit(self._batch_size)
             if not self._db.is_sqlite:
                 query = query.with_for_update(skip_locked=True)
@@ -284,19 +274,19 @@ class OutboxRelay:
             return rows
 
 
-def _mark_rows(
-    connection: Connection, outbox: Table, ok: list[str], failed: list[tuple[str, str]]
+async def _mark_rows(
+    session: AsyncSession, outbox: Table, ok: list[str], failed: list[tuple[str, str]]
 ) -> None:
     """Mark ``ok`` published and hand ``failed`` (event id, error) back to polling."""
     published_at = datetime.now(UTC)
     for start in range(0, len(ok), MARK_CHUNK):
-        connection.execute(
+        await session.execute(
             update(outbox)
             .where(outbox.c.event_id.in_(ok[start : start + MARK_CHUNK]))
             .values(status=OUTBOX_PUBLISHED, published_at=published_at)
         )
     for event_id, error in failed:
-        connection.execute(
+        await session.execute(
             update(outbox)
             .where(outbox.c.event_id == event_id)
             .values(

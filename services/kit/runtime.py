@@ -79,7 +79,7 @@ class ServiceRuntime:
             self.metrics,
             poll_interval_s=self.settings.outbox_poll_interval_s,
         )
-        self.background_tasks: list[BackgroundTask] = [self.relay.run, self._checkpoints]
+        self.background_tasks: list[BackgroundTask] = [self.relay.run]
         self.batch_consumers: list[BatchConsumerDoc] = []
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -171,10 +171,6 @@ class ServiceRuntime:
             await self.db.dispose()
             self.tracer_provider.shutdown()
 
-    async def _checkpoints(self) -> None:
-        """SQLite WAL checkpoints outside the writers' transactions (a no-op elsewhere)."""
-        await self.db.checkpoints(self.settings.sqlite_checkpoint_interval_s)
-
     async def _supervised(self, task: BackgroundTask) -> None:
         """Run a background task for the life of the process, restarting it if it fails.
 
@@ -220,6 +216,7 @@ class ServiceRuntime:
         every = (*routers, versions_router()) if internal else routers
         for router in every:
             app.include_router(router, dependencies=guard)
+        app.state.runtime = self
         install_request_metrics(app, self)
         install_problem_details(app)
         FastAPIInstrumentor.instrument_app(

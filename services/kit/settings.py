@@ -173,17 +173,11 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     otel_traces: Literal["none", "console", "file", "otlp"] = "none"
     outbox_poll_interval_s: float = 0.2
-    sqlite_checkpoint_interval_s: float = Field(
-        default=1.0,
-        ge=0,
-        description="How often a service checkpoints its SQLite WAL outside the writers' "
-        "transactions (0: leave it to SQLite's backstop at 10,000 pages).",
-    )
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
         """Refuse the development keys anywhere but a loopback-only development or test
-        process (STYLE: full-stack-fastapi-template), and the bootstrap admin token in
+        process, and the bootstrap admin token in
         production.
         """
         exposed = self.environment == "production" or self.host not in LOOPBACK_HOSTS

@@ -6,7 +6,10 @@ transaction of the facts themselves, so a count an owner reports is the number o
 facts it had committed when asked; a replica's count is the number it has applied.
 A replica whose count for a subject has reached the owner's includes every fact the
 owner had acknowledged by then (the order of arrival does not matter: events are
-counted once, by id, by the idempotent consumers).
+counted once, by id, by the idempotent consumers). Each topic's total is kept too (the
+subject :data:`~services.kit.unit_of_work.TOPIC_TOTAL`): a replica whose total, read
+before the owner was asked, has reached the owner's has applied every fact the owner
+had committed — one number answers for all subjects.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.api.versions import MAX_SUBJECTS, SubjectVersions, SubjectVersionsQuery
+from services.kit.unit_of_work import TOPIC_TOTAL
 
 
 async def read_versions(
@@ -37,6 +41,20 @@ async def read_versions(
     return found
 
 
+async def read_totals(
+    session: AsyncSession, table: Table, topics: Collection[str]
+) -> dict[str, int]:
+    """Each topic's total count of versioned facts (0 when none)."""
+    rows = await session.execute(
+        select(table.c.topic, table.c.version).where(
+            table.c.topic.in_(list(topics)), table.c.subject == TOPIC_TOTAL
+        )
+    )
+    found = dict.fromkeys(topics, 0)
+    found.update({row.topic: int(row.version) for row in rows})
+    return found
+
+
 def versions_router() -> APIRouter:
     """``POST /internal/subject-versions``: this service's versions of the subjects
     asked about (as the owner of their facts)."""
@@ -47,8 +65,10 @@ def versions_router() -> APIRouter:
         if sum(len(subjects) for subjects in query.subjects.values()) > MAX_SUBJECTS:
             raise HTTPException(413, f"at most {MAX_SUBJECTS} subjects per question")
         runtime = request.app.state.runtime
+        table = runtime.tables.subject_versions
         async with runtime.db.read_sessions() as session:
-            versions = await read_versions(session, runtime.tables.subject_versions, query.subjects)
-        return SubjectVersions(versions=versions)
+            totals = await read_totals(session, table, query.subjects)
+            versions = await read_versions(session, table, query.subjects)
+        return SubjectVersions(versions=versions, totals=totals)
 
     return router

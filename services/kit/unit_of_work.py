@@ -1,8 +1,8 @@
 """Unit of work: one transaction, rolled back unless ``commit()`` is called.
 
 Events recorded with :meth:`UnitOfWork.emit` are written to the outbox in the same
-transaction as the state change that caused them (STYLE "one transaction per unit of
-work, no dual writes"). With a :class:`CommitPublisher` attached (every service's
+transaction as the state change that caused them (one transaction per unit of
+work, no dual writes). With a :class:`CommitPublisher` attached (every service's
 runtime attaches its relay), the rows are written already leased to that relay and are
 handed to it right after the commit, so they go out without being read back; the relay's
 polling pass is the safety net for rows whose lease ends unpublished (a crash).
@@ -30,6 +30,10 @@ from services.kit.database import Database
 from services.kit.schema import OUTBOX_IN_PROGRESS, OUTBOX_NOT_PUBLISHED, KitTables
 from services.kit.telemetry import current_traceparent
 
+TOPIC_TOTAL = ""
+"""The ``subject_versions`` subject under which a topic's total count is kept (no id is
+empty)."""
+
 
 @dataclass(frozen=True)
 class OutboxRecord:
@@ -52,8 +56,8 @@ class CommitPublisher(Protocol):
 
     def publish_committed(self, records: Sequence[OutboxRecord]) -> None:
         """Take the records for sending and return at once; never raises (the lease is
-        the fallback). Called while the caller may still hold a writer's turn, so the
-        sending itself happens elsewhere."""
+        the fallback). Called right after the commit, so the sending itself happens
+        elsewhere."""
         ...
 
 
@@ -125,7 +129,7 @@ class UnitOfWork:
 
     def prepare(self) -> None:
         """Bind the outbox rows of the events emitted so far now, so that a commit in a
-        writer's turn only stores them (emitting more events undoes this)."""
+        writing transaction only stores them (emitting more events undoes this)."""
         self._outbox = self._outbox_rows() if self._pending else None
 
     def _outbox_rows(self) -> PreparedInsert:
@@ -219,7 +223,10 @@ class UnitOfWork:
             (topic, record.key) for record, _, topic in self._pending if topic is not None
         )
         if versions:
-            await self._count_versions(versions)
+            totals: Counter[tuple[str, str]] = Counter()
+            for (topic, _), count in versions.items():
+                totals[(topic, TOPIC_TOTAL)] += count
+            await self._count_versions(versions + totals)
         await self.session.commit()
         self._committed = True
         self._pending.clear()

@@ -17,4 +17,3 @@ on_atr_providers_v1 = runtime.consume(
     PROVIDERS, TypeAdapter(ProviderEvent), {ProviderRegistered: count_provider_designated}
 )
 app = runtime.http_app(router, title="ATR reporting service")
-app.state.runtime = runtime

@@ -80,6 +80,5 @@ to_atr_vouchers_v1 = broker.publisher(
 )
 runtime.background_tasks.append(expiry_task(runtime, clock))
 app = runtime.http_app(router, title="ATR vouchers service")
-app.state.runtime = runtime
 app.state.clock = clock
 app.state.catalog = catalog

@@ -355,3 +355,26 @@ def test_lines_allowed_earlier_in_a_batch_count_for_later_ones() -> None:
         (2, (Reason.VOUCHER_UNITS_EXHAUSTED,)),
     ]
     assert batch.histories == {}
+
+
+@pytest.mark.parametrize(
+    "patch",
+    [{}, WHOLE_LINE[Reason.STAFF_NOT_QUALIFIED], CAPS[Reason.LEVEL_ONE_LIMIT]],
+    ids=["approved", "staff", "level_one"],
+)
+def test_facts_not_confirmed_current_pend_whatever_they_say(patch: dict[str, Any]) -> None:
+    line, facts, history = build(patch)
+    assert adjudicate(line, facts, history, MO).outcome != "pending"
+    assert adjudicate(line, replace(facts, current=False), history, MO).pending
+
+
+def test_the_fence_pends_only_the_lines_of_stale_subjects() -> None:
+    other = replace(LINE, claim_id="K2", client_id="C2", voucher_id="V2")
+    batch = replace(
+        loaded(LINE, other),
+        vouchers={"V1": VOUCHER, "V2": replace(VOUCHER, voucher_id="V2", client_id="C2")},
+        clients={"C1": CLIENT, "C2": CLIENT},
+    )
+    stale = frozenset({("atr.clients.v1", "C2")})
+    decided = decide_batch(batch, MO, today=TODAY, authoritative={}, stale=stale)
+    assert [d.outcome for _, d in decided] == ["approved", "pending"]

@@ -55,7 +55,6 @@ async def test_decided_lines_enter_only_the_indexes_queries_use(tmp_path: Path) 
             named = {row._mapping["name"]: bool(row._mapping["partial"]) for row in rows}
         assert {name for name in named if name.startswith("ix_")} == {
             "ix_claims_client_id",
-            "ix_claims_decision_seq",
             "ix_claims_pending",
         }
         assert named["ix_claims_pending"] is True

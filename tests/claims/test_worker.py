@@ -1,6 +1,6 @@
 """The claim worker on SQLite and PostgreSQL: decide on a snapshot, store under the lock.
 
-Batching (STYLE practice 4) with SPEC §2 keys: the worker decides a batch on a read
+Batching with SPEC §2 keys: the worker decides a batch on a read
 snapshot and writes it in one short transaction. If another worker stored lines of the
 same clients in between (a partition hand-over), the batch is decided again on what is
 stored, so a voucher's units are never granted twice.
@@ -21,8 +21,8 @@ from contracts.claims import ClaimSubmitted, ClaimSubmittedData
 from contracts.clients import AuthorizedService
 from contracts.vouchers import VoucherSnapshot
 from programs.loader import load_catalog
-from services.claims.adapters.claim_store import Loaded, watermark
-from services.claims.adapters.history import read_histories
+from services.claims.adapters.claim_store import Loaded
+from services.claims.adapters.history import read_heads, read_histories
 from services.claims.adapters.orm import claims, metadata, provider_replica, voucher_replica
 from services.claims.domain.model import ClaimLine
 from services.claims.service_layer.worker import ClaimWorker
@@ -194,8 +194,8 @@ async def test_every_workers_history_cache_follows_what_any_worker_stored(
         assert await taking.process(batch) == 2
         for each in (worker, other):
             async with worker.runtime.db.read_sessions() as session:
-                mark = await watermark(session, set(), set())
-                cached = await each.history.histories(session, {"C1"}, mark.max_decision_seq)
+                heads = await read_heads(session, {"C1"})
+                cached = await each.history.histories(session, heads)
                 truth = await read_histories(session, {"C1"})
             assert [p.claim_id for p in cached["C1"].lines] == [
                 p.claim_id for p in truth["C1"].lines

@@ -1,4 +1,4 @@
-"""No message can stop the claim worker (DEVELOPERS non-negotiable 5), on both databases.
+"""No message can stop the claim worker, on both databases.
 
 A batch in which one line fails to be decided is decided again line by line; the line
 that fails alone goes to ``atr.deadletter.v1`` with its error (no values) and the

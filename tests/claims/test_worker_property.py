@@ -1,5 +1,5 @@
 """Property: whatever the edge accepts, the claim worker decides or sets aside — never
-loses a line and never raises (DEVELOPERS non-negotiable 5).
+loses a line and never raises.
 
 Hypothesis draws batches of claim bodies that pass ``SubmitClaim`` (every field, with
 ``None``s, odd times, huge units, codes the catalog lacks, ids the replicas do not

@@ -1,4 +1,4 @@
-"""Every input is checked at the edge (DEVELOPERS non-negotiable 5).
+"""Every input is checked at the edge.
 
 A body the gateway accepts must be decidable by the workers: times of day without an
 offset and in order, short free text without control characters, constrained ids and

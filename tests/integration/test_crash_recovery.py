@@ -42,7 +42,7 @@ KILL_AFTER = 40
 UNITS = 2
 CONVERGE_S = 120.0
 """A SIGKILLed group member is replaced only after the session timeout (6 s here), and
-heavy join/leave churn has left partitions idle for up to ~30 s (BROKER.md)."""
+heavy join/leave churn has left partitions idle for up to ~30 s (docs/embedded-broker.md)."""
 VICTIMS = ["vouchers", "claims", "eligibility", "payments", "reporting", "gateway"]
 FINAL = {"approved", "partially_approved", "denied"}
 

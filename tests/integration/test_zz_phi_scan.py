@@ -22,7 +22,8 @@ from tests.phi_fixtures import PEOPLE, phi_strings
 
 async def _all_records(bootstrap: str) -> list[bytes]:
     """Every key, value and header of every topic, read until each partition's high
-    watermark is reached (BROKER.md: never ``end_offsets``) and the topics stay quiet."""
+    watermark is reached (docs/embedded-broker.md: never ``end_offsets``) and the
+    topics stay quiet."""
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest"
     )

@@ -1,6 +1,6 @@
 """Batched idempotent consumer against the real broker, on both databases.
 
-STYLE practice 4 ("batch where volume lives"), SPEC §2 "Delivery", §5 "Reliability": one
+Batching where the volume lives, SPEC §2 "Delivery", §5 "Reliability": one
 transaction per batch, each event applied once, events of other types skipped without
 being judged, poison to the dead-letter topic; ``linger_s`` gathers what arrives within
 its window into one batch.

@@ -18,7 +18,7 @@ from services.kit.embedded_broker import EmbeddedBroker
 from services.kit.embedded_postgres import EmbeddedPostgres
 from services.kit.settings import Settings
 from services.kit.supervisor import GiveUp, Restart, RestartPolicy, describe_exit
-from services.launcher import Platform, PlatformFailedError
+from services.launcher import LaunchError, Platform, PlatformFailedError
 
 _pids = itertools.count(1000)
 
@@ -269,3 +269,15 @@ def test_an_embedded_postgres_that_does_not_start_again_is_retried_then_given_up
         h.platform.supervise_once(now=1.6)  # fails again: death 3 > limit 2
     assert "postgres keeps failing: died 3 times within 60 s" in str(failure.value)
     assert str(tmp_path / "logs" / "postgres.log") in str(failure.value)
+
+
+def test_several_claim_workers_refuse_a_sqlite_database(tmp_path: Path) -> None:
+    sqlite = Settings(
+        data_dir=tmp_path,
+        claim_workers=2,
+        database_url_template=f"sqlite+aiosqlite:///{tmp_path}/{{service}}.db",
+    )
+    with pytest.raises(LaunchError, match="needs PostgreSQL"):
+        Platform(sqlite).check_database()
+    Platform(sqlite.model_copy(update={"claim_workers": 1})).check_database()
+    Platform(Settings(data_dir=tmp_path, claim_workers=2)).check_database()  # embedded PG

@@ -1,4 +1,4 @@
-"""Unit of work and idempotent-consumer guard on SQLite and PostgreSQL (STYLE: one
+"""Unit of work and idempotent-consumer guard on SQLite and PostgreSQL (one
 transaction per unit of work; rolled back unless committed)."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from contracts.topics import Topic
 from services.kit.database import Database
 from services.kit.schema import OUTBOX_IN_PROGRESS, OUTBOX_NOT_PUBLISHED, add_kit_tables
+from services.kit.subject_versions import read_totals, read_versions
 from services.kit.unit_of_work import OutboxRecord, UnitOfWork
 from tests.kit.events import Tally, TallyBumped, tally_metadata
 
@@ -137,5 +138,39 @@ async def test_discarded_events_are_not_written(database_url: str) -> None:
             ids = list(await session.scalars(select(tables.outbox.c.event_id)))
         assert ids == [str(kept.id)]
         assert [r.event_id for r in publisher.handed] == [str(kept.id)]
+    finally:
+        await db.dispose()
+
+
+class VersionedBump(TallyBumped):
+    """A versioned fact (counted per subject by its producer and by replicas)."""
+
+    versioned = True
+
+
+async def test_versioned_facts_are_counted_per_subject_at_commit(database_url: str) -> None:
+    db, tables, _ = await _setup(database_url)
+    try:
+        async with UnitOfWork(db, tables) as uow:
+            uow.emit(TOPIC, VersionedBump(subject="a", data=Tally(counter="a")))
+            uow.emit(TOPIC, VersionedBump(subject="a", data=Tally(counter="a")))
+            uow.emit(TOPIC, TallyBumped(subject="b", data=Tally(counter="b")))  # not versioned
+            mark = uow.events_emitted
+            uow.emit(TOPIC, VersionedBump(subject="c", data=Tally(counter="c")))
+            uow.discard_events(mark)  # discarded: not counted either
+            await uow.commit()
+        async with UnitOfWork(db, tables) as uow:  # a replica counts what it applied
+            uow.applied(TOPIC, VersionedBump(subject="a", data=Tally(counter="a")))
+            uow.applied(TOPIC, TallyBumped(subject="b", data=Tally(counter="b")))
+            await uow.commit()
+        async with UnitOfWork(db, tables) as uow:  # rolled back: nothing counted
+            uow.emit(TOPIC, VersionedBump(subject="a", data=Tally(counter="a")))
+        async with db.sessions() as session:
+            found = await read_versions(
+                session, tables.subject_versions, {TOPIC.name: ["a", "b", "c"], "other": []}
+            )
+            totals = await read_totals(session, tables.subject_versions, [TOPIC.name, "other"])
+        assert found == {TOPIC.name: {"a": 3}, "other": {}}
+        assert totals == {TOPIC.name: 3, "other": 0}
     finally:
         await db.dispose()

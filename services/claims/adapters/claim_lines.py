@@ -1,5 +1,5 @@
 """Where a claim line and the facts it is decided on cross the service's edges: the one
-place that maps their fields (STYLE.md: wire contracts are not domain types).
+place that maps their fields (wire contracts are not domain types).
 
 - a ``ClaimSubmitted`` event's data (or a stored line) → :class:`ClaimLine`;
 - a :class:`ClaimLine` and its :class:`Decision` → a ``claims`` row and a

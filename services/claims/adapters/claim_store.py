@@ -3,11 +3,12 @@
 :class:`SqlClaimStore` (SQLite or PostgreSQL) owns every query of the claims path:
 which claim ids are new, the replicas and histories a batch is decided on (histories
 through the worker's :class:`~services.claims.adapters.history.HistoryCache`), the
-watermark that tells whether another worker stored lines of the same clients since,
-and the one writing transaction that numbers the decisions and stores lines and
-outgoing events together (outbox; STYLE.md practice 3). On SQLite the transaction runs
-in the process's writer's turn (``runtime.db.writer_turn()``), which the workers
-sharing the file queue for; deciding and serialising happen before it.
+watermark that tells whether another writer touched the same clients or replicas
+since, and the one writing transaction that numbers the decisions and stores lines
+and outgoing events together (transactional outbox). Writers are ordered per client
+(the ``client_heads`` rows, :func:`~services.claims.adapters.history.advance_heads`),
+never globally: two claim workers block each other only on a client they both write,
+which happens only around a partition hand-over.
 """
 
 from __future__ import annotations
@@ -26,10 +27,12 @@ from services.claims.adapters import claim_lines
 from services.claims.adapters.history import (
     HistoryCache,
     StoredHistory,
-    lock_claim_writes,
+    advance_heads,
+    read_heads,
     read_histories,
 )
 from services.claims.adapters.orm import (
+    DECISION_SEQ,
     IS_PENDING,
     claims,
     client_replica,
@@ -38,10 +41,10 @@ from services.claims.adapters.orm import (
     voucher_replica,
 )
 from services.claims.domain.facts import Client, Provider, Voucher
-from services.claims.domain.model import ClaimLine, Decision
+from services.claims.domain.model import ClaimLine, Decision, PriorLine
 from services.kit.bulk import PreparedInsert, execute_prepared, prepare_rows
 from services.kit.runtime import ServiceRuntime
-from services.kit.subject_versions import read_versions
+from services.kit.subject_versions import read_totals, read_versions
 from services.kit.unit_of_work import UnitOfWork
 
 Decided = tuple[ClaimLine, Decision]
@@ -50,10 +53,10 @@ Decided = tuple[ClaimLine, Decision]
 
 @dataclass(frozen=True)
 class Watermark:
-    """Where the stored state stood when a batch's snapshot was read."""
+    """Where the stored state stood when a batch's snapshot was read: each client's
+    head version and the replicas' versions."""
 
-    max_seq: int
-    max_decision_seq: int
+    heads: dict[str, int]
     voucher_versions: dict[str, int]
     provider_as_of: dict[str, Any]
 
@@ -80,6 +83,8 @@ class Loaded:
     versions: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
     """Per fact topic, the replica's count of applied facts for each subject of
     ``lines`` (the fence compares them with the owners')."""
+    totals: Mapping[str, int] = field(default_factory=dict)
+    """Per fact topic, the replica's count of all applied facts."""
 
 
 Redecide = Callable[[Loaded], list[Decided]]
@@ -133,43 +138,59 @@ class SqlClaimStore:
     ) -> list[Decided]:
         """Store ``decided`` and their events in ONE transaction; returns what was stored.
 
-        Events and rows are bound before the writer's turn. In the turn, under the
-        claim-write lock: if another worker stored or decided lines of these clients
-        since ``loaded`` was read (a partition hand-over), the batch is read again and
-        decided again by ``redecide``; then the decisions are numbered, every line is
-        written, and it commits. The committed allowed lines join the history cache.
+        Events and rows are bound first. Then the clients' heads are locked and moved
+        on: if another writer stored or decided lines of these clients since ``loaded``
+        was read (a partition hand-over), or a voucher or provider replica changed, the
+        batch is read again and decided again by ``redecide``, under the lock. Then the
+        decisions are numbered, every line is written, and it commits. The committed
+        allowed lines join the history cache at the heads' new versions.
         """
         assert loaded.mark is not None
+        client_ids, voucher_ids, provider_ids = _ids(loaded.lines)
         async with self.runtime.unit_of_work() as uow:
             rows = self._prepare(uow, decided, now)
-            async with self.runtime.db.writer_turn():
-                await lock_claim_writes(uow.session)
-                if await changed_since(uow.session, loaded.mark, *_ids(loaded.batch)):
-                    loaded = await self._load(uow.session, loaded.lines)
-                    decided = redecide(loaded)
-                    uow.discard_events()
-                    rows = self._prepare(uow, decided, now)
-                seqs = await self._number(uow.session, decided)
-                if rows is not None:
-                    rows.set_column("decision_seq", seqs)
-                    await execute_prepared(uow.session, rows)
-                await uow.commit()
-        for (line, decision), seq in zip(decided, seqs, strict=True):
+            heads = await advance_heads(uow.session, client_ids)
+            if any(loaded.mark.heads.get(c, 0) != v for c, v in heads.items()) or (
+                await replicas_changed(uow.session, loaded.mark, voucher_ids, provider_ids)
+            ):
+                loaded = await self._load(uow.session, loaded.lines, heads)
+                decided = redecide(loaded)
+                uow.discard_events()
+                rows = self._prepare(uow, decided, now)
+            seqs = await self._number(uow.session, decided)
+            if rows is not None:
+                rows.set_column("decision_seq", seqs)
+                await execute_prepared(uow.session, rows)
+            await uow.commit()
+        written: dict[str, tuple[int, list[PriorLine]]] = {
+            client_id: (version + 1, []) for client_id, version in heads.items()
+        }
+        for line, decision in decided:
             # the history holds lines with allowed units, as read_histories reads them
-            if seq is not None and decision.allowed_units > 0:
-                self.history.remember(
-                    line.client_id,
-                    line.allowed(decision.allowed_units, decision.allowed_amount),
-                    seq,
+            if not decision.pending and decision.allowed_units > 0:
+                written[line.client_id][1].append(
+                    line.allowed(decision.allowed_units, decision.allowed_amount)
                 )
+        self.history.remember(written)
         return decided
 
     async def load_pending(self, uow: UnitOfWork, client_ids: set[str]) -> Loaded:
         """The clients' pending lines in the order received, and the state they are
-        decided on, read in ``uow`` (histories straight from the database)."""
+        decided on, read in ``uow`` under the locks of the clients that have any
+        (their heads move on: the lines will be decided or stay pending)."""
+        waiting = set(
+            await uow.session.scalars(
+                select(claims.c.client_id)
+                .where(claims.c.client_id.in_(client_ids), IS_PENDING)
+                .distinct()
+            )
+        )
+        if not waiting:
+            return Loaded(lines=[])
+        await advance_heads(uow.session, waiting)
         rows = await uow.session.execute(
             select(claims.c.line)
-            .where(claims.c.client_id.in_(client_ids), IS_PENDING)
+            .where(claims.c.client_id.in_(waiting), IS_PENDING)
             .order_by(claims.c.seq)
         )
         lines = [claim_lines.line_from_stored(row.line) for row in rows]
@@ -184,8 +205,9 @@ class SqlClaimStore:
             providers=loaded.providers,
             clients=loaded.clients,
             histories=loaded.histories,
-            pending_clients=loaded.pending_clients - client_ids,
+            pending_clients=loaded.pending_clients - waiting,
             versions=loaded.versions,
+            totals=loaded.totals,
         )
 
     async def save_pending(self, uow: UnitOfWork, decided: Sequence[Decided], now: datetime) -> int:
@@ -212,13 +234,22 @@ class SqlClaimStore:
             )
             return [(client_id, voucher_id) for client_id, voucher_id in rows]
 
-    async def _load(self, session: AsyncSession, lines: Sequence[ClaimLine]) -> Loaded:
-        _, vouchers, providers = _ids(lines)
-        mark = await watermark(session, vouchers, providers)
+    async def _load(
+        self,
+        session: AsyncSession,
+        lines: Sequence[ClaimLine],
+        heads: dict[str, int] | None = None,
+    ) -> Loaded:
+        """What :meth:`load` reads, in ``session``; ``heads`` when the caller holds the
+        clients' locks and knows their versions (else they are read first)."""
+        clients, vouchers, providers = _ids(lines)
+        mark = await watermark(session, clients, vouchers, providers, heads)
         fresh = await self._new_only(session, lines)
         if not fresh:
             return Loaded(lines=fresh, batch=lines, mark=mark)
-        histories = await self.history.histories(session, _clients(fresh), mark.max_decision_seq)
+        histories = await self.history.histories(
+            session, {client_id: mark.heads[client_id] for client_id in _clients(fresh)}
+        )
         loaded = await _facts(session, fresh, histories)
         return Loaded(
             lines=fresh,
@@ -230,6 +261,7 @@ class SqlClaimStore:
             pending_clients=loaded.pending_clients,
             mark=mark,
             versions=loaded.versions,
+            totals=loaded.totals,
         )
 
     async def _new_only(self, session: AsyncSession, lines: Sequence[ClaimLine]) -> list[ClaimLine]:
@@ -252,7 +284,7 @@ class SqlClaimStore:
         self, uow: UnitOfWork, decided: Sequence[Decided], now: datetime
     ) -> PreparedInsert | None:
         """Emit the decisions' events and bind them and the ``claims`` rows, before the
-        writer's turn (only the decision numbers are left for it)."""
+        writing transaction's locks (only the decision numbers are left for then)."""
         self._emit(uow, decided, now)
         uow.prepare()
         if not decided:
@@ -267,26 +299,31 @@ class SqlClaimStore:
     def _emit(uow: UnitOfWork, decided: Iterable[Decided], now: datetime) -> None:
         """``atr.claims.adjudicated.v1`` for each decided line, in order (through the
         outbox; pending lines emit nothing yet). The events carry no decision number,
-        so they are serialised before the writer's turn."""
+        so they are serialised before the clients' heads are locked."""
         for line, decision in decided:
             if not decision.pending:
                 uow.emit(CLAIMS_ADJUDICATED, claim_lines.adjudicated_event(line, decision, now))
 
     @staticmethod
     async def _number(session: AsyncSession, decided: Sequence[Decided]) -> list[int | None]:
-        """Each decided line's ``decision_seq`` (decision order across the service;
-        None for a pending line). Takes the claim-write lock first, so numbers commit in
-        the order they are given."""
-        await lock_claim_writes(session)
-        seq = int(await session.scalar(select(func.max(claims.c.decision_seq))) or 0) + 1
-        numbers: list[int | None] = []
-        for _, decision in decided:
-            if decision.pending:
-                numbers.append(None)
-            else:
-                numbers.append(seq)
-                seq += 1
-        return numbers
+        """Each decided line's ``decision_seq`` (None for a pending line): from the
+        ``claims_decision_seq`` sequence on PostgreSQL, increasing in each client's
+        decision order (its writers queue on its head); on SQLite, whose writers are
+        serial, counting on from the highest."""
+        count = sum(1 for _, decision in decided if not decision.pending)
+        if count == 0:
+            return [None] * len(decided)
+        if (await session.connection()).dialect.name == "postgresql":
+            fresh = sorted(
+                await session.scalars(
+                    select(DECISION_SEQ.next_value()).select_from(func.generate_series(1, count))
+                )
+            )
+        else:
+            first = int(await session.scalar(select(func.max(claims.c.decision_seq))) or 0) + 1
+            fresh = list(range(first, first + count))
+        numbers = iter(fresh)
+        return [None if decision.pending else next(numbers) for _, decision in decided]
 
 
 async def _facts(
@@ -320,6 +357,9 @@ async def _facts(
     pending = await session.scalars(
         select(claims.c.client_id).where(claims.c.client_id.in_(client_ids), IS_PENDING).distinct()
     )
+    totals = await read_totals(
+        session, subject_versions, (CLIENTS.name, PROVIDERS.name, VOUCHERS.name)
+    )
     versions = await read_versions(
         session,
         subject_versions,
@@ -333,60 +373,36 @@ async def _facts(
         histories=histories,
         pending_clients=frozenset(pending),
         versions=versions,
+        totals=totals,
     )
 
 
-HIGHEST_NUMBERS = select(
-    select(func.max(claims.c.seq)).scalar_subquery(),
-    select(func.max(claims.c.decision_seq)).scalar_subquery(),
-)
-"""The highest ``seq`` and ``decision_seq``, one subquery each: SQLite answers a lone
-``max()`` from the end of its index, but ``SELECT max(seq), max(decision_seq)`` scans
-the whole ``decision_seq`` index, in every batch, so a worker slowed as the table grew
-(bench/README.md)."""
-
-
 async def watermark(
-    session: AsyncSession, voucher_ids: set[str], provider_ids: set[str]
+    session: AsyncSession,
+    client_ids: set[str],
+    voucher_ids: set[str],
+    provider_ids: set[str],
+    heads: dict[str, int] | None = None,
 ) -> Watermark:
-    """The highest line and decision numbers stored, and the replicas' versions."""
-    marks = (await session.execute(HIGHEST_NUMBERS)).one()
+    """The clients' head versions (read first, unless given) and the replicas'
+    versions."""
     return Watermark(
-        max_seq=int(marks[0] or 0),
-        max_decision_seq=int(marks[1] or 0),
+        heads=heads if heads is not None else await read_heads(session, client_ids),
         voucher_versions=await _voucher_versions(session, voucher_ids),
         provider_as_of=await _provider_as_of(session, provider_ids),
     )
 
 
-async def changed_since(
-    session: AsyncSession,
-    mark: Watermark,
-    client_ids: set[str],
-    voucher_ids: set[str],
-    provider_ids: set[str],
+async def replicas_changed(
+    session: AsyncSession, mark: Watermark, voucher_ids: set[str], provider_ids: set[str]
 ) -> bool:
-    """Whether anything a snapshot taken at ``mark`` read for these ids has changed.
-
-    A line stored for one of the clients has a higher ``seq``, a line decided later
-    (a pending one) a higher ``decision_seq``; both are found by index range scans of
-    just what was written since. A voucher or provider replica update moves its
-    version or ``as_of``. The store decides a batch on a snapshot and calls this in
-    its writing transaction (optimistic concurrency).
-    """
-    touched = set(
-        await session.scalars(select(claims.c.client_id).where(claims.c.seq > mark.max_seq))
-    )
-    touched.update(
-        await session.scalars(
-            select(claims.c.client_id).where(claims.c.decision_seq > mark.max_decision_seq)
-        )
-    )
-    return bool(
-        touched & client_ids
-        or await _voucher_versions(session, voucher_ids) != mark.voucher_versions
-        or await _provider_as_of(session, provider_ids) != mark.provider_as_of
-    )
+    """Whether a voucher or provider replica a snapshot taken at ``mark`` read has
+    changed since (its version or ``as_of`` moved)."""
+    return await _voucher_versions(session, voucher_ids) != {
+        v: n for v, n in mark.voucher_versions.items() if v in voucher_ids
+    } or await _provider_as_of(session, provider_ids) != {
+        p: t for p, t in mark.provider_as_of.items() if p in provider_ids
+    }
 
 
 async def _voucher_versions(session: AsyncSession, voucher_ids: set[str]) -> dict[str, int]:

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     Numeric,
+    Sequence,
     String,
     Table,
     Time,
@@ -65,19 +66,20 @@ claims = Table(
     Column("submitted_at", DateTime(timezone=True), nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False),
     Column("decided_at", DateTime(timezone=True)),
-    Column("decision_seq", BigInteger().with_variant(Integer, "sqlite"), index=True),
+    Column("decision_seq", BigInteger().with_variant(Integer, "sqlite")),
 )
 """Every claim line the workers received, its status and decision.
 
 The history columns (times, miles, pass type, activity, face to face) are what the
 rule engine reads of earlier lines; ``line`` keeps the whole submission.
 ``seq`` is the order lines were received in (per client, the submission order);
-``decision_seq`` the order they were decided in. ``status`` is ``pending`` while the
+``decision_seq`` numbers decisions, increasing in each client's decision order
+(:data:`DECISION_SEQ` on PostgreSQL). ``status`` is ``pending`` while the
 line waits for voucher state (SPEC §3.4 event lag), then the outcome.
 
 Indexes are what the queries use and no more (each is a B-tree insert per line inside
-the writers' transaction): ``claim_id``, ``client_id`` (histories), ``decision_seq``
-(the change check, the history refresh) and ``ix_claims_pending``, a partial index of
+the writers' transaction): ``claim_id``, ``client_id`` (histories) and
+``ix_claims_pending``, a partial index of
 the pending lines that decided lines never enter. Queries on it say
 :data:`IS_PENDING`, whose literal lets SQLite prove the partial index applies.
 """
@@ -91,6 +93,20 @@ Index(
     sqlite_where=text("status = 'pending'"),
     postgresql_where=text("status = 'pending'"),
 )
+
+DECISION_SEQ = Sequence("claims_decision_seq", metadata=metadata)
+"""PostgreSQL: where decision numbers come from (SQLite, single-writer, counts on)."""
+
+client_heads = Table(
+    "client_heads",
+    metadata,
+    Column("client_id", String(64), primary_key=True),
+    Column("version", BigInteger, nullable=False),
+)
+"""Per client, how many writes stored or decided its lines. A write locks its clients'
+rows (in id order) and bumps them: two workers writing one client queue there, and a
+worker whose batch was read at older versions decides it again (optimistic,
+per client). The history cache keeps each client's lines at a version."""
 
 voucher_replica = Table(
     "voucher_replica",

@@ -2,21 +2,25 @@
 before it (README "When a claim is decided"; SPEC §3.4 read-your-writes).
 
 Every versioned fact (:attr:`contracts.envelope.Event.versioned`) is counted per
-subject by its owner in the transaction that commits it, and by the claims replica in
-the transaction that applies it (:mod:`services.kit.subject_versions`). After a batch
-of claims is fetched, the worker asks the owners for the versions of the batch's
-clients, providers and vouchers: every fact acknowledged to anyone before a claim was
-accepted is in those answers. Where a replica's count is lower, the worker waits (the
-replica consumers run beside it) up to ``claim_fact_wait_s``; lines still behind then,
-or whose owner did not answer, are pended and decided later by the sweeper, through the
-same fence. Never deny, approve, cap or choose a reason on an older view.
+subject and per topic by its owner in the transaction that commits it, and by the
+claims replica in the transaction that applies it (:mod:`services.kit.subject_versions`).
+After a batch of claims is fetched and its state loaded, the worker asks the owners:
+every fact acknowledged to anyone before a claim was accepted is in their answers.
+First the topics' totals only: a replica whose total (read in the load, before the
+question) has reached its owner's holds every fact the owner had committed, so nothing
+else is asked — the usual case, facts being rare next to claims. For a topic behind,
+the owner is asked for the versions of the batch's subjects; where a replica's count is
+lower, the worker waits (the replica consumers run beside it) up to
+``claim_fact_wait_s``; lines still behind then, or whose owner did not answer, are
+pended and decided later by the sweeper, through the same fence. Never deny, approve,
+cap or choose a reason on an older view.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 
 from contracts.topics import CLIENTS, PROVIDERS, VOUCHERS
 from services.claims.adapters.claim_store import Loaded
@@ -43,11 +47,25 @@ def wanted(lines: Iterable[ClaimLine]) -> dict[str, set[str]]:
     return subjects
 
 
-def behind(loaded: Loaded, owners: Versions) -> Stale:
-    """The subjects of ``loaded.lines`` whose replica count is below the owner's, or
-    whose owner did not answer."""
+FACT_TOPICS = (CLIENTS.name, PROVIDERS.name, VOUCHERS.name)
+
+
+def topics_behind(loaded: Loaded, totals: Mapping[str, int]) -> set[str]:
+    """The fact topics whose replica total is below the owner's, or unanswered."""
+    return {
+        topic
+        for topic in FACT_TOPICS
+        if topic not in totals or totals[topic] > loaded.totals.get(topic, 0)
+    }
+
+
+def behind(loaded: Loaded, owners: Versions, topics: Iterable[str] = FACT_TOPICS) -> Stale:
+    """The subjects of ``loaded.lines`` on ``topics`` whose replica count is below the
+    owner's, or whose owner did not answer."""
     stale: set[tuple[str, str]] = set()
-    for topic, subjects in wanted(loaded.lines).items():
+    subjects_of = wanted(loaded.lines)
+    for topic in topics:
+        subjects = subjects_of[topic]
         answered = owners.get(topic)
         replica = loaded.versions.get(topic, {})
         for subject in subjects:
@@ -77,13 +95,18 @@ async def fenced(
     loaded = await load()
     if not loaded.lines:
         return loaded, NOTHING_STALE
-    answer = await owners.versions(wanted(loaded.lines))
-    stale = behind(loaded, answer)
+    totals = await owners.versions({topic: set() for topic in FACT_TOPICS})
+    topics = topics_behind(loaded, totals.totals)
+    if not topics:
+        return loaded, NOTHING_STALE
+    subjects = wanted(loaded.lines)
+    answer = (await owners.versions({topic: subjects[topic] for topic in topics})).versions
+    stale = behind(loaded, answer, topics)
     deadline = time.monotonic() + wait_s
     delay = 0.005
     while stale and all(topic in answer for topic, _ in stale) and time.monotonic() < deadline:
         await asyncio.sleep(delay)
         delay = min(delay * 2, 0.1)
         loaded = await load()
-        stale = behind(loaded, answer)
+        stale = behind(loaded, answer, topics)
     return loaded, stale

@@ -16,18 +16,18 @@ worker in order). Every batch goes consume → load → decide → store:
    yet, the vouchers service's answer (:class:`VoucherLookup`, SPEC §3.4);
 3. **decide** the new lines in memory, in key order
    (:func:`~services.claims.service_layer.adjudication.decide_batch`);
-4. **store** (:meth:`SqlClaimStore.save`) in ONE short transaction: if another worker
-   stored lines of these clients since the watermark — a partition hand-over, even
-   lines of this very batch — load and decide again under the lock; number the
-   decisions, write every line and outgoing event (outbox), commit;
+4. **store** (:meth:`SqlClaimStore.save`) in ONE short transaction that locks the
+   batch's clients (their heads): if another writer stored or decided lines of these
+   clients since the watermark — a partition hand-over, even lines of this very
+   batch — load and decide again under those locks; number the decisions, write every
+   line and outgoing event (outbox), commit;
 5. only then the offsets are committed. The outbox relay publishes the results.
 
-Deciding and serialising outside the writing transaction is what lets several workers
-sharing one SQLite file work in parallel: the write lock is held only to store, and the
-results are handed to the relay after the commit without waiting for the producer.
-A crash anywhere before step 6 redelivers the batch; step 5 makes the redelivery a
-no-op for lines already written, so no line is lost or decided twice (BROKER.md: no
-idempotent producer here, so consumers are idempotent).
+Deciding and serialising outside the writing transaction keeps the locks short, and
+workers lock only their own clients, so several workers write in parallel. A crash
+anywhere before step 5 redelivers the batch; step 4 makes the redelivery a no-op for
+lines already written, so no line is lost or decided twice (the embedded broker has no
+idempotent producer, so consumers are idempotent).
 """
 
 from __future__ import annotations

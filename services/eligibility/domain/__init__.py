@@ -1,5 +1,5 @@
 """Eligibility's pure domain: identity matching, GPRA rules, choice rule, consent gate.
 
 No I/O and no framework here: every function takes plain values and returns a decision
-(STYLE "pure core, thin edges").
+(a pure core with thin edges).
 """

@@ -1,4 +1,4 @@
-"""Domain errors: each has a stable code and the HTTP status it maps to (STYLE practice 8).
+"""Domain errors: each has a stable code and the HTTP status it maps to.
 
 Messages never contain the client's answers or identity (SPEC §5: no PHI in errors).
 """
