@@ -12,4 +12,3 @@ from services.payments.adapters.orm import metadata
 runtime = ServiceRuntime("payments", metadata)
 broker = runtime.broker
 app = runtime.http_app(title="ATR payments service")
-app.state.runtime = runtime
