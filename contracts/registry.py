@@ -11,6 +11,7 @@ from contracts.topics import (
     CLAIMS_ADJUDICATED,
     CLAIMS_SUBMITTED,
     CLIENTS,
+    PAYMENTS,
     PROVIDERS,
     VOUCHERS,
     Topic,
@@ -22,6 +23,7 @@ _TOPIC_UNIONS: dict[str, tuple[str, str]] = {
     VOUCHERS.name: ("contracts.vouchers", "VoucherEvent"),
     CLAIMS_SUBMITTED.name: ("contracts.claims", "ClaimSubmittedEvent"),
     CLAIMS_ADJUDICATED.name: ("contracts.claims", "ClaimAdjudicatedEvent"),
+    PAYMENTS.name: ("contracts.payments", "PaymentEvent"),
 }
 
 

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import Field
 
 from contracts.api import Answer
+from contracts.api.payments import Funding
 
 
 class ClaimAccepted(Answer):
@@ -61,4 +62,7 @@ class ClaimStatus(Answer):
     )
     submitted_at: datetime | None = None
     decided_at: datetime | None = None
-    funding_status: str | None = None
+    funding_status: str | None = Field(
+        default=None, description="funded or unfunded once payments decided an approved line."
+    )
+    funding: Funding | None = None

@@ -44,6 +44,8 @@ def cells(*allowed: str, not_found: tuple[str, ...] = (), public: bool = False) 
 
 
 PROVIDER_OWN_ONLY = ("provider_own",)
+MATRIX_FISCAL_YEAR = 2090
+"""A fiscal year no other test opens (the admin's cell opens it, the reads find it)."""
 OTHER = ("provider_other",)
 
 TABLE: dict[tuple[str, str], dict[str, str]] = {
@@ -55,6 +57,10 @@ TABLE: dict[tuple[str, str], dict[str, str]] = {
     # -- tokens: SPEC §4 is silent; the code lets admins only grant and revoke (SPEC §5)
     ("POST", "/v1/tokens"): cells("admin"),
     ("DELETE", "/v1/tokens/{token_id}"): cells("admin"),
+    # -- fiscal years (SPEC §4: admin opens; SPEC silent on reading: admins and state
+    #    systems, who report spend against allotments)
+    ("POST", "/v1/fiscal-years"): cells("admin"),
+    ("GET", "/v1/fiscal-years/{fiscal_year}"): cells("admin", "state_system"),
     # -- claims (provider; admin reads). The other provider's line names the own provider
     #    (acting for another provider is 403); its read of the own claim is 404
     ("POST", "/v1/claims"): cells("provider_own"),
@@ -215,6 +221,16 @@ def _voucher_body(world: World, role: str) -> dict[str, Any]:
 
 
 REQUESTS: dict[tuple[str, str], Callable[[World, str], Request]] = {
+    ("POST", "/v1/fiscal-years"): lambda w, r: (
+        "/v1/fiscal-years",
+        {"fiscal_year": MATRIX_FISCAL_YEAR, "total": "1000.00"},
+        None,
+    ),
+    ("GET", "/v1/fiscal-years/{fiscal_year}"): lambda w, r: (
+        f"/v1/fiscal-years/{MATRIX_FISCAL_YEAR}",
+        None,
+        None,
+    ),
     ("POST", "/v1/providers"): lambda w, r: (
         "/v1/providers",
         {

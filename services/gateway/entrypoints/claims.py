@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 
 from contracts.api.claims import BatchAccepted, ClaimAccepted, ClaimStatus
 from contracts.api.errors import ERROR_RESPONSES
+from contracts.api.payments import Funding
 from contracts.claims import SubmitClaim, SubmitClaimBatch
 from services.gateway.domain.tokens import Principal, Role
 from services.gateway.entrypoints.auth import require
@@ -126,6 +127,20 @@ async def claim_status(
     answer = await forward(request, "claims", f"/claims/{claim_id}", principal=principal)
     if answer.status_code == 404:
         return ClaimStatus(claim_id=claim_id, claim_ref=found[1], status="received")
-    if answer.status_code == 200:
-        return ClaimStatus.model_validate_json(bytes(answer.body))
-    return answer
+    if answer.status_code != 200:
+        return answer
+    status = ClaimStatus.model_validate_json(bytes(answer.body))
+    if not status.allowed_amount:
+        return status
+    funding = await forward(
+        request, "payments", f"/fundings/{claim_id}", principal=principal, method="GET"
+    )
+    if funding.status_code != 200:
+        return status  # not decided yet (or payments is unreachable): no funding shown
+    decided = Funding.model_validate_json(bytes(funding.body))
+    return status.model_copy(
+        update={
+            "funding": decided,
+            "funding_status": "funded" if decided.funded else "unfunded",
+        }
+    )

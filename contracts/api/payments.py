@@ -1,0 +1,86 @@
+"""Fiscal years and funding (SPEC §3.5, §4 ``/v1/fiscal-years``, ``/v1/claims/{id}``)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from contracts.api import Answer
+from contracts.envelope import Contract
+
+Money = Decimal
+Allotment = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
+
+
+class CreateFiscalYear(Contract):
+    """``POST /v1/fiscal-years`` (admin): a fiscal year's funds, as a total released in
+    four equal allotments or as the four allotments themselves."""
+
+    fiscal_year: int = Field(
+        ge=2005, le=2100, description="Named by the year it ends in.", examples=[2027]
+    )
+    total: Money | None = Field(
+        default=None, gt=0, max_digits=14, decimal_places=2, examples=["1200000.00"]
+    )
+    allotments: list[Allotment] | None = Field(
+        default=None,
+        min_length=4,
+        max_length=4,
+        description="Jul 1, Oct 1, Jan 1 and Apr 1 releases (instead of `total`).",
+        examples=[["300000.00", "300000.00", "300000.00", "300000.00"]],
+    )
+
+    @model_validator(mode="after")
+    def _one_way(self) -> CreateFiscalYear:
+        if (self.total is None) == (self.allotments is None):
+            raise ValueError("give either total or allotments")
+        return self
+
+
+class QuarterFunds(Answer):
+    """One quarter: its allotment and what services dated in it obligated."""
+
+    quarter: int = Field(ge=1, le=4)
+    released_on: date
+    released: bool
+    allotment: Money
+    obligated: Money = Field(description="Funded for services dated in this quarter.")
+    payable: Money
+    held_back: Money
+    left: Money = Field(
+        description="Released up to this quarter minus obligated up to it: what a line "
+        "dated in this quarter could still be funded with, at most."
+    )
+
+
+class FiscalYearFunds(Answer):
+    """``GET /v1/fiscal-years/{year}``: the allotments and what is obligated, payable,
+    held back and left, per quarter and in all."""
+
+    fiscal_year: int
+    starts_on: date
+    ends_on: date
+    total: Money
+    obligated: Money
+    payable: Money
+    held_back: Money
+    left: Money
+    quarters: list[QuarterFunds]
+
+
+class Funding(Answer):
+    """The funding of one claim line (``GET /v1/claims/{id}``, ``funding``)."""
+
+    funded: bool
+    fiscal_year: int
+    quarter: int
+    amount: Money
+    payable: Money
+    holdback: Money
+    reason: str | None = Field(default=None, examples=["FUNDS_EXHAUSTED"])
+    invoice_state: Literal["not_invoiced"] = Field(
+        default="not_invoiced", description="Invoice runs come next."
+    )

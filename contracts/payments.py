@@ -1,0 +1,80 @@
+"""Events on ``atr.payments.v1``: fiscal years opened and claim lines funded (SPEC §3.5).
+
+Funding events are keyed by ``provider_id`` (a provider's money in order); a fiscal
+year's event by its name (``FY2027``). No PHI: ids, dates and amounts only.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from contracts.envelope import Event, EventData
+
+
+class FundingReason(StrEnum):
+    """Why an approved line was not funded (SPEC §3.5)."""
+
+    FUNDS_EXHAUSTED = "FUNDS_EXHAUSTED"
+
+
+def fiscal_year_name(year: int) -> str:
+    """``FY2027`` for the fiscal year ending June 30, 2027."""
+    return f"FY{year}"
+
+
+class FiscalYearOpenedData(EventData):
+    """A fiscal year's funds and its four quarterly allotments."""
+
+    fiscal_year: int = Field(examples=[2027])
+    starts_on: date
+    ends_on: date
+    allotments: list[Decimal] = Field(
+        description="The four quarterly allotments, released Jul 1, Oct 1, Jan 1, Apr 1."
+    )
+    opened_by: str | None = Field(default=None, description="Token id of the admin.")
+
+
+class FiscalYearOpened(Event):
+    """The administrative agency set a fiscal year's funds (``POST /v1/fiscal-years``)."""
+
+    type: Literal["atr.payment.fiscal_year_opened"] = "atr.payment.fiscal_year_opened"
+    source: str = "/atr/payments"
+    schemaversion: Literal[1] = 1
+    data: FiscalYearOpenedData
+
+
+class LineFundedData(EventData):
+    """The funding decision on one approved claim line: funded whole, with its 90 %
+    payable and 10 % holdback, or not at all (``FUNDS_EXHAUSTED``)."""
+
+    claim_id: str
+    provider_id: str
+    client_id: str
+    voucher_id: str
+    service_code: str
+    service_date: date
+    fiscal_year: int
+    quarter: int = Field(ge=1, le=4)
+    amount: Decimal = Field(description="The adjudicated allowed amount.")
+    funded: bool
+    payable: Decimal = Field(description="90 % of a funded line, else 0.")
+    holdback: Decimal = Field(description="10 % of a funded line, else 0.")
+    reason: FundingReason | None = None
+    decided_at: datetime
+
+
+class LineFunded(Event):
+    """An approved line was funded, or could not be (SPEC §3.5 cumulative ceiling)."""
+
+    type: Literal["atr.payment.line_funded"] = "atr.payment.line_funded"
+    source: str = "/atr/payments"
+    schemaversion: Literal[1] = 1
+    data: LineFundedData
+
+
+PaymentEvent = Annotated[FiscalYearOpened | LineFunded, Field(discriminator="type")]
