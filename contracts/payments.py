@@ -1,6 +1,7 @@
-"""Events on ``atr.payments.v1``: fiscal years opened and claim lines funded (SPEC §3.5).
+"""Events on ``atr.payments.v1``: fiscal years opened, claim lines funded, holdbacks
+released or forfeited (SPEC §3.5).
 
-Funding events are keyed by ``provider_id`` (a provider's money in order); a fiscal
+Funding and holdback events are keyed by ``provider_id`` (a provider's money in order); a fiscal
 year's event by its name (``FY2027``). No PHI: ids, dates and amounts only.
 """
 
@@ -77,4 +78,39 @@ class LineFunded(Event):
     data: LineFundedData
 
 
-PaymentEvent = Annotated[FiscalYearOpened | LineFunded, Field(discriminator="type")]
+class HoldbackSettledData(EventData):
+    """A provider episode's held-back money changed hands: released to the provider, or
+    forfeited to the fiscal year's incentive pool (SPEC §3.5)."""
+
+    provider_id: str
+    voucher_id: str
+    client_id: str
+    fiscal_year: int
+    amount: Decimal
+    settled_on: date
+
+
+class HoldbackReleased(Event):
+    """The provider reported the discharge with a complete GPRA discharge interview:
+    the episode's 10 % is paid to it."""
+
+    type: Literal["atr.payment.holdback_released"] = "atr.payment.holdback_released"
+    source: str = "/atr/payments"
+    schemaversion: Literal[1] = 1
+    data: HoldbackSettledData
+
+
+class HoldbackForfeited(Event):
+    """No discharge with a complete GPRA discharge interview within 60 days of the last
+    service: the episode's 10 % goes to the fiscal year's incentive pool."""
+
+    type: Literal["atr.payment.holdback_forfeited"] = "atr.payment.holdback_forfeited"
+    source: str = "/atr/payments"
+    schemaversion: Literal[1] = 1
+    data: HoldbackSettledData
+
+
+PaymentEvent = Annotated[
+    FiscalYearOpened | LineFunded | HoldbackReleased | HoldbackForfeited,
+    Field(discriminator="type"),
+]

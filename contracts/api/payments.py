@@ -68,6 +68,10 @@ class FiscalYearFunds(Answer):
     payable: Money
     held_back: Money
     left: Money
+    released: Money = Field(description="Holdbacks released to providers so far.")
+    forfeited: Money = Field(
+        description="Holdbacks forfeited so far: the year's incentive pool (SPEC §3.5)."
+    )
     quarters: list[QuarterFunds]
 
 

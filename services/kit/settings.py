@@ -149,6 +149,11 @@ class Settings(BaseSettings):
         default=5.0,
         description="How often pending claims are re-checked against the vouchers service.",
     )
+    payments_forfeit_sweep_s: float = Field(
+        default=3600.0,
+        gt=0,
+        description="How often payments forfeits holdbacks overdue 60 days (SPEC §3.5).",
+    )
     claim_fact_wait_s: float = Field(
         default=5.0,
         ge=0,

@@ -1,26 +1,35 @@
 """The payments process: module-level ``runtime``, ``broker`` and ``app``.
 
-Funds approved claim lines under the fiscal years' quarterly allotments (SPEC §3.5):
-consumes ``atr.claims.adjudicated.v1`` in batches, publishes ``atr.payments.v1``.
-Holdback releases, invoice runs and remittances come next.
+Funds approved claim lines under the fiscal years' quarterly allotments and keeps their
+10 % holdbacks per provider episode (SPEC §3.5): consumes ``atr.claims.adjudicated.v1``
+(funding), discharges from ``atr.vouchers.v1`` and GPRA discharge interviews from
+``atr.clients.v1`` (releases), forfeits overdue holdbacks on a timer, publishes
+``atr.payments.v1``. Invoice runs and remittances come next.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from typing import Any
 
 from pydantic import TypeAdapter
 
 from contracts.claims import ClaimAdjudicated, ClaimAdjudicatedEvent
+from contracts.clients import ClientEvent, GpraRecorded
 from contracts.payments import PaymentEvent
-from contracts.topics import CLAIMS_ADJUDICATED, PAYMENTS
+from contracts.topics import CLAIMS_ADJUDICATED, CLIENTS, PAYMENTS, VOUCHERS
+from contracts.vouchers import VoucherDischarged, VoucherEvent
 from services.kit.batch_consumer import BatchConsumer
 from services.kit.clock import SystemClock
 from services.kit.runtime import ServiceRuntime
 from services.kit.unit_of_work import UnitOfWork
 from services.payments.adapters.orm import metadata
 from services.payments.entrypoints.http import router
+from services.payments.service_layer import holdbacks
 from services.payments.service_layer.funding import fund_lines
+
+log = logging.getLogger(__name__)
 
 runtime = ServiceRuntime("payments", metadata)
 broker = runtime.broker
@@ -41,6 +50,44 @@ funding = BatchConsumer(
     max_records=2000,
 )
 runtime.background_tasks.append(funding.run)
+
+
+async def _discharged(uow: UnitOfWork, events: list[Any]) -> None:
+    for event in events:
+        await holdbacks.on_discharge(uow, event, clock.today())
+
+
+async def _gpra(uow: UnitOfWork, event: GpraRecorded) -> None:
+    await holdbacks.on_gpra(uow, event, clock.today())
+
+
+discharges = BatchConsumer(
+    runtime,
+    VOUCHERS,
+    TypeAdapter(VoucherEvent),
+    _discharged,
+    name=f"payments.{VOUCHERS.name}",
+    accepts=(VoucherDischarged,),
+)
+runtime.background_tasks.append(discharges.run)
+on_atr_clients_v1 = runtime.consume(CLIENTS, TypeAdapter(ClientEvent), {GpraRecorded: _gpra})
+
+
+async def forfeiture() -> None:
+    """Forfeit overdue holdbacks every ``payments_forfeit_sweep_s`` (SPEC §3.5: 60 days)."""
+    while True:
+        try:
+            async with runtime.unit_of_work() as uow:
+                settled = await holdbacks.forfeit_overdue(uow, clock.today())
+                await uow.commit()
+            if settled:
+                log.info("settled %d overdue holdbacks", settled)
+        except Exception:
+            log.exception("holdback forfeiture pass failed; retrying")
+        await asyncio.sleep(runtime.settings.payments_forfeit_sweep_s)
+
+
+runtime.background_tasks.append(forfeiture)
 to_atr_payments_v1 = broker.publisher(
     PAYMENTS.name,
     title="atr.payments.v1",

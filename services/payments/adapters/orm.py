@@ -63,3 +63,42 @@ fundings = Table(
     Column("decided_at", DateTime(timezone=True), nullable=False),
 )
 """The funding decision on each approved line, once (``claim_id``)."""
+
+holdbacks = Table(
+    "holdbacks",
+    metadata,
+    Column("provider_id", String(64), nullable=False),
+    Column("voucher_id", String(64), nullable=False),
+    Column("fiscal_year", Integer, nullable=False),
+    Column("client_id", String(64), nullable=False),
+    Column("amount", Numeric(14, 2), nullable=False),
+    Column("first_service", Date, nullable=False),
+    Column("last_service", Date, nullable=False),
+    Column("state", String(12), nullable=False),
+    Column("settled_on", Date),
+    PrimaryKeyConstraint("provider_id", "voucher_id", "fiscal_year", "state"),
+)
+"""The 10 % held back on a provider's episode (its voucher), per fiscal year the lines
+were funded from: ``open`` until released or forfeited (SPEC §3.5). A holdback added
+after the episode was settled is settled the same way at once (a row per state)."""
+
+discharges = Table(
+    "discharges",
+    metadata,
+    Column("provider_id", String(64), nullable=False),
+    Column("voucher_id", String(64), nullable=False),
+    Column("client_id", String(64), nullable=False),
+    Column("discharged_on", Date, nullable=False),
+    PrimaryKeyConstraint("provider_id", "voucher_id"),
+)
+"""Discharges the providers reported (``atr.voucher.discharged``)."""
+
+gpra_discharges = Table(
+    "gpra_discharges",
+    metadata,
+    Column("client_id", String(64), nullable=False),
+    Column("provider_id", String(64), nullable=False),
+    Column("conducted_on", Date, nullable=False),
+    PrimaryKeyConstraint("client_id", "provider_id"),
+)
+"""The latest complete GPRA discharge interview per client and provider."""

@@ -13,6 +13,7 @@ from contracts.topics import PAYMENTS
 from services.kit.unit_of_work import UnitOfWork
 from services.payments.adapters.orm import fiscal_years, quarter_totals
 from services.payments.domain.funding import QUARTERS, FiscalYear, equal_allotments
+from services.payments.service_layer.holdbacks import settled_in
 
 ZERO = Decimal("0.00")
 
@@ -111,6 +112,7 @@ async def funds_of(uow: UnitOfWork, fiscal_year: int, *, today: date) -> FiscalY
             )
         )
     total = year.released_through(4)
+    settled = await settled_in(uow, fiscal_year)
     return FiscalYearFunds(
         fiscal_year=fiscal_year,
         starts_on=year.starts_on,
@@ -120,5 +122,7 @@ async def funds_of(uow: UnitOfWork, fiscal_year: int, *, today: date) -> FiscalY
         payable=sum((q.payable for q in quarters), ZERO),
         held_back=sum((q.held_back for q in quarters), ZERO),
         left=total - obligated_through,
+        released=settled["released"],
+        forfeited=settled["forfeited"],
         quarters=quarters,
     )

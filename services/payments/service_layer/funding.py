@@ -5,6 +5,7 @@ gets one funding decision (idempotent by claim id): the fiscal year its service 
 falls in — and only that one — funds it whole under the cumulative ceiling
 (:func:`~services.payments.domain.funding.fundable`), 90 % payable and 10 % held back,
 or it stays unfunded with ``FUNDS_EXHAUSTED`` (no open fiscal year counts as no money).
+The holdback joins its provider episode's (:mod:`~services.payments.service_layer.holdbacks`).
 The years decided on are locked for the transaction, so obligations never exceed the
 released allotments whatever number of payments processes run. Each decision goes out
 as ``LineFunded`` on ``atr.payments.v1`` through the outbox.
@@ -32,6 +33,7 @@ from services.payments.domain.funding import (
     split,
 )
 from services.payments.service_layer.fiscal_years import load_years
+from services.payments.service_layer.holdbacks import hold
 
 ZERO = Decimal("0.00")
 Sums = dict[tuple[int, int], list[Decimal]]
@@ -58,6 +60,7 @@ async def fund_lines(
     )
     sums = await _sums(uow, set(years))
     rows = []
+    decisions = []
     for line in fresh.values():
         fiscal_year, quarter = fiscal_year_of(line.service_date), quarter_of(line.service_date)
         year = years.get(fiscal_year)
@@ -83,10 +86,12 @@ async def fund_lines(
             reason=None if funded else FundingReason.FUNDS_EXHAUSTED,
             decided_at=now,
         )
+        decisions.append(decision)
         rows.append(decision.model_dump(exclude={"decided_at"}) | {"decided_at": now})
         uow.emit(PAYMENTS, LineFunded(subject=line.provider_id, data=decision))
     await insert_rows(uow.session, fundings, rows)
     await _store_sums(uow, sums)
+    await hold(uow, [d for d in decisions if d.funded], today)
     return len(rows)
 
 
