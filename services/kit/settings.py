@@ -154,6 +154,16 @@ class Settings(BaseSettings):
         gt=0,
         description="How often payments forfeits holdbacks overdue 60 days (SPEC §3.5).",
     )
+    claim_clock_skew_s: float = Field(
+        default=1.0,
+        ge=0,
+        le=60,
+        description=(
+            "The most the gateway's and the claim workers' clocks may differ: a batch of "
+            "claims accepted this long before the replicas were last confirmed current "
+            "is not confirmed again (README 'When a claim is decided')."
+        ),
+    )
     claim_fact_wait_s: float = Field(
         default=5.0,
         ge=0,

@@ -5,11 +5,11 @@ whose owner does not answer. No broker, no database."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 from services.claims.adapters.claim_store import Loaded
 from services.claims.domain.model import ClaimLine
-from services.claims.service_layer.fence import behind, fenced, is_current, wanted
+from services.claims.service_layer.fence import Confirmed, behind, fenced, is_current, wanted
 from tests.claims.fakes import Owners
 
 CLIENTS, PROVIDERS, VOUCHERS = "atr.clients.v1", "atr.providers.v1", "atr.vouchers.v1"
@@ -130,3 +130,40 @@ async def test_a_batch_with_nothing_new_asks_nobody() -> None:
 
     assert (await fenced(load, owners, wait_s=5))[1] == frozenset()
     assert owners.asked == []
+
+
+async def test_a_batch_accepted_before_the_last_confirmation_asks_nobody() -> None:
+    confirmed = Confirmed(timedelta(seconds=1))
+    owners = Owners({})
+    early = replace(LINE, submitted_at=datetime.now(UTC) - timedelta(seconds=10))
+
+    async def load() -> Loaded:
+        return Loaded(lines=(early,), totals={CLIENTS: 0, PROVIDERS: 0, VOUCHERS: 0})
+
+    await fenced(load, owners, 5, confirmed)  # first batch: asks, confirms
+    assert len(owners.asked) == 1
+    assert confirmed.at is not None
+    await fenced(load, owners, 5, confirmed)  # accepted before that: nothing asked
+    assert len(owners.asked) == 1
+
+    late = replace(LINE, submitted_at=datetime.now(UTC))  # within the skew: asks
+
+    async def load_late() -> Loaded:
+        return Loaded(lines=(early, late), totals={CLIENTS: 0, PROVIDERS: 0, VOUCHERS: 0})
+
+    await fenced(load_late, owners, 5, confirmed)
+    assert len(owners.asked) == 2
+
+
+async def test_a_replica_found_behind_confirms_nothing() -> None:
+    confirmed = Confirmed(timedelta(seconds=0))
+    early = replace(LINE, submitted_at=datetime.now(UTC) - timedelta(seconds=10))
+
+    async def load() -> Loaded:
+        return Loaded(lines=(early,), totals={CLIENTS: 0, PROVIDERS: 0, VOUCHERS: 0})
+
+    _, stale = await fenced(load, Owners({CLIENTS: {"C1": 1}}), 0.01, confirmed)
+    assert stale == {(CLIENTS, "C1")}
+    assert confirmed.at is None
+    assert not confirmed.covers([early])
+    assert not Confirmed(timedelta(0), datetime.now(UTC)).covers([LINE])  # no submitted_at

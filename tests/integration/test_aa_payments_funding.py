@@ -71,7 +71,18 @@ async def test_lines_are_funded_whole_until_the_quarter_ceiling_then_not_at_all(
     await register_provider(gateway, platform, PROVIDER, [SERVICE], [STAFF])
     assessor = await grant(gateway, platform, "assessor", organisation_id="ORG-F")
     provider = await grant(gateway, platform, "provider", provider_id=PROVIDER)
-    client_id = "CL-FUND-0001"
+    intake = await gateway.post(
+        "/v1/clients",
+        json={
+            "given_name": "Fundora",
+            "family_name": "Ledgerwick",
+            "date_of_birth": "1971-05-04",
+            "county": "Boone",
+        },
+        headers=assessor,
+    )
+    assert intake.status_code == 201, intake.text
+    client_id = intake.json()["client_id"]
     voucher = await active_voucher(
         gateway,
         assessor=assessor,
@@ -161,3 +172,50 @@ async def test_lines_are_funded_whole_until_the_quarter_ceiling_then_not_at_all(
     mine = funds["quarters"][quarter - 1]
     assert mine["released"] is True
     assert (Decimal(mine["allotment"]), Decimal(mine["left"])) == (CEILING, Decimal("0.00"))
+
+    # the provider reports the discharge and a complete GPRA discharge interview: the
+    # episode's 2.50 held back is released to it
+    discharged = await gateway.post(
+        f"/v1/vouchers/{voucher['voucher_id']}/discharge",
+        json={"discharged_on": today.isoformat(), "reason": "completed"},
+        headers=provider,
+    )
+    assert discharged.status_code == 200, discharged.text
+    interview = await gateway.post(
+        f"/v1/clients/{client_id}/gpra",
+        json=_discharge_interview(today.isoformat()),
+        headers=provider,
+    )
+    assert interview.status_code == 201, interview.text
+    assert interview.json()["complete"] is True, interview.text
+
+    async def released() -> bool:
+        answer = await gateway.get(f"/v1/fiscal-years/{year}", headers=platform.admin)
+        return Decimal(answer.json()["released"]) == Decimal("2.50")
+
+    assert await wait_until(released, timeout_s=120, interval_s=0.5)
+
+
+def _discharge_interview(day: str) -> dict[str, Any]:
+    """A complete GPRA discharge interview (seed 003 App. C §5a: domains 1-5 and 7)."""
+    return {
+        "kind": "discharge",
+        "conducted_on": day,
+        "provider_id": PROVIDER,
+        "alcohol_drug_use": {"any_alcohol": 0, "illegal_drugs": 0},
+        "employment_education": {"employment": "part_time", "education": "not_enrolled"},
+        "crime_criminal_justice": {"arrests": 0},
+        "family_living_conditions": {"living": "independent_living", "has_children": False},
+        "social_support": {
+            "self_help_groups": True,
+            "faith_recovery_groups": False,
+            "other_recovery_organisations": False,
+            "supportive_family_friends": True,
+        },
+        "retention": {
+            "sessions": {"recovery_coaching": 3},
+            "last_service_date": day,
+            "discharge_date": day,
+            "discharge_reason": "treatment_completed",
+        },
+    }

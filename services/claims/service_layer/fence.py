@@ -21,6 +21,8 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from contracts.topics import CLIENTS, PROVIDERS, VOUCHERS
 from services.claims.adapters.claim_store import Loaded
@@ -83,21 +85,56 @@ def is_current(line: ClaimLine, stale: Stale) -> bool:
     )
 
 
+@dataclass
+class Confirmed:
+    """When a worker last found every replica at its owner's total (the question's
+    send time, this process's clock). Every fact acknowledged before then was in that
+    replica, and replicas only grow: a claim accepted earlier — by more than the
+    allowed clock skew between the gateway and this process — needs no question.
+    Under load a batch holds claims accepted a while ago, so most batches ask nothing.
+    """
+
+    skew: timedelta
+    at: datetime | None = None
+
+    def covers(self, lines: Iterable[ClaimLine]) -> bool:
+        """Whether every line was accepted before the last confirmation, skew allowed."""
+        if self.at is None:
+            return False
+        limit = self.at - self.skew
+        return all(line.submitted_at is not None and line.submitted_at < limit for line in lines)
+
+    def advance(self, asked_at: datetime) -> None:
+        """Record a confirmation: the replicas held every fact committed by ``asked_at``."""
+        if self.at is None or asked_at > self.at:
+            self.at = asked_at
+
+
 async def fenced(
-    load: Callable[[], Awaitable[Loaded]], owners: FactOwners, wait_s: float
+    load: Callable[[], Awaitable[Loaded]],
+    owners: FactOwners,
+    wait_s: float,
+    confirmed: Confirmed | None = None,
 ) -> tuple[Loaded, Stale]:
     """Load, ask the owners, and while some replica is behind, load again (up to
     ``wait_s``); the last load and what is still behind.
 
     ``load`` must see commits made after it was first called (a new read each time),
-    else pass ``wait_s=0``. Nothing is waited for when an owner did not answer.
+    else pass ``wait_s=0``. Nothing is waited for when an owner did not answer. With
+    ``confirmed`` (a worker's), a batch whose every line was accepted before the last
+    time the replicas were found current is not asked about again.
     """
     loaded = await load()
     if not loaded.lines:
         return loaded, NOTHING_STALE
+    if confirmed is not None and confirmed.covers(loaded.lines):
+        return loaded, NOTHING_STALE
+    asked_at = datetime.now(UTC)
     totals = await owners.versions({topic: set() for topic in FACT_TOPICS})
     topics = topics_behind(loaded, totals.totals)
     if not topics:
+        if confirmed is not None:
+            confirmed.advance(asked_at)
         return loaded, NOTHING_STALE
     subjects = wanted(loaded.lines)
     answer = (await owners.versions({topic: subjects[topic] for topic in topics})).versions

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from functools import partial
 
 from aiokafka import ConsumerRecord
@@ -50,7 +51,7 @@ from services.claims.adapters.fact_owners import FactOwners
 from services.claims.adapters.history import HistoryCache
 from services.claims.domain.model import ClaimLine
 from services.claims.service_layer.adjudication import decide_batch, vouchers_to_ask
-from services.claims.service_layer.fence import fenced
+from services.claims.service_layer.fence import Confirmed, fenced
 from services.kit.batch_consumer import consume_in_batches
 from services.kit.clock import Clock
 from services.kit.dead_letter import dead_letter_record, describe_validation_error
@@ -82,6 +83,7 @@ class ClaimWorker:
         self.clock = clock
         self.lookup = lookup
         self.owners = owners
+        self.confirmed = Confirmed(timedelta(seconds=runtime.settings.claim_clock_skew_s))
         self.tracer = trace.get_tracer(__name__, tracer_provider=runtime.tracer_provider)
         self.settings = runtime.settings
         self.history = HistoryCache(runtime.settings.claim_history_cache_clients)
@@ -178,7 +180,10 @@ class ClaimWorker:
         """Load (through the fence), decide and store ``lines`` (one writing
         transaction); how many were new."""
         loaded, stale = await fenced(
-            partial(self.store.load, lines), self.owners, self.settings.claim_fact_wait_s
+            partial(self.store.load, lines),
+            self.owners,
+            self.settings.claim_fact_wait_s,
+            self.confirmed,
         )
         if not loaded.lines:
             return 0
