@@ -110,7 +110,29 @@ class HoldbackForfeited(Event):
     data: HoldbackSettledData
 
 
+class InvoiceIssuedData(EventData):
+    """A provider's invoice of a monthly run: what is paid to it."""
+
+    invoice_id: str
+    run_id: str = Field(description="The run's month, e.g. `2026-11`.", examples=["2026-11"])
+    provider_id: str
+    cutoff: date = Field(description="Lines with service dates before this day are paid.")
+    lines: int
+    payable: Decimal = Field(description="90 % of the funded lines on the invoice.")
+    released: Decimal = Field(description="Holdbacks released since the last run.")
+    total: Decimal
+
+
+class InvoiceIssued(Event):
+    """The administrative agency's monthly invoice run invoiced a provider (SPEC §3.5)."""
+
+    type: Literal["atr.payment.invoice_issued"] = "atr.payment.invoice_issued"
+    source: str = "/atr/payments"
+    schemaversion: Literal[1] = 1
+    data: InvoiceIssuedData
+
+
 PaymentEvent = Annotated[
-    FiscalYearOpened | LineFunded | HoldbackReleased | HoldbackForfeited,
+    FiscalYearOpened | LineFunded | HoldbackReleased | HoldbackForfeited | InvoiceIssued,
     Field(discriminator="type"),
 ]

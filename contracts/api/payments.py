@@ -88,3 +88,77 @@ class Funding(Answer):
     invoice_state: Literal["not_invoiced"] = Field(
         default="not_invoiced", description="Invoice runs come next."
     )
+
+
+Period = Annotated[str, Field(pattern=r"^20[0-9]{2}-(0[1-9]|1[0-2])$", examples=["2026-11"])]
+"""A month, ``YYYY-MM``."""
+
+
+class CreateInvoiceRun(Contract):
+    """``POST /v1/invoice-runs`` (admin): the month's run. It pays every payable line
+    with a service date before the month's first day not paid before, and the holdbacks
+    released before that day (SPEC §3.5)."""
+
+    period: Period
+
+
+class InvoiceSummary(Answer):
+    """One provider's invoice of a run."""
+
+    invoice_id: str = Field(examples=["INV-2026-11-PRV-0001"])
+    provider_id: str
+    lines: int
+    payable: Money
+    released: Money
+    total: Money
+
+
+class InvoiceRun(Answer):
+    """``201`` to ``POST /v1/invoice-runs``: the invoices of the run."""
+
+    run_id: str = Field(examples=["2026-11"])
+    cutoff: date
+    invoices: list[InvoiceSummary]
+    total: Money
+
+
+class RemittanceLine(Answer):
+    """One claim line on a remittance statement."""
+
+    claim_id: str
+    client_id: str
+    voucher_id: str
+    service_code: str
+    service_date: date
+    status: Literal["paid", "unfunded", "denied"]
+    amount: Money = Field(description="The adjudicated allowed amount.")
+    paid: Money = Field(description="Paid now: 90 % of a funded line.")
+    held_back: Money = Field(description="10 % held back on the episode.")
+    reasons: list[str] = Field(default_factory=list, examples=[["FUNDS_EXHAUSTED"]])
+
+
+class RemittanceRelease(Answer):
+    """A released holdback paid on the statement."""
+
+    voucher_id: str
+    client_id: str
+    fiscal_year: int
+    amount: Money
+    released_on: date
+
+
+class Remittance(Answer):
+    """``GET /v1/remittances?period=``: a provider's statement for a run — every line
+    the run paid or reported (paid, held back, unfunded, denied with reasons) and the
+    holdbacks it released."""
+
+    period: str
+    provider_id: str
+    invoice_id: str | None
+    cutoff: date
+    paid: Money
+    held_back: Money
+    released: Money
+    total: Money
+    lines: list[RemittanceLine]
+    releases: list[RemittanceRelease]

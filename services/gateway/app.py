@@ -49,6 +49,7 @@ app = runtime.http_app(
     vouchers.router,
     clients.router,
     payments.router,
+    payments.invoice_router,
     title="ATR voucher platform API",
     description="Provider EHRs, assessors, the state program office and state systems "
     "use this API. Every call except the provider directory and health checks needs "

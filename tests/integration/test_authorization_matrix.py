@@ -44,6 +44,8 @@ def cells(*allowed: str, not_found: tuple[str, ...] = (), public: bool = False) 
 
 
 PROVIDER_OWN_ONLY = ("provider_own",)
+MATRIX_PERIOD = "2005-01"
+"""An invoice month before any claim's service date (the admin's cell runs it)."""
 MATRIX_FISCAL_YEAR = 2090
 """A fiscal year no other test opens (the admin's cell opens it, the reads find it)."""
 OTHER = ("provider_other",)
@@ -61,6 +63,10 @@ TABLE: dict[tuple[str, str], dict[str, str]] = {
     #    systems, who report spend against allotments)
     ("POST", "/v1/fiscal-years"): cells("admin"),
     ("GET", "/v1/fiscal-years/{fiscal_year}"): cells("admin", "state_system"),
+    # -- invoices (SPEC §4: admin runs them; remittances: each provider its own, admins
+    #    any provider's). The run is for a month before any claim, so it pays nothing
+    ("POST", "/v1/invoice-runs"): cells("admin"),
+    ("GET", "/v1/remittances"): cells("admin", "provider_own", "provider_other"),
     # -- claims (provider; admin reads). The other provider's line names the own provider
     #    (acting for another provider is 403); its read of the own claim is 404
     ("POST", "/v1/claims"): cells("provider_own"),
@@ -230,6 +236,16 @@ REQUESTS: dict[tuple[str, str], Callable[[World, str], Request]] = {
         f"/v1/fiscal-years/{MATRIX_FISCAL_YEAR}",
         None,
         None,
+    ),
+    ("POST", "/v1/invoice-runs"): lambda w, r: (
+        "/v1/invoice-runs",
+        {"period": MATRIX_PERIOD},
+        None,
+    ),
+    ("GET", "/v1/remittances"): lambda w, r: (
+        "/v1/remittances",
+        None,
+        {"period": MATRIX_PERIOD, **({"provider_id": w.own} if r == "admin" else {})},
     ),
     ("POST", "/v1/providers"): lambda w, r: (
         "/v1/providers",

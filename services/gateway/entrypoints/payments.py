@@ -1,17 +1,26 @@
-"""Fiscal-year routes (SPEC §3.5, §4 ``/v1/fiscal-years``): the administrative agency
-opens a fiscal year; admins and state systems read its funds."""
+"""Payments routes (SPEC §3.5, §4): the administrative agency opens fiscal years and
+runs the monthly invoices; admins and state systems read a year's funds; providers read
+their remittance statements (admins any provider's)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
 
 from contracts.api.errors import ERROR_RESPONSES
-from contracts.api.payments import CreateFiscalYear, FiscalYearFunds
+from contracts.api.payments import (
+    CreateFiscalYear,
+    CreateInvoiceRun,
+    FiscalYearFunds,
+    InvoiceRun,
+    Remittance,
+)
+from contracts.fields import ID_PATTERN
 from services.gateway.domain.tokens import Principal, Role
 from services.gateway.entrypoints.auth import require
-from services.gateway.entrypoints.proxy import forward_as
+from services.gateway.entrypoints.proxy import forward, forward_as
 
 router = APIRouter(prefix="/v1/fiscal-years", tags=["payments"], responses=ERROR_RESPONSES)
 
@@ -47,4 +56,63 @@ async def read_fiscal_year(
         "payments",
         f"/fiscal-years/{fiscal_year}",
         principal=principal,
+    )
+
+
+invoice_router = APIRouter(tags=["payments"], responses=ERROR_RESPONSES)
+
+
+@invoice_router.post(
+    "/v1/invoice-runs", status_code=201, response_model=InvoiceRun, operation_id="runInvoices"
+)
+async def run_invoices(
+    body: CreateInvoiceRun, request: Request, principal: Principal = Depends(require(Role.ADMIN))
+) -> InvoiceRun | Response:
+    """The month's invoice run (administrative agency only): it pays every payable line
+    with a service date before the month's first day that no earlier run paid, and the
+    holdbacks released before that day; one invoice per provider; 409 when the month
+    was run already."""
+    return await forward_as(
+        request,
+        InvoiceRun,
+        "payments",
+        "/invoice-runs",
+        principal=principal,
+        json_body=body.model_dump(mode="json"),
+    )
+
+
+@invoice_router.get(
+    "/v1/remittances",
+    response_model=Remittance,
+    operation_id="readRemittance",
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+)
+async def read_remittance(
+    request: Request,
+    period: Annotated[str, Query(pattern=r"^20[0-9]{2}-(0[1-9]|1[0-2])$", examples=["2026-11"])],
+    provider_id: Annotated[
+        str | None, Query(min_length=1, max_length=64, pattern=ID_PATTERN)
+    ] = None,
+    format: Annotated[Literal["json", "csv"], Query()] = "json",
+    principal: Principal = Depends(require(Role.PROVIDER, Role.ADMIN)),
+) -> Response:
+    """A provider's remittance statement for the month's run: every line it paid or
+    reported (paid, held back, unfunded, denied with reasons) and the holdbacks it
+    released, as JSON or CSV. A provider reads its own (``provider_id`` is its own or
+    left out); an admin names the provider."""
+    if principal.role is Role.PROVIDER:
+        if provider_id not in (None, principal.provider_id):
+            raise HTTPException(404, "no such statement")
+        provider_id = principal.provider_id
+    if provider_id is None:
+        raise RequestValidationError(
+            [{"loc": ("query", "provider_id"), "msg": "name the provider", "type": "missing"}]
+        )
+    return await forward(
+        request,
+        "payments",
+        "/remittances",
+        principal=principal,
+        params={"period": period, "provider_id": provider_id, "format": format},
     )

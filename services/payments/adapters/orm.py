@@ -4,6 +4,7 @@ has obligated, and the funding decision on every approved claim line (SPEC §3.5
 from __future__ import annotations
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     Column,
     Date,
@@ -61,8 +62,12 @@ fundings = Table(
     Column("holdback", Numeric(12, 2), nullable=False),
     Column("reason", String(40)),
     Column("decided_at", DateTime(timezone=True), nullable=False),
+    Column("denial_reasons", JSON, nullable=False, default=list),
+    Column("run_id", String(7), index=True),
 )
-"""The funding decision on each approved line, once (``claim_id``)."""
+"""Every adjudicated line, once (``claim_id``): the funding decision on an approved
+line, or a denied line with its reasons (for the remittance statement). ``run_id`` is
+the invoice run that paid or reported it."""
 
 holdbacks = Table(
     "holdbacks",
@@ -102,3 +107,41 @@ gpra_discharges = Table(
     PrimaryKeyConstraint("client_id", "provider_id"),
 )
 """The latest complete GPRA discharge interview per client and provider."""
+
+releases = Table(
+    "releases",
+    metadata,
+    Column("release_id", String(36), primary_key=True),
+    Column("provider_id", String(64), nullable=False),
+    Column("voucher_id", String(64), nullable=False),
+    Column("client_id", String(64), nullable=False),
+    Column("fiscal_year", Integer, nullable=False),
+    Column("amount", Numeric(14, 2), nullable=False),
+    Column("settled_on", Date, nullable=False),
+    Column("run_id", String(7), index=True),
+)
+"""Each holdback release, paid by the invoice run ``run_id``."""
+
+invoice_runs = Table(
+    "invoice_runs",
+    metadata,
+    Column("run_id", String(7), primary_key=True),
+    Column("cutoff", Date, nullable=False),
+    Column("created_by", String(64)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+"""One invoice run per month (``2026-11``): it pays what was payable before ``cutoff``,
+the month's first day (SPEC §3.5)."""
+
+invoices = Table(
+    "invoices",
+    metadata,
+    Column("invoice_id", String(120), primary_key=True),
+    Column("run_id", String(7), nullable=False, index=True),
+    Column("provider_id", String(64), nullable=False),
+    Column("lines", Integer, nullable=False),
+    Column("payable", Numeric(14, 2), nullable=False),
+    Column("released", Numeric(14, 2), nullable=False),
+    Column("total", Numeric(14, 2), nullable=False),
+)
+"""A provider's invoice of one run: its payable lines and released holdbacks."""

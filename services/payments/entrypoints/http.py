@@ -1,23 +1,41 @@
 """The payments service's internal HTTP API (called by the gateway; SPEC §4).
 
 ``/fiscal-years`` opens a fiscal year (admin) and reads its funds; ``/fundings/{claim}``
-answers the funding of one claim line for ``GET /v1/claims/{id}``.
+answers the funding of one claim line for ``GET /v1/claims/{id}``; ``/invoice-runs``
+makes a month's run (admin) and ``/remittances`` reads a provider's statement.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request, Response
-from sqlalchemy import select
+from typing import Annotated, Literal
 
-from contracts.api.payments import CreateFiscalYear, FiscalYearFunds, Funding
+from fastapi import APIRouter, HTTPException, Query, Request, Response
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from contracts.api.payments import (
+    CreateFiscalYear,
+    CreateInvoiceRun,
+    FiscalYearFunds,
+    Funding,
+    InvoiceRun,
+    Remittance,
+)
 from contracts.payments import fiscal_year_name
 from services.kit.deps import CallerDep, UnitOfWorkDep
-from services.kit.http import problem
+from services.kit.http import problem, validation_problem
 from services.payments.adapters.orm import fundings
 from services.payments.service_layer.fiscal_years import (
     FiscalYearExistsError,
     funds_of,
     open_year,
+)
+from services.payments.service_layer.invoicing import (
+    RunExistsError,
+    cutoff_of,
+    remittance,
+    remittance_csv,
+    run_invoices,
 )
 
 router = APIRouter()
@@ -66,3 +84,39 @@ async def read_funding(claim_id: str, uow: UnitOfWorkDep) -> Funding:
         holdback=row.holdback,
         reason=row.reason,
     )
+
+
+@router.post("/invoice-runs", status_code=201, response_model=InvoiceRun)
+async def create_invoice_run(
+    body: CreateInvoiceRun, request: Request, uow: UnitOfWorkDep, actor: CallerDep
+) -> InvoiceRun | Response:
+    """The month's invoice run (admin only; 409 when the month was run, 422 for a month
+    that has not begun: its run pays what was dated before its first day)."""
+    if actor.role != "admin":
+        raise HTTPException(403, "only the administrative agency runs invoices")
+    if cutoff_of(body.period) > request.app.state.clock.today():
+        return validation_problem(
+            [{"loc": ["body", "period"], "msg": "this month has not begun", "type": "value_error"}]
+        )
+    try:
+        run = await run_invoices(uow, body.period, actor.token_id)
+        await uow.commit()
+    except (RunExistsError, IntegrityError):
+        return problem(409, f"{body.period} was invoiced already")
+    return run
+
+
+@router.get("/remittances", response_model=Remittance)
+async def read_remittance(
+    period: Annotated[str, Query(pattern=r"^20[0-9]{2}-(0[1-9]|1[0-2])$")],
+    provider_id: Annotated[str, Query(min_length=1, max_length=64)],
+    uow: UnitOfWorkDep,
+    format: Annotated[Literal["json", "csv"], Query()] = "json",
+) -> Remittance | Response:
+    """A provider's statement for the month's run, as JSON or CSV (404 before the run)."""
+    statement = await remittance(uow, period, provider_id)
+    if statement is None:
+        raise HTTPException(404, f"no invoice run for {period}")
+    if format == "csv":
+        return Response(remittance_csv(statement), media_type="text/csv")
+    return statement

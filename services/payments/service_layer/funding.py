@@ -43,18 +43,44 @@ Sums = dict[tuple[int, int], list[Decimal]]
 async def fund_lines(
     uow: UnitOfWork, events: Sequence[ClaimAdjudicated], today: date, now: datetime
 ) -> int:
-    """Decide the funding of the events' approved lines, in order; how many were new."""
-    lines = [event.data for event in events if event.data.allowed_amount > 0]
-    if not lines:
-        return 0
+    """Decide the funding of the events' approved lines, in order, and record the denied
+    ones with their reasons (for the remittance statement); how many lines were new."""
+    every = [event.data for event in events]
     known = set(
         await uow.session.scalars(
-            select(fundings.c.claim_id).where(fundings.c.claim_id.in_([x.claim_id for x in lines]))
+            select(fundings.c.claim_id).where(fundings.c.claim_id.in_([x.claim_id for x in every]))
         )
     )
-    fresh = {line.claim_id: line for line in lines if line.claim_id not in known}
+    new = {line.claim_id: line for line in every if line.claim_id not in known}
+    denied = [line for line in new.values() if line.allowed_amount <= 0]
+    await insert_rows(
+        uow.session,
+        fundings,
+        [
+            {
+                "claim_id": line.claim_id,
+                "provider_id": line.provider_id,
+                "client_id": line.client_id,
+                "voucher_id": line.voucher_id,
+                "service_code": line.service_code,
+                "service_date": line.service_date,
+                "fiscal_year": fiscal_year_of(line.service_date),
+                "quarter": quarter_of(line.service_date),
+                "amount": ZERO,
+                "funded": False,
+                "payable": ZERO,
+                "holdback": ZERO,
+                "reason": None,
+                "decided_at": now,
+                "denial_reasons": list(line.reasons),
+                "run_id": None,
+            }
+            for line in denied
+        ],
+    )
+    fresh = {claim_id: line for claim_id, line in new.items() if line.allowed_amount > 0}
     if not fresh:
-        return 0
+        return len(denied)
     years = await load_years(
         uow, {fiscal_year_of(line.service_date) for line in fresh.values()}, lock=True
     )
@@ -87,12 +113,15 @@ async def fund_lines(
             decided_at=now,
         )
         decisions.append(decision)
-        rows.append(decision.model_dump(exclude={"decided_at"}) | {"decided_at": now})
+        rows.append(
+            decision.model_dump(exclude={"decided_at"})
+            | {"decided_at": now, "denial_reasons": list(line.reasons), "run_id": None}
+        )
         uow.emit(PAYMENTS, LineFunded(subject=line.provider_id, data=decision))
     await insert_rows(uow.session, fundings, rows)
     await _store_sums(uow, sums)
     await hold(uow, [d for d in decisions if d.funded], today)
-    return len(rows)
+    return len(rows) + len(denied)
 
 
 async def _sums(uow: UnitOfWork, years: set[int]) -> Sums:

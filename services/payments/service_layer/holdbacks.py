@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, func, select
 
 from contracts.clients import GpraRecorded
+from contracts.ids import uuid7
 from contracts.payments import (
     HoldbackForfeited,
     HoldbackReleased,
@@ -30,7 +31,7 @@ from contracts.payments import (
 from contracts.topics import PAYMENTS
 from contracts.vouchers import VoucherDischarged
 from services.kit.unit_of_work import UnitOfWork
-from services.payments.adapters.orm import discharges, gpra_discharges, holdbacks
+from services.payments.adapters.orm import discharges, gpra_discharges, holdbacks, releases
 
 FORFEIT_AFTER = timedelta(days=60)
 """SPEC §3.5: forfeited when the discharge is not reported within 60 days of the last
@@ -243,6 +244,19 @@ async def _settle(uow: UnitOfWork, row: object, state: str, today: date) -> None
             holdbacks.update()
             .where(_is(provider_id, voucher_id, fiscal_year, state))
             .values(amount=settled.amount + amount, settled_on=today)
+        )
+    if state == RELEASED:
+        await uow.session.execute(
+            releases.insert().values(
+                release_id=str(uuid7()),
+                provider_id=provider_id,
+                voucher_id=voucher_id,
+                client_id=row.client_id,  # type: ignore[attr-defined]
+                fiscal_year=fiscal_year,
+                amount=amount,
+                settled_on=today,
+                run_id=None,
+            )
         )
     data = HoldbackSettledData(
         provider_id=provider_id,
