@@ -6,6 +6,7 @@ atr export-schemas [DIR]       write the JSON Schemas of every Kafka event
 atr asyncapi [FILE]            write the AsyncAPI document of every service
 atr token create ROLE [--provider-id ID] [--label L]
 atr token revoke TOKEN_ID
+atr payments check             check the payments ledger's invariants (exit 1 if violated)
 """
 
 from __future__ import annotations
@@ -41,6 +42,10 @@ def main(argv: list[str] | None = None) -> int:
     create_cmd.add_argument("--label")
     revoke_cmd = token_sub.add_parser("revoke")
     revoke_cmd.add_argument("token_id")
+    payments = sub.add_parser("payments", help="payments ledger")
+    payments.add_subparsers(dest="action", required=True).add_parser(
+        "check", help="check the ledger's invariants (SPEC §3.5)"
+    )
     args = parser.parse_args(argv)
 
     if args.command == "up":
@@ -75,7 +80,31 @@ def main(argv: list[str] | None = None) -> int:
                     create(args.role, args.provider_id, args.organisation_id, args.label)
                 )
             return asyncio.run(revoke(args.token_id))
+    if args.command == "payments":
+        with _platform_database("payments"):
+            return asyncio.run(_check_payments_ledger())
     return 2
+
+
+async def _check_payments_ledger() -> int:
+    """Print every violated ledger invariant; 0 when there is none."""
+    from services.kit.database import Database
+    from services.kit.schema import add_kit_tables
+    from services.kit.settings import Settings
+    from services.kit.unit_of_work import UnitOfWork
+    from services.payments.adapters.orm import metadata
+    from services.payments.service_layer.ledger import check_ledger
+
+    db = Database(Settings(service="payments").resolved_database_url)
+    try:
+        async with UnitOfWork(db, add_kit_tables(metadata)) as uow:
+            problems = await check_ledger(uow)
+    finally:
+        await db.dispose()
+    for problem in problems:
+        print(problem)
+    print(f"{len(problems)} ledger invariant(s) violated" if problems else "ledger sound")
+    return 1 if problems else 0
 
 
 @contextmanager

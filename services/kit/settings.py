@@ -154,6 +154,11 @@ class Settings(BaseSettings):
         gt=0,
         description="How often payments forfeits holdbacks overdue 60 days (SPEC §3.5).",
     )
+    payments_ledger_check_s: float = Field(
+        default=300.0,
+        gt=0,
+        description="How often payments checks its ledger's invariants (a metric and logs).",
+    )
     claim_clock_skew_s: float = Field(
         default=1.0,
         ge=0,

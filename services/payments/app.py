@@ -13,6 +13,7 @@ import asyncio
 import logging
 from typing import Any
 
+from prometheus_client import Gauge
 from pydantic import TypeAdapter
 
 from contracts.claims import ClaimAdjudicated, ClaimAdjudicatedEvent
@@ -28,6 +29,7 @@ from services.payments.adapters.orm import metadata
 from services.payments.entrypoints.http import router
 from services.payments.service_layer import holdbacks
 from services.payments.service_layer.funding import fund_lines
+from services.payments.service_layer.ledger import check_ledger
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +90,30 @@ async def forfeiture() -> None:
 
 
 runtime.background_tasks.append(forfeiture)
+
+ledger_violations = Gauge(
+    "atr_payments_ledger_violations",
+    "Ledger invariants violated at the last check (SPEC §3.5; `atr payments check`)",
+    registry=runtime.metrics.registry,
+)
+
+
+async def ledger_checks() -> None:
+    """Check the ledger's invariants every ``payments_ledger_check_s``; log and export
+    how many are violated (an alert rule watches the metric)."""
+    while True:
+        try:
+            async with runtime.unit_of_work() as uow:
+                problems = await check_ledger(uow)
+            ledger_violations.set(len(problems))
+            for problem in problems[:20]:
+                log.error("ledger invariant violated: %s", problem)
+        except Exception:
+            log.exception("ledger check failed; retrying")
+        await asyncio.sleep(runtime.settings.payments_ledger_check_s)
+
+
+runtime.background_tasks.append(ledger_checks)
 to_atr_payments_v1 = broker.publisher(
     PAYMENTS.name,
     title="atr.payments.v1",

@@ -125,3 +125,12 @@ def test_obligations_never_exceed_released_allotments(
             used[quarter - 1] += amount
     for k in range(1, current + 1):
         assert sum(used[:k]) <= FY27.released_through(k)
+
+
+def test_a_clock_set_back_cannot_overdraw_later_quarters() -> None:
+    # Q3 obligated all that is released by then; a late Q1 line, decided on a clock set
+    # back to Q1, would fit Q1's ceiling but overdraw Q3's
+    used = money("0", "0", "300.00", "0")
+    assert not fundable(FY27, used, 1, Decimal("10.00"), date(2026, 8, 1))
+    assert not fundable(FY27, used, 1, Decimal("10.00"), date(2027, 5, 1))  # nor later
+    assert fundable(FY27, used, 4, Decimal("100.00"), date(2027, 5, 1))  # Q4's 100 is free

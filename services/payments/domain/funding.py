@@ -102,14 +102,17 @@ def fundable(
     that quarter. For every quarter k from the service's to the current one, the
     obligations for services dated up to k plus this line must stay within the
     allotments released up to k. A service dated in a quarter whose allotment is not
-    released yet (a date after ``today``) is not funded.
+    released yet (a date after ``today``) is not funded. The quarters after the current
+    one are checked too, against their allotments: with a clock that only moves
+    forward nothing is obligated there yet and the check is implied by the current
+    quarter's, but a clock set back must not let a late line overdraw them.
     """
     current = year.current_quarter(today)
     if amount <= 0 or service_quarter > current:
         return False
     return all(
         sum(obligated[:k], Decimal("0.00")) + amount <= year.released_through(k)
-        for k in range(service_quarter, current + 1)
+        for k in range(service_quarter, len(QUARTERS) + 1)
     )
 
 

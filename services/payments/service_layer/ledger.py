@@ -1,0 +1,128 @@
+"""The ledger's invariants, checked against the database (SPEC §3.5 "Invariants at all
+times").
+
+1. Obligations never exceed released allotments: for every fiscal year and quarter k,
+   what services dated up to k obligated stays within the allotments up to k.
+2. For every line, payable + holdback = funded amount (0 and 0 for an unfunded line).
+3. No line is paid twice: a line belongs to at most one invoice run, and every invoice
+   equals the sum of its run's lines and releases for the provider.
+4. Every cent held back is accounted for: per fiscal year, the holdbacks (open, released,
+   forfeited) add up to what the funded lines held back, and the releases paid equal
+   the released holdbacks.
+5. The kept quarter sums equal the funded lines they sum.
+
+:func:`check_ledger` returns the violations (none when the ledger is sound); ``atr
+payments check`` prints them and the service exports their count as a metric.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from services.kit.unit_of_work import UnitOfWork
+from services.payments.adapters.orm import (
+    fiscal_years,
+    fundings,
+    holdbacks,
+    invoices,
+    quarter_totals,
+    releases,
+)
+from services.payments.domain.funding import QUARTERS
+
+ZERO = Decimal("0.00")
+
+
+async def check_ledger(uow: UnitOfWork) -> list[str]:
+    """Every violated invariant, one line each (no PHI: ids and amounts only)."""
+    problems: list[str] = []
+    session = uow.session
+    funded: dict[tuple[int, int], list[Decimal]] = defaultdict(lambda: [ZERO, ZERO, ZERO])
+    held_per_year: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for row in await session.execute(select(fundings)):
+        if row.funded:
+            if row.payable + row.holdback != row.amount:
+                problems.append(
+                    f"line {row.claim_id}: payable {row.payable} + holdback {row.holdback} "
+                    f"!= funded {row.amount}"
+                )
+            sums = funded[(row.fiscal_year, row.quarter)]
+            sums[0] += row.amount
+            sums[1] += row.payable
+            sums[2] += row.holdback
+            held_per_year[row.fiscal_year] += row.holdback
+        elif row.payable != 0 or row.holdback != 0:
+            problems.append(f"line {row.claim_id}: unfunded but payable or held back")
+    kept = {
+        (row.fiscal_year, row.quarter): [row.obligated, row.payable, row.held_back]
+        for row in await session.execute(select(quarter_totals))
+    }
+    for key in sorted(set(kept) | set(funded)):
+        if kept.get(key, [ZERO, ZERO, ZERO]) != funded.get(key, [ZERO, ZERO, ZERO]):
+            problems.append(f"FY{key[0]} Q{key[1]}: quarter sums differ from the funded lines")
+    for year in await session.execute(select(fiscal_years)):
+        allotments = (year.q1, year.q2, year.q3, year.q4)
+        obligated = released = ZERO
+        for quarter in QUARTERS:
+            obligated += funded.get((year.fiscal_year, quarter), [ZERO])[0]
+            released += allotments[quarter - 1]
+            if obligated > released:
+                problems.append(
+                    f"FY{year.fiscal_year} Q{quarter}: obligated {obligated} > released {released}"
+                )
+    held_back: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    released_holdbacks: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for row in await session.execute(select(holdbacks)):
+        held_back[row.fiscal_year] += row.amount
+        if row.state == "released":
+            released_holdbacks[row.fiscal_year] += row.amount
+    for year_number in sorted(set(held_back) | set(held_per_year)):
+        if held_back[year_number] != held_per_year[year_number]:
+            problems.append(
+                f"FY{year_number}: holdbacks {held_back[year_number]} != held back on lines "
+                f"{held_per_year[year_number]}"
+            )
+    paid_releases: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for row in await session.execute(
+        select(releases.c.fiscal_year, func.sum(releases.c.amount)).group_by(releases.c.fiscal_year)
+    ):
+        paid_releases[row[0]] = Decimal(row[1])
+    for year_number in sorted(set(paid_releases) | set(released_holdbacks)):
+        if paid_releases[year_number] != released_holdbacks[year_number]:
+            problems.append(f"FY{year_number}: releases differ from released holdbacks")
+    problems += await _invoices_match(uow)
+    return problems
+
+
+async def _invoices_match(uow: UnitOfWork) -> list[str]:
+    """Each invoice equals its run's funded lines and releases for its provider."""
+    lines: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
+    for row in await uow.session.execute(
+        select(fundings.c.run_id, fundings.c.provider_id, fundings.c.payable).where(
+            fundings.c.run_id.is_not(None), fundings.c.funded.is_(True)
+        )
+    ):
+        lines[(row.run_id, row.provider_id)] += row.payable
+    paid: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
+    for row in await uow.session.execute(
+        select(releases.c.run_id, releases.c.provider_id, releases.c.amount).where(
+            releases.c.run_id.is_not(None)
+        )
+    ):
+        paid[(row.run_id, row.provider_id)] += row.amount
+    problems = []
+    invoiced = set()
+    for row in await uow.session.execute(select(invoices)):
+        key = (row.run_id, row.provider_id)
+        invoiced.add(key)
+        if (row.payable, row.released) != (lines[key], paid[key]) or (
+            row.total != row.payable + row.released
+        ):
+            problems.append(f"invoice {row.invoice_id}: differs from its lines and releases")
+    for key in sorted((set(lines) | set(paid)) - invoiced):
+        if lines[key] or paid[key]:
+            problems.append(f"run {key[0]}: {key[1]} was paid without an invoice")
+    return problems
