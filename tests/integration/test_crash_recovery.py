@@ -26,8 +26,9 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
+from services.payments.service_layer.ledger import check_ledger
 from tests.infrastructure import wait_until
 from tests.integration.actors import grant, register_provider, utc_today
 from tests.integration.conftest import RunningPlatform
@@ -261,7 +262,37 @@ async def test_a_process_killed_mid_load_is_restarted_and_nothing_is_lost_or_dou
     await _one_decision_event_each(platform, set(ledger))
     await _final_through_the_gateway(platform, provider, accepted, decided)
     await _balances_match(platform, crash_network, ledger, decided)
+    await _payments_once_and_sound(platform, set(ledger))
     assert not supervisor.failures, supervisor.failures
+
+
+async def _payments_once_and_sound(platform: RunningPlatform, claim_ids: set[str]) -> None:
+    """Payments has one decision for every claim (funded, unfunded or denied: nothing
+    lost, nothing twice) and its ledger's invariants hold (SPEC §3.5)."""
+    url = platform.database_urls["payments"]
+
+    async def recorded() -> list[tuple[Any, ...]] | None:
+        found = await rows(url, "SELECT claim_id FROM fundings WHERE provider_id = :p", p=PROVIDER)
+        mine = [r for r in found if r[0] in claim_ids]
+        return mine if len(mine) >= len(claim_ids) else None
+
+    found = await wait_until(recorded, timeout_s=CONVERGE_S, interval_s=0.5)
+    assert sorted(r[0] for r in found) == sorted(claim_ids)  # one row per claim
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as connection:
+            session = AsyncSession(bind=connection)
+            problems = await check_ledger(_Reading(session))  # type: ignore[arg-type]
+    finally:
+        await engine.dispose()
+    assert problems == [], problems
+
+
+class _Reading:
+    """What :func:`check_ledger` reads of a unit of work: its session."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
 
 
 async def _all_decided(platform: RunningPlatform, claim_ids: set[str]) -> dict[str, int]:
