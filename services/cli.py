@@ -89,16 +89,13 @@ def main(argv: list[str] | None = None) -> int:
 async def _check_payments_ledger() -> int:
     """Print every violated ledger invariant; 0 when there is none."""
     from services.kit.database import Database
-    from services.kit.schema import add_kit_tables
     from services.kit.settings import Settings
-    from services.kit.unit_of_work import UnitOfWork
-    from services.payments.adapters.orm import metadata
     from services.payments.service_layer.ledger import check_ledger
 
     db = Database(Settings(service="payments").resolved_database_url)
     try:
-        async with UnitOfWork(db, add_kit_tables(metadata)) as uow:
-            problems = await check_ledger(uow)
+        async with db.read_sessions() as session:
+            problems = await check_ledger(session)
     finally:
         await db.dispose()
     for problem in problems:

@@ -103,8 +103,8 @@ async def ledger_checks() -> None:
     how many are violated (an alert rule watches the metric)."""
     while True:
         try:
-            async with runtime.unit_of_work() as uow:
-                problems = await check_ledger(uow)
+            async with runtime.db.read_sessions() as session:
+                problems = await check_ledger(session)
             ledger_violations.set(len(problems))
             for problem in problems[:20]:
                 log.error("ledger invariant violated: %s", problem)

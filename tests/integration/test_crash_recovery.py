@@ -280,19 +280,11 @@ async def _payments_once_and_sound(platform: RunningPlatform, claim_ids: set[str
     assert sorted(r[0] for r in found) == sorted(claim_ids)  # one row per claim
     engine = create_async_engine(url)
     try:
-        async with engine.connect() as connection:
-            session = AsyncSession(bind=connection)
-            problems = await check_ledger(_Reading(session))  # type: ignore[arg-type]
+        async with AsyncSession(engine) as session:
+            problems = await check_ledger(session)
     finally:
         await engine.dispose()
     assert problems == [], problems
-
-
-class _Reading:
-    """What :func:`check_ledger` reads of a unit of work: its session."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
 
 
 async def _all_decided(platform: RunningPlatform, claim_ids: set[str]) -> dict[str, int]:

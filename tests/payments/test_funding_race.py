@@ -55,7 +55,7 @@ async def test_racing_workers_fund_the_last_dollars_once() -> None:
         await asyncio.gather(worker(first, "A"), worker(second, "B"))
         async with UnitOfWork(first, TABLES) as uow:
             funds = await funds_of(uow, 2027, today=TODAY)
-            problems = await check_ledger(uow)
+            problems = await check_ledger(uow.session)
         assert funds is not None
         assert funds.obligated == Decimal("90.00")  # nine of the twenty lines fit in 95
         assert problems == []

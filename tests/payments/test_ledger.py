@@ -76,7 +76,7 @@ async def _play(db: Database, stream: list[Step]) -> None:
                     continue
             await uow.commit()
         async with UnitOfWork(db, TABLES) as uow:
-            assert await check_ledger(uow) == [], (n, kind)
+            assert await check_ledger(uow.session) == [], (n, kind)
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
@@ -113,7 +113,7 @@ async def test_damage_is_reported(database_url: str) -> None:
                 .values(obligated=Decimal(500))
             )
         async with UnitOfWork(db, TABLES) as uow:
-            problems = await check_ledger(uow)
+            problems = await check_ledger(uow.session)
     finally:
         await db.dispose()
     assert any(p.startswith("line K0: payable 37") for p in problems), problems

@@ -43,39 +43,55 @@ Episode = tuple[str, str]
 
 
 async def hold(uow: UnitOfWork, funded: Iterable[LineFundedData], today: date) -> None:
-    """Add the funded lines' holdbacks to their episodes' open holdbacks, then release
-    those whose discharge and GPRA interview are already in."""
-    touched: set[Episode] = set()
+    """Add the funded lines' holdbacks to their episodes' open holdbacks (summed per
+    episode and fiscal year first: one read and one write each, not one per line), then
+    release those whose discharge and GPRA interview are already in."""
+    added: dict[tuple[str, str, int], tuple[str, Decimal, date, date]] = {}
     for line in funded:
         if line.holdback <= 0:
             continue
-        key = (line.provider_id, line.voucher_id, line.fiscal_year, OPEN)
-        row = (await uow.session.execute(_row(*key).with_for_update())).first()
+        key = (line.provider_id, line.voucher_id, line.fiscal_year)
+        _, amount, first, last = added.get(
+            key, (line.client_id, Decimal("0.00"), line.service_date, line.service_date)
+        )
+        added[key] = (
+            line.client_id,
+            amount + line.holdback,
+            min(first, line.service_date),
+            max(last, line.service_date),
+        )
+    for (provider_id, voucher_id, fiscal_year), (client_id, amount, first, last) in sorted(
+        added.items()
+    ):
+        row = (
+            await uow.session.execute(
+                _row(provider_id, voucher_id, fiscal_year, OPEN).with_for_update()
+            )
+        ).first()
         if row is None:
             await uow.session.execute(
                 holdbacks.insert().values(
-                    provider_id=line.provider_id,
-                    voucher_id=line.voucher_id,
-                    fiscal_year=line.fiscal_year,
-                    client_id=line.client_id,
-                    amount=line.holdback,
-                    first_service=line.service_date,
-                    last_service=line.service_date,
+                    provider_id=provider_id,
+                    voucher_id=voucher_id,
+                    fiscal_year=fiscal_year,
+                    client_id=client_id,
+                    amount=amount,
+                    first_service=first,
+                    last_service=last,
                     state=OPEN,
                 )
             )
         else:
             await uow.session.execute(
                 holdbacks.update()
-                .where(_is(*key))
+                .where(_is(provider_id, voucher_id, fiscal_year, OPEN))
                 .values(
-                    amount=row.amount + line.holdback,
-                    first_service=min(row.first_service, line.service_date),
-                    last_service=max(row.last_service, line.service_date),
+                    amount=row.amount + amount,
+                    first_service=min(row.first_service, first),
+                    last_service=max(row.last_service, last),
                 )
             )
-        touched.add((line.provider_id, line.voucher_id))
-    for episode in sorted(touched):
+    for episode in sorted({(provider_id, voucher_id) for provider_id, voucher_id, _ in added}):
         await release_if_due(uow, episode, today)
 
 

@@ -21,8 +21,8 @@ from collections import defaultdict
 from decimal import Decimal
 
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.kit.unit_of_work import UnitOfWork
 from services.payments.adapters.orm import (
     fiscal_years,
     fundings,
@@ -36,10 +36,9 @@ from services.payments.domain.funding import QUARTERS
 ZERO = Decimal("0.00")
 
 
-async def check_ledger(uow: UnitOfWork) -> list[str]:
+async def check_ledger(session: AsyncSession) -> list[str]:
     """Every violated invariant, one line each (no PHI: ids and amounts only)."""
     problems: list[str] = []
-    session = uow.session
     funded: dict[tuple[int, int], list[Decimal]] = defaultdict(lambda: [ZERO, ZERO, ZERO])
     held_per_year: dict[int, Decimal] = defaultdict(lambda: ZERO)
     for row in await session.execute(select(fundings)):
@@ -93,21 +92,21 @@ async def check_ledger(uow: UnitOfWork) -> list[str]:
     for year_number in sorted(set(paid_releases) | set(released_holdbacks)):
         if paid_releases[year_number] != released_holdbacks[year_number]:
             problems.append(f"FY{year_number}: releases differ from released holdbacks")
-    problems += await _invoices_match(uow)
+    problems += await _invoices_match(session)
     return problems
 
 
-async def _invoices_match(uow: UnitOfWork) -> list[str]:
+async def _invoices_match(session: AsyncSession) -> list[str]:
     """Each invoice equals its run's funded lines and releases for its provider."""
     lines: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
-    for row in await uow.session.execute(
+    for row in await session.execute(
         select(fundings.c.run_id, fundings.c.provider_id, fundings.c.payable).where(
             fundings.c.run_id.is_not(None), fundings.c.funded.is_(True)
         )
     ):
         lines[(row.run_id, row.provider_id)] += row.payable
     paid: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
-    for row in await uow.session.execute(
+    for row in await session.execute(
         select(releases.c.run_id, releases.c.provider_id, releases.c.amount).where(
             releases.c.run_id.is_not(None)
         )
@@ -115,7 +114,7 @@ async def _invoices_match(uow: UnitOfWork) -> list[str]:
         paid[(row.run_id, row.provider_id)] += row.amount
     problems = []
     invoiced = set()
-    for row in await uow.session.execute(select(invoices)):
+    for row in await session.execute(select(invoices)):
         key = (row.run_id, row.provider_id)
         invoiced.add(key)
         if (row.payable, row.released) != (lines[key], paid[key]) or (
