@@ -77,6 +77,18 @@ class SubmitClaimBatch(Contract):
     claims: list[SubmitClaim] = Field(min_length=1, max_length=1000)
 
 
+class CorrectClaim(Contract):
+    """``POST /v1/claims/{id}/corrections``: the provider corrects a decided line.
+
+    A correction only reduces: ``units`` is what was actually delivered, fewer than
+    billed; ``0`` voids the line. More units are billed on a new claim. The allowed
+    units become the lesser of the allowed and the corrected units, at the line's rate.
+    """
+
+    units: int = Field(ge=0, le=10_000, description="Units delivered; 0 voids the line.")
+    reason: ShortText | None = Field(default=None, examples=["billed in error"])
+
+
 class ClaimSubmittedData(SubmitClaim):
     """The accepted line with the platform's claim id and acceptance time.
 
@@ -140,5 +152,39 @@ class ClaimAdjudicated(Event):
     data: ClaimAdjudicatedData
 
 
+class ClaimCorrectedData(EventData):
+    """A decided line reduced or voided by its provider: the line as it now stands and
+    what it allowed before (consumers apply the difference)."""
+
+    claim_id: str
+    claim_ref: str
+    correction_id: str
+    provider_id: str
+    client_id: str
+    voucher_id: str
+    service_code: str
+    service_date: date
+    billed_units: int
+    allowed_units: int
+    allowed_amount: Decimal
+    unit_rate: Decimal | None
+    previous_billed_units: int
+    previous_allowed_units: int
+    previous_allowed_amount: Decimal
+    voided: bool = Field(description="The line was voided (corrected to 0 units).")
+    corrected_at: datetime
+
+
+class ClaimCorrected(Event):
+    """A decided line was reduced or voided; vouchers give the units back, payments
+    reverses the funding (an adjustment on the next invoice when it was invoiced)."""
+
+    type: Literal["atr.claim.corrected"] = "atr.claim.corrected"
+    source: str = "/atr/claims"
+    schemaversion: Literal[1] = 1
+    data: ClaimCorrectedData
+
+
 ClaimSubmittedEvent = Annotated[ClaimSubmitted, Field(discriminator="type")]
-ClaimAdjudicatedEvent = Annotated[ClaimAdjudicated, Field(discriminator="type")]
+ClaimAdjudicatedEvent = Annotated[ClaimAdjudicated | ClaimCorrected, Field(discriminator="type")]
+"""Any event on ``atr.claims.adjudicated.v1``: decisions and their corrections."""

@@ -120,6 +120,10 @@ class InvoiceIssuedData(EventData):
     lines: int
     payable: Decimal = Field(description="90 % of the funded lines on the invoice.")
     released: Decimal = Field(description="Holdbacks released since the last run.")
+    adjusted: Decimal = Field(
+        default=Decimal("0.00"),
+        description="Corrections of lines paid before (negative: money taken back).",
+    )
     total: Decimal
 
 
@@ -132,7 +136,47 @@ class InvoiceIssued(Event):
     data: InvoiceIssuedData
 
 
+class FundingAdjustedData(EventData):
+    """A funded line's correction reversed: its new amounts, the differences, and what
+    the provider's next invoice takes back (a line or a released holdback paid before)."""
+
+    claim_id: str
+    correction_id: str
+    provider_id: str
+    client_id: str
+    voucher_id: str
+    service_date: date
+    fiscal_year: int
+    quarter: int = Field(ge=1, le=4)
+    amount: Decimal = Field(description="The funded amount after the correction.")
+    payable: Decimal
+    holdback: Decimal
+    amount_delta: Decimal = Field(description="Returned to the quarter (negative).")
+    payable_delta: Decimal
+    holdback_delta: Decimal
+    next_invoice: Decimal = Field(
+        description="Taken back on the provider's next invoice (negative, or 0 when "
+        "nothing was paid yet)."
+    )
+    adjusted_at: datetime
+
+
+class FundingAdjusted(Event):
+    """A claim line was reduced or voided after funding: the funding is reversed by the
+    difference, never silently changed (SPEC §3.5)."""
+
+    type: Literal["atr.payment.funding_adjusted"] = "atr.payment.funding_adjusted"
+    source: str = "/atr/payments"
+    schemaversion: Literal[1] = 1
+    data: FundingAdjustedData
+
+
 PaymentEvent = Annotated[
-    FiscalYearOpened | LineFunded | HoldbackReleased | HoldbackForfeited | InvoiceIssued,
+    FiscalYearOpened
+    | LineFunded
+    | HoldbackReleased
+    | HoldbackForfeited
+    | InvoiceIssued
+    | FundingAdjusted,
     Field(discriminator="type"),
 ]

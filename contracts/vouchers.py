@@ -203,7 +203,8 @@ class VoucherDischarged(Event):
 
 
 class BalanceLine(EventData):
-    """One adjudicated claim's allowed units and amount, added to the balance."""
+    """One adjudicated claim's allowed units and amount, added to the balance (negative
+    for a correction that gives units back)."""
 
     claim_id: str
     service_code: str

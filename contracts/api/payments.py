@@ -110,6 +110,10 @@ class InvoiceSummary(Answer):
     lines: int
     payable: Money
     released: Money
+    adjusted: Money = Field(
+        default=Decimal("0.00"),
+        description="Corrections of lines paid before (negative: money taken back).",
+    )
     total: Money
 
 
@@ -130,7 +134,7 @@ class RemittanceLine(Answer):
     voucher_id: str
     service_code: str
     service_date: date
-    status: Literal["paid", "unfunded", "denied"]
+    status: Literal["paid", "unfunded", "denied", "voided"]
     amount: Money = Field(description="The adjudicated allowed amount.")
     paid: Money = Field(description="Paid now: 90 % of a funded line.")
     held_back: Money = Field(description="10 % held back on the episode.")
@@ -147,6 +151,21 @@ class RemittanceRelease(Answer):
     released_on: date
 
 
+class RemittanceAdjustment(Answer):
+    """A correction of a line an earlier run paid (or of a released holdback): the
+    difference, taken on this statement (SPEC §3.5; never a silent change)."""
+
+    claim_id: str
+    correction_id: str
+    client_id: str
+    voucher_id: str
+    service_code: str
+    service_date: date
+    amount: Money = Field(description="Change of the funded amount (negative).")
+    adjusted: Money = Field(description="Taken on this statement (negative).")
+    corrected_on: date
+
+
 class Remittance(Answer):
     """``GET /v1/remittances?period=``: a provider's statement for a run — every line
     the run paid or reported (paid, held back, unfunded, denied with reasons) and the
@@ -159,6 +178,8 @@ class Remittance(Answer):
     paid: Money
     held_back: Money
     released: Money
+    adjusted: Money = Decimal("0.00")
     total: Money
     lines: list[RemittanceLine]
     releases: list[RemittanceRelease]
+    adjustments: list[RemittanceAdjustment] = Field(default_factory=list)

@@ -115,3 +115,4 @@ runtime.background_tasks.append(vouchers_consumer.run)
 runtime.background_tasks.append(worker.run)
 runtime.background_tasks.append(sweeper(runtime, worker.store, catalog, clock, lookup, owners))
 app = runtime.http_app(router, title="ATR claims service")
+app.state.clock = clock

@@ -16,7 +16,7 @@ from typing import Any
 from prometheus_client import Gauge
 from pydantic import TypeAdapter
 
-from contracts.claims import ClaimAdjudicated, ClaimAdjudicatedEvent
+from contracts.claims import ClaimAdjudicated, ClaimAdjudicatedEvent, ClaimCorrected
 from contracts.clients import ClientEvent, GpraRecorded
 from contracts.payments import PaymentEvent
 from contracts.topics import CLAIMS_ADJUDICATED, CLIENTS, PAYMENTS, VOUCHERS
@@ -28,6 +28,7 @@ from services.kit.unit_of_work import UnitOfWork
 from services.payments.adapters.orm import metadata
 from services.payments.entrypoints.http import router
 from services.payments.service_layer import holdbacks
+from services.payments.service_layer.adjustments import apply_corrections
 from services.payments.service_layer.funding import fund_lines
 from services.payments.service_layer.ledger import check_ledger
 
@@ -39,7 +40,14 @@ clock = SystemClock(runtime.settings.clock_offset_days)
 
 
 async def _adjudicated(uow: UnitOfWork, events: list[Any]) -> None:
-    await fund_lines(uow, events, clock.today(), clock.now())
+    # a correction always follows its line's decision on the topic (same key, later
+    # outbox row): decisions first, then corrections, keeps that order within a batch
+    decided = [event for event in events if isinstance(event, ClaimAdjudicated)]
+    corrected = [event for event in events if isinstance(event, ClaimCorrected)]
+    if decided:
+        await fund_lines(uow, decided, clock.today(), clock.now())
+    if corrected:
+        await apply_corrections(uow, corrected, clock.today(), clock.now())
 
 
 funding = BatchConsumer(
@@ -48,7 +56,7 @@ funding = BatchConsumer(
     TypeAdapter(ClaimAdjudicatedEvent),
     _adjudicated,
     name=f"payments.{CLAIMS_ADJUDICATED.name}",
-    accepts=(ClaimAdjudicated,),
+    accepts=(ClaimAdjudicated, ClaimCorrected),
     max_records=2000,
 )
 runtime.background_tasks.append(funding.run)

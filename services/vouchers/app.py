@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pydantic import TypeAdapter
 
-from contracts.claims import ClaimAdjudicated, ClaimAdjudicatedEvent
+from contracts.claims import ClaimAdjudicated, ClaimAdjudicatedEvent, ClaimCorrected
 from contracts.clients import ClientAssessed, ClientEvent, EligibilityDetermined
 from contracts.providers import ProviderEvent, ProviderRegistered, ProviderUpdated
 from contracts.topics import CLAIMS_ADJUDICATED, CLIENTS, PROVIDERS, VOUCHERS
@@ -42,7 +42,7 @@ async def _assessed(uow: UnitOfWork, event: ClientAssessed) -> None:
     await use_cases.on_assessment(uow, event, catalog(), clock)
 
 
-async def _adjudicated(uow: UnitOfWork, events: list[ClaimAdjudicated]) -> None:
+async def _adjudicated(uow: UnitOfWork, events: list[ClaimAdjudicated | ClaimCorrected]) -> None:
     await use_cases.on_claims_adjudicated(uow, events, clock)
 
 
@@ -62,7 +62,7 @@ balances = BatchConsumer(
     TypeAdapter(ClaimAdjudicatedEvent),
     _adjudicated,
     name=f"vouchers.{CLAIMS_ADJUDICATED.name}",
-    accepts=(ClaimAdjudicated,),
+    accepts=(ClaimAdjudicated, ClaimCorrected),
     # one balance change per voucher per batch: larger batches mean fewer versions and
     # events when claims flow fast. Gathering for up to ``voucher_balance_linger_s``
     # makes them larger (measured: ~2,300-4,000 records a batch instead of ~870), so

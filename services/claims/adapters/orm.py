@@ -132,3 +132,21 @@ client_replica = Table(
 subject_versions = add_kit_tables(metadata).subject_versions
 """How many versioned facts the replicas applied per topic and subject (the kit table;
 the fence compares it with the owners', services.claims.service_layer.fence)."""
+
+claim_corrections = Table(
+    "claim_corrections",
+    metadata,
+    Column("correction_id", String(36), primary_key=True),
+    Column("claim_id", String(64), nullable=False, index=True),
+    Column("previous_billed_units", Integer, nullable=False),
+    Column("previous_allowed_units", Integer, nullable=False),
+    Column("previous_allowed_amount", Numeric(12, 2), nullable=False),
+    Column("billed_units", Integer, nullable=False),
+    Column("allowed_units", Integer, nullable=False),
+    Column("allowed_amount", Numeric(12, 2), nullable=False),
+    Column("reason", String(64)),
+    Column("corrected_by", String(64)),
+    Column("corrected_at", DateTime(timezone=True), nullable=False),
+)
+"""Every correction of a decided line, before and after (the ``claims`` row holds the
+line as it now stands): what an auditor reads to see money changed after the fact."""

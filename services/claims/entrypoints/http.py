@@ -1,15 +1,20 @@
-"""The claims service's internal HTTP API: claim status (SPEC §4 ``GET /v1/claims/{id}``)."""
+"""The claims service's internal HTTP API (SPEC §4 ``/v1/claims``): a claim's status
+and corrections of decided lines."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request, Response
 from sqlalchemy import select
 
 from contracts.api.claims import ClaimStatus
+from contracts.claims import CorrectClaim
 from services.claims.adapters.orm import claims
+from services.claims.domain.correction import CorrectionRefusedError, NotDecidedError
+from services.claims.service_layer.corrections import ClaimNotFoundError, correct_claim
 from services.kit.deps import CallerDep, UnitOfWorkDep
+from services.kit.http import problem, validation_problem
 
 router = APIRouter(prefix="/claims")
 
@@ -21,6 +26,35 @@ async def claim_status(claim_id: str, uow: UnitOfWorkDep, actor: CallerDep) -> d
     row = (await uow.session.execute(query)).first()
     if row is None or (actor.role == "provider" and row.provider_id != actor.provider_id):
         raise HTTPException(404, "claim not found")
+    return _status(row)
+
+
+@router.post("/{claim_id}/corrections", response_model=ClaimStatus, operation_id="correctClaim")
+async def correct(
+    claim_id: str, body: CorrectClaim, request: Request, uow: UnitOfWorkDep, actor: CallerDep
+) -> dict[str, Any] | Response:
+    """Reduce or void a decided line (its provider or the administrative agency):
+    404 for another provider's line, 409 while pending, 422 naming ``units`` when the
+    correction would add units; the corrected line's status otherwise."""
+    if actor.role not in {"provider", "admin"}:
+        raise HTTPException(403, "only the line's provider or the administrative agency")
+    try:
+        await correct_claim(uow, claim_id, body, actor, request.app.state.clock.now())
+    except ClaimNotFoundError:
+        raise HTTPException(404, "claim not found") from None
+    except NotDecidedError as exc:
+        return problem(409, str(exc))
+    except CorrectionRefusedError as exc:
+        return validation_problem(
+            [{"loc": ["body", "units"], "msg": str(exc), "type": "value_error"}]
+        )
+    await uow.commit()
+    async with request.app.state.runtime.db.read_sessions() as session:
+        row = (await session.execute(select(claims).where(claims.c.claim_id == claim_id))).one()
+    return _status(row)
+
+
+def _status(row: Any) -> dict[str, Any]:
     return {
         "claim_id": row.claim_id,
         "claim_ref": row.claim_ref,

@@ -14,11 +14,11 @@ from fastapi.exceptions import RequestValidationError
 from contracts.api.claims import BatchAccepted, ClaimAccepted, ClaimStatus
 from contracts.api.errors import ERROR_RESPONSES
 from contracts.api.payments import Funding
-from contracts.claims import SubmitClaim, SubmitClaimBatch
+from contracts.claims import CorrectClaim, SubmitClaim, SubmitClaimBatch
 from services.gateway.domain.tokens import Principal, Role
 from services.gateway.entrypoints.auth import require
 from services.gateway.entrypoints.params import PathId
-from services.gateway.entrypoints.proxy import forward
+from services.gateway.entrypoints.proxy import forward, forward_as
 from services.gateway.service_layer import claims as intake
 from services.gateway.service_layer.intake import ClaimIntake
 from services.kit.clock import SystemClock
@@ -144,3 +144,38 @@ async def claim_status(
             "funding_status": "funded" if decided.funded else "unfunded",
         }
     )
+
+
+@router.post(
+    "/{claim_id}/corrections",
+    response_model=ClaimStatus,
+    operation_id="correctClaim",
+    responses={409: {"description": "The line is not decided yet."}},
+)
+async def correct_claim(
+    claim_id: PathId,
+    body: CorrectClaim,
+    request: Request,
+    units: UnitsOfWorkDep,
+    principal: Principal = Depends(require(Role.PROVIDER, Role.ADMIN)),
+) -> ClaimStatus | Response:
+    """Reduce a decided line to the units actually delivered, or void it with 0 (its
+    provider, or the administrative agency). The line's status and amounts change; the
+    voucher gets the units back and payments reverses the funding, as an adjustment on
+    the next invoice when the line was invoiced (SPEC §3.5). 422 naming ``units`` when
+    the correction would add units, 409 while the line is not decided."""
+    async with units() as uow:  # closed before the claims service is asked
+        found = await intake.find_claim(uow, claim_id)
+    if found is None or (principal.role is Role.PROVIDER and found[0] != principal.provider_id):
+        raise HTTPException(404, "claim not found")
+    answer = await forward_as(
+        request,
+        ClaimStatus,
+        "claims",
+        f"/claims/{claim_id}/corrections",
+        principal=principal,
+        json_body=body.model_dump(mode="json"),
+    )
+    if isinstance(answer, Response) and answer.status_code == 404:
+        return problem(409, "the line is not decided yet; correct it once it is")
+    return answer

@@ -142,6 +142,32 @@ invoices = Table(
     Column("lines", Integer, nullable=False),
     Column("payable", Numeric(14, 2), nullable=False),
     Column("released", Numeric(14, 2), nullable=False),
+    Column("adjusted", Numeric(14, 2), nullable=False, default=0),
     Column("total", Numeric(14, 2), nullable=False),
 )
 """A provider's invoice of one run: its payable lines and released holdbacks."""
+
+adjustments = Table(
+    "adjustments",
+    metadata,
+    Column("correction_id", String(36), primary_key=True),
+    Column("claim_id", String(64), nullable=False, index=True),
+    Column("provider_id", String(64), nullable=False),
+    Column("client_id", String(64), nullable=False),
+    Column("voucher_id", String(64), nullable=False),
+    Column("service_code", String(64), nullable=False),
+    Column("service_date", Date, nullable=False),
+    Column("fiscal_year", Integer, nullable=False),
+    Column("quarter", Integer, nullable=False),
+    Column("amount_delta", Numeric(12, 2), nullable=False),
+    Column("payable_delta", Numeric(12, 2), nullable=False),
+    Column("holdback_delta", Numeric(12, 2), nullable=False),
+    Column("payable_clawback", Numeric(12, 2), nullable=False),
+    Column("released_clawback", Numeric(12, 2), nullable=False),
+    Column("corrected_on", Date, nullable=False),
+    Column("run_id", String(7), index=True),
+)
+"""Each correction of a line payments had decided (idempotent by ``correction_id``):
+the differences of its funding, and what the provider's next invoice takes back: the
+payable of a line a run had already paid (``payable_clawback``) and the part of a
+released holdback (``released_clawback``). ``run_id`` is the run that took it."""

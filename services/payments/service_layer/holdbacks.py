@@ -193,6 +193,56 @@ async def forfeit_overdue(uow: UnitOfWork, today: date) -> int:
     return settled
 
 
+TAKE_BACK_ORDER = (OPEN, FORFEITED, RELEASED)
+"""Where a corrected line's holdback is taken back from: money not paid yet first
+(still held, then the undistributed incentive pool), a released holdback last (it is
+taken back on the provider's next invoice)."""
+
+
+async def take_back(
+    uow: UnitOfWork, episode: Episode, fiscal_year: int, amount: Decimal
+) -> dict[str, Decimal]:
+    """Reduce the episode's holdbacks of ``fiscal_year`` by ``amount`` (a corrected
+    line held back that much less), in :data:`TAKE_BACK_ORDER`; how much came out of
+    each state. The episode's holdbacks always hold at least the line's holdback."""
+    rows = {
+        row.state: row
+        for row in (
+            await uow.session.execute(
+                select(holdbacks)
+                .where(
+                    holdbacks.c.provider_id == episode[0],
+                    holdbacks.c.voucher_id == episode[1],
+                    holdbacks.c.fiscal_year == fiscal_year,
+                )
+                .order_by(holdbacks.c.state)
+                .with_for_update()
+            )
+        ).all()
+    }
+    taken: dict[str, Decimal] = {}
+    left = amount
+    for state in TAKE_BACK_ORDER:
+        row = rows.get(state)
+        if row is None or left <= 0 or row.amount <= 0:
+            continue
+        part = min(left, row.amount)
+        where = _is(episode[0], episode[1], fiscal_year, state)
+        if state == OPEN and part == row.amount:  # nothing left to hold: no open holdback
+            await uow.session.execute(holdbacks.delete().where(where))
+        else:
+            await uow.session.execute(
+                holdbacks.update().where(where).values(amount=row.amount - part)
+            )
+        taken[state] = part
+        left -= part
+    if left > 0:
+        raise ValueError(
+            f"episode {episode[0]}/{episode[1]} FY{fiscal_year} holds less than {amount}"
+        )
+    return taken
+
+
 async def settled_in(uow: UnitOfWork, fiscal_year: int) -> dict[str, Decimal]:
     """The fiscal year's holdbacks by state (``open``, ``released``, ``forfeited``: the
     incentive pool)."""

@@ -4,9 +4,11 @@
 A run for month P (``2026-11``), made by the administrative agency, takes every line
 with a service date before P's first day that no earlier run took: the funded ones are
 paid (their 90 % payable) on the provider's invoice, the unfunded and denied ones are
-reported on its statement; and the holdbacks released before that day that no run paid
-yet. Each line and release belongs to exactly one run, so nothing is paid twice. One run
-per month; a provider with nothing to pay gets no invoice but still a statement.
+reported on its statement; the holdbacks released before that day that no run paid
+yet; and the corrections made before that day that no run took yet (money taken back
+for lines or releases paid before, shown line by line: never a silent change). Each
+line, release and adjustment belongs to exactly one run, so nothing is paid twice. One
+run per month; a provider with nothing to pay gets no invoice but still a statement.
 """
 
 from __future__ import annotations
@@ -23,13 +25,20 @@ from contracts.api.payments import (
     InvoiceRun,
     InvoiceSummary,
     Remittance,
+    RemittanceAdjustment,
     RemittanceLine,
     RemittanceRelease,
 )
 from contracts.payments import FundingReason, InvoiceIssued, InvoiceIssuedData
 from contracts.topics import PAYMENTS
 from services.kit.unit_of_work import UnitOfWork
-from services.payments.adapters.orm import fundings, invoice_runs, invoices, releases
+from services.payments.adapters.orm import (
+    adjustments,
+    fundings,
+    invoice_runs,
+    invoices,
+    releases,
+)
 
 ZERO = Decimal("0.00")
 
@@ -72,9 +81,15 @@ async def run_invoices(uow: UnitOfWork, period: str, created_by: str | None) -> 
         .where(releases.c.run_id.is_(None), releases.c.settled_on < cutoff)
         .values(run_id=period)
     )
+    await uow.session.execute(
+        update(adjustments)
+        .where(adjustments.c.run_id.is_(None), adjustments.c.corrected_on < cutoff)
+        .values(run_id=period)
+    )
     lines: dict[str, int] = defaultdict(int)
     payable: dict[str, Decimal] = defaultdict(lambda: ZERO)
     released: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    adjusted: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for row in await uow.session.execute(
         select(fundings.c.provider_id, fundings.c.payable).where(
             fundings.c.run_id == period, fundings.c.funded.is_(True)
@@ -86,15 +101,23 @@ async def run_invoices(uow: UnitOfWork, period: str, created_by: str | None) -> 
         select(releases.c.provider_id, releases.c.amount).where(releases.c.run_id == period)
     ):
         released[row.provider_id] += row.amount
+    for row in await uow.session.execute(
+        select(
+            adjustments.c.provider_id,
+            adjustments.c.payable_clawback + adjustments.c.released_clawback,
+        ).where(adjustments.c.run_id == period)
+    ):
+        adjusted[row[0]] += row[1]
     summaries = []
-    for provider_id in sorted(set(payable) | set(released)):
+    for provider_id in sorted(set(payable) | set(released) | set(adjusted)):
         summary = InvoiceSummary(
             invoice_id=invoice_id(period, provider_id),
             provider_id=provider_id,
             lines=lines[provider_id],
             payable=payable[provider_id],
             released=released[provider_id],
-            total=payable[provider_id] + released[provider_id],
+            adjusted=adjusted[provider_id],
+            total=payable[provider_id] + released[provider_id] + adjusted[provider_id],
         )
         summaries.append(summary)
         await uow.session.execute(invoices.insert().values(run_id=period, **summary.model_dump()))
@@ -126,7 +149,10 @@ async def remittance(uow: UnitOfWork, period: str, provider_id: str) -> Remittan
         .where(fundings.c.run_id == period, fundings.c.provider_id == provider_id)
         .order_by(fundings.c.service_date, fundings.c.claim_id)
     ):
-        if row.funded:
+        reasons: list[str]
+        if row.amount == 0 and (row.funded or row.reason):  # corrected to nothing
+            status, reasons = "voided", []
+        elif row.funded:
             status, reasons = "paid", []
         elif row.amount > 0:
             status, reasons = "unfunded", [row.reason or FundingReason.FUNDS_EXHAUSTED.value]
@@ -160,9 +186,32 @@ async def remittance(uow: UnitOfWork, period: str, provider_id: str) -> Remittan
             .order_by(releases.c.settled_on, releases.c.release_id)
         )
     ]
+    taken = [
+        RemittanceAdjustment(
+            claim_id=row.claim_id,
+            correction_id=row.correction_id,
+            client_id=row.client_id,
+            voucher_id=row.voucher_id,
+            service_code=row.service_code,
+            service_date=row.service_date,
+            amount=row.amount_delta,
+            adjusted=row.payable_clawback + row.released_clawback,
+            corrected_on=row.corrected_on,
+        )
+        for row in await uow.session.execute(
+            select(adjustments)
+            .where(
+                adjustments.c.run_id == period,
+                adjustments.c.provider_id == provider_id,
+                adjustments.c.payable_clawback + adjustments.c.released_clawback != 0,
+            )
+            .order_by(adjustments.c.corrected_on, adjustments.c.correction_id)
+        )
+    ]
     paid = sum((line.paid for line in lines), ZERO)
     released = sum((r.amount for r in paid_releases), ZERO)
-    invoiced = paid > 0 or released > 0
+    adjusted = sum((a.adjusted for a in taken), ZERO)
+    invoiced = paid > 0 or released > 0 or adjusted != 0
     return Remittance(
         period=period,
         provider_id=provider_id,
@@ -171,9 +220,11 @@ async def remittance(uow: UnitOfWork, period: str, provider_id: str) -> Remittan
         paid=paid,
         held_back=sum((line.held_back for line in lines), ZERO),
         released=released,
-        total=paid + released,
+        adjusted=adjusted,
+        total=paid + released + adjusted,
         lines=lines,
         releases=paid_releases,
+        adjustments=taken,
     )
 
 
@@ -224,6 +275,21 @@ def remittance_csv(statement: Remittance) -> str:
                 release.amount,
                 "0.00",
                 "",
+            ]
+        )
+    for adjustment in statement.adjustments:
+        writer.writerow(
+            [
+                adjustment.claim_id,
+                adjustment.client_id,
+                adjustment.voucher_id,
+                adjustment.service_code,
+                adjustment.service_date.isoformat(),
+                "adjusted",
+                adjustment.amount,
+                adjustment.adjusted,
+                "0.00",
+                f"correction {adjustment.correction_id}",
             ]
         )
     return out.getvalue()

@@ -5,10 +5,10 @@ times").
    what services dated up to k obligated stays within the allotments up to k.
 2. For every line, payable + holdback = funded amount (0 and 0 for an unfunded line).
 3. No line is paid twice: a line belongs to at most one invoice run, and every invoice
-   equals the sum of its run's lines and releases for the provider.
+   equals the sum of its run's lines, releases and adjustments for the provider.
 4. Every cent held back is accounted for: per fiscal year, the holdbacks (open, released,
-   forfeited) add up to what the funded lines held back, and the releases paid equal
-   the released holdbacks.
+   forfeited) add up to what the funded lines held back, and the releases paid, less
+   what corrections took back of them, equal the released holdbacks.
 5. The kept quarter sums equal the funded lines they sum.
 
 :func:`check_ledger` returns the violations (none when the ledger is sound); ``atr
@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.payments.adapters.orm import (
+    adjustments,
     fiscal_years,
     fundings,
     holdbacks,
@@ -89,6 +90,12 @@ async def check_ledger(session: AsyncSession) -> list[str]:
         select(releases.c.fiscal_year, func.sum(releases.c.amount)).group_by(releases.c.fiscal_year)
     ):
         paid_releases[row[0]] = Decimal(row[1])
+    for row in await session.execute(
+        select(adjustments.c.fiscal_year, func.sum(adjustments.c.released_clawback)).group_by(
+            adjustments.c.fiscal_year
+        )
+    ):
+        paid_releases[row[0]] += Decimal(row[1])
     for year_number in sorted(set(paid_releases) | set(released_holdbacks)):
         if paid_releases[year_number] != released_holdbacks[year_number]:
             problems.append(f"FY{year_number}: releases differ from released holdbacks")
@@ -97,7 +104,8 @@ async def check_ledger(session: AsyncSession) -> list[str]:
 
 
 async def _invoices_match(session: AsyncSession) -> list[str]:
-    """Each invoice equals its run's funded lines and releases for its provider."""
+    """Each invoice equals its run's funded lines, releases and adjustments for its
+    provider."""
     lines: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
     for row in await session.execute(
         select(fundings.c.run_id, fundings.c.provider_id, fundings.c.payable).where(
@@ -112,16 +120,25 @@ async def _invoices_match(session: AsyncSession) -> list[str]:
         )
     ):
         paid[(row.run_id, row.provider_id)] += row.amount
+    adjusted: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
+    for row in await session.execute(
+        select(
+            adjustments.c.run_id,
+            adjustments.c.provider_id,
+            adjustments.c.payable_clawback + adjustments.c.released_clawback,
+        ).where(adjustments.c.run_id.is_not(None))
+    ):
+        adjusted[(row[0], row[1])] += row[2]
     problems = []
     invoiced = set()
     for row in await session.execute(select(invoices)):
         key = (row.run_id, row.provider_id)
         invoiced.add(key)
-        if (row.payable, row.released) != (lines[key], paid[key]) or (
-            row.total != row.payable + row.released
+        if (row.payable, row.released, row.adjusted) != (lines[key], paid[key], adjusted[key]) or (
+            row.total != row.payable + row.released + row.adjusted
         ):
             problems.append(f"invoice {row.invoice_id}: differs from its lines and releases")
-    for key in sorted((set(lines) | set(paid)) - invoiced):
-        if lines[key] or paid[key]:
+    for key in sorted((set(lines) | set(paid) | set(adjusted)) - invoiced):
+        if lines[key] or paid[key] or adjusted[key]:
             problems.append(f"run {key[0]}: {key[1]} was paid without an invoice")
     return problems

@@ -19,7 +19,7 @@ from contracts.api.vouchers import (
     ReportAdmission,
     SelectProvider,
 )
-from contracts.claims import ClaimAdjudicated, ClaimAdjudicatedData
+from contracts.claims import ClaimAdjudicated, ClaimCorrected, ClaimCorrectedData
 from contracts.clients import AuthorizedService, ClientAssessed, EligibilityDetermined
 from contracts.providers import ProviderRegistered, ProviderUpdated
 from contracts.vouchers import (
@@ -409,18 +409,34 @@ async def expire_due(uow: UnitOfWork, clock: Clock, limit: int = 500) -> int:
 
 
 async def on_claims_adjudicated(
-    uow: UnitOfWork, events: list[ClaimAdjudicated], clock: Clock
+    uow: UnitOfWork, events: list[ClaimAdjudicated | ClaimCorrected], clock: Clock
 ) -> None:
     """Keep balances current from ``atr.claims.adjudicated.v1``.
 
-    A batch of decisions is applied per voucher in topic order: one new version and one
+    A decision adds its allowed units and amount; a correction (a line reduced or
+    voided by its provider) adds the difference, giving units back (SPEC §3.3 balances).
+    A batch is applied per voucher in topic order: one new version and one
     ``VoucherBalanceChanged`` (listing the claims) per voucher per batch.
     """
-    by_voucher: dict[str, list[ClaimAdjudicatedData]] = {}
+    by_voucher: dict[str, list[BalanceLine]] = {}
     for event in events:
         data = event.data
-        if data.allowed_units > 0 or data.allowed_amount > 0:
-            by_voucher.setdefault(data.voucher_id, []).append(data)
+        if isinstance(data, ClaimCorrectedData):
+            line = BalanceLine(
+                claim_id=data.claim_id,
+                service_code=data.service_code,
+                units=data.allowed_units - data.previous_allowed_units,
+                amount=data.allowed_amount - data.previous_allowed_amount,
+            )
+        else:
+            line = BalanceLine(
+                claim_id=data.claim_id,
+                service_code=data.service_code,
+                units=data.allowed_units,
+                amount=data.allowed_amount,
+            )
+        if line.units != 0 or line.amount != 0:
+            by_voucher.setdefault(data.voucher_id, []).append(line)
     current = await repository.load_many(uow, sorted(by_voucher))
     changes = []
     for voucher_id, lines in by_voucher.items():
@@ -428,25 +444,13 @@ async def on_claims_adjudicated(
         if voucher is None:
             continue
         updated = lifecycle.apply_adjudications(
-            voucher, ((d.service_code, d.allowed_units, d.allowed_amount) for d in lines)
+            voucher, ((line.service_code, line.units, line.amount) for line in lines)
         )
         updated = updated.model_copy(update={"version": voucher.version + 1})
         change = VoucherBalanceChanged(
-            subject=voucher_id,
-            data=BalanceChangedData(
-                voucher=updated,
-                lines=[
-                    BalanceLine(
-                        claim_id=d.claim_id,
-                        service_code=d.service_code,
-                        units=d.allowed_units,
-                        amount=d.allowed_amount,
-                    )
-                    for d in lines
-                ],
-            ),
+            subject=voucher_id, data=BalanceChangedData(voucher=updated, lines=lines)
         )
-        changes.append((updated, change, {"claims": [d.claim_id for d in lines]}))
+        changes.append((updated, change, {"claims": [line.claim_id for line in lines]}))
     await repository.save_many(
         uow, changes, clock.now(), action="balance_changed", actor="claims", actor_role="system"
     )
