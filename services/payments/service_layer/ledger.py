@@ -106,29 +106,37 @@ async def check_ledger(session: AsyncSession) -> list[str]:
 async def _invoices_match(session: AsyncSession) -> list[str]:
     """Each invoice equals its run's funded lines, releases and adjustments for its
     provider."""
-    lines: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
-    for row in await session.execute(
-        select(fundings.c.run_id, fundings.c.provider_id, fundings.c.payable).where(
-            fundings.c.run_id.is_not(None), fundings.c.funded.is_(True)
+    taken_back: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for claim_id, clawback in await session.execute(
+        select(adjustments.c.claim_id, adjustments.c.payable_clawback).where(
+            adjustments.c.payable_clawback != 0
         )
     ):
-        lines[(row.run_id, row.provider_id)] += row.payable
-    paid: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
+        taken_back[claim_id] += clawback
+    lines: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
     for row in await session.execute(
+        select(
+            fundings.c.claim_id, fundings.c.run_id, fundings.c.provider_id, fundings.c.payable
+        ).where(fundings.c.run_id.is_not(None), fundings.c.funded.is_(True))
+    ):
+        # what the run paid: the payable then, before corrections made after it
+        lines[(row.run_id, row.provider_id)] += row.payable - taken_back[row.claim_id]
+    paid: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
+    for run_id, provider_id, amount in await session.execute(
         select(releases.c.run_id, releases.c.provider_id, releases.c.amount).where(
             releases.c.run_id.is_not(None)
         )
     ):
-        paid[(row.run_id, row.provider_id)] += row.amount
+        paid[(run_id, provider_id)] += amount
     adjusted: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
-    for row in await session.execute(
+    for run_id, provider_id, taken in await session.execute(
         select(
             adjustments.c.run_id,
             adjustments.c.provider_id,
             adjustments.c.payable_clawback + adjustments.c.released_clawback,
         ).where(adjustments.c.run_id.is_not(None))
     ):
-        adjusted[(row[0], row[1])] += row[2]
+        adjusted[(run_id, provider_id)] += taken
     problems = []
     invoiced = set()
     for row in await session.execute(select(invoices)):
