@@ -195,6 +195,52 @@ async def test_lines_are_funded_whole_until_the_quarter_ceiling_then_not_at_all(
 
     assert await wait_until(released, timeout_s=120, interval_s=0.5)
 
+    # corrections: FUND-2 delivered 1 unit of 2, FUND-4 voided. The voucher gets the
+    # units back, the quarter the money, and the released holdback's part is taken back
+    more = await gateway.post(
+        f"/v1/claims/{ids[1]}/corrections", json={"units": 3}, headers=provider
+    )
+    assert more.status_code == 422, more.text
+    assert more.json()["errors"][0]["loc"][-1] == "units"
+    reduced = await gateway.post(
+        f"/v1/claims/{ids[1]}/corrections",
+        json={"units": 1, "reason": "billed in error"},
+        headers=provider,
+    )
+    assert reduced.status_code == 200, reduced.text
+    assert (reduced.json()["status"], reduced.json()["allowed_units"]) == ("approved", 1)
+    voided = await gateway.post(
+        f"/v1/claims/{ids[3]}/corrections", json={"units": 0}, headers=provider
+    )
+    assert voided.status_code == 200, voided.text
+    assert (voided.json()["status"], voided.json()["allowed_amount"]) == ("voided", "0.00")
+
+    async def reversed_() -> dict[str, Any] | None:
+        answer = await gateway.get(f"/v1/fiscal-years/{year}", headers=platform.admin)
+        body: dict[str, Any] = answer.json()
+        return body if Decimal(body["obligated"]) == Decimal("15.00") else None
+
+    funds = await wait_until(reversed_, timeout_s=120, interval_s=0.5)
+    assert funds is not None
+    # 10.00 + 5.00 funded; the 1.00 less held back came out of the released 2.50
+    assert [Decimal(funds[k]) for k in ("payable", "held_back", "released")] == [
+        Decimal("13.50"),
+        Decimal("1.50"),
+        Decimal("1.50"),
+    ]
+    status = (await gateway.get(f"/v1/claims/{ids[1]}", headers=provider)).json()
+    assert (Decimal(status["funding"]["payable"]), Decimal(status["funding"]["holdback"])) == (
+        Decimal("4.50"),
+        Decimal("0.50"),
+    )
+
+    async def balance_back() -> bool:
+        answer = await gateway.get(f"/v1/vouchers/{voucher['voucher_id']}", headers=provider)
+        (balance,) = answer.json()["balances"]
+        return int(balance["used_units"]) == 5  # 2 + 1 + 2 (FUND-3: allowed, unfunded) + 0
+
+    assert await wait_until(balance_back, timeout_s=120, interval_s=0.5)
+
 
 def _discharge_interview(day: str) -> dict[str, Any]:
     """A complete GPRA discharge interview (seed 003 App. C §5a: domains 1-5 and 7)."""

@@ -72,6 +72,8 @@ TABLE: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/v1/claims"): cells("provider_own"),
     ("POST", "/v1/claims/batch"): cells("provider_own"),
     ("GET", "/v1/claims/{claim_id}"): cells("admin", "provider_own", not_found=OTHER),
+    # SPEC silent on corrections: the line's provider, or the administrative agency
+    ("POST", "/v1/claims/{claim_id}/corrections"): cells("admin", "provider_own", not_found=OTHER),
     # -- vouchers. Create: assessor (service), doc_thu (re-entry). The lifecycle row
     #    "admin / provider" is read as the code does: extension and closure admin only,
     #    admission the selected provider, discharge the provider or admin
@@ -285,6 +287,11 @@ REQUESTS: dict[tuple[str, str], Callable[[World, str], Request]] = {
         None,
     ),
     ("GET", "/v1/claims/{claim_id}"): lambda w, r: (f"/v1/claims/{w.claim_id}", None, None),
+    ("POST", "/v1/claims/{claim_id}/corrections"): lambda w, r: (
+        f"/v1/claims/{w.claim_id}/corrections",
+        {"units": 1},  # the billed units: changes nothing
+        None,
+    ),
     ("POST", "/v1/vouchers"): lambda w, r: ("/v1/vouchers", _voucher_body(w, r), None),
     ("GET", "/v1/vouchers/{voucher_id}"): lambda w, r: (
         f"/v1/vouchers/{w.voucher_id}",
