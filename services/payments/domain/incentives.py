@@ -39,9 +39,9 @@ def successful(
     (``random_tests_before``, any order) are all negative, at least four of them. A
     brief intervention is exempt from the drug-test part. Tests on the same day have no
     order between them; a positive one is taken as the later (a same-day positive is
-    never pushed out of the last four). The GPRA interview of a brief intervention does
-    not ask item 7.2 (seed 003 App. C §5a), so it counts only when a discharge reason
-    was given anyway."""
+    never pushed out of the last four). Note: eligibility does not take item 7.2 in a
+    brief intervention's GPRA interview (seed 003 App. C §5a), so such a discharge
+    carries no reason and is not counted unless a reason arrives."""
     if discharge_reason != TREATMENT_COMPLETED:
         return False
     if brief_intervention:
