@@ -153,6 +153,17 @@ class GpraRecordedData(EventData):
     conducted_on: date
     complete: bool = Field(description="Every required item of the seven domains answered.")
     provider_id: str | None = None
+    discharge_reason: str | None = Field(
+        default=None,
+        description="GPRA item 7.2 2.c, reason for discharge, when answered (payments "
+        "counts `treatment_completed` towards the incentive pool; seed 003 §II footnote 2).",
+        examples=["treatment_completed"],
+    )
+    brief_intervention: bool = Field(
+        default=False,
+        description="A brief intervention: exempt from the drug-test part of a successful "
+        "completion (seed 003 §II footnote 2).",
+    )
 
 
 class GpraRecorded(Event):

@@ -1,5 +1,5 @@
 """Events on ``atr.payments.v1``: fiscal years opened, claim lines funded, holdbacks
-released or forfeited (SPEC §3.5).
+released or forfeited, incentive pools awarded, invoices issued (SPEC §3.5).
 
 Funding and holdback events are keyed by ``provider_id`` (a provider's money in order); a fiscal
 year's event by its name (``FY2027``). No PHI: ids, dates and amounts only.
@@ -110,6 +110,31 @@ class HoldbackForfeited(Event):
     data: HoldbackSettledData
 
 
+class IncentiveAwardedData(EventData):
+    """A provider's share of a fiscal year's incentive pool: the year's forfeited
+    holdbacks, shared in proportion to successful completions (SPEC §3.5; seed 003 §II
+    footnote 2)."""
+
+    provider_id: str
+    fiscal_year: int
+    completions: int = Field(
+        ge=1, description="Clients the provider discharged successfully in the year."
+    )
+    amount: Decimal = Field(description="The provider's share, paid on the next invoice run.")
+    pool: Decimal = Field(description="The year's whole pool (its forfeited holdbacks).")
+    awarded_on: date
+
+
+class IncentiveAwarded(Event):
+    """The administrative agency distributed a fiscal year's incentive pool at year end
+    (``POST /v1/fiscal-years/{year}/incentives``): this provider's share."""
+
+    type: Literal["atr.payment.incentive_awarded"] = "atr.payment.incentive_awarded"
+    source: str = "/atr/payments"
+    schemaversion: Literal[1] = 1
+    data: IncentiveAwardedData
+
+
 class InvoiceIssuedData(EventData):
     """A provider's invoice of a monthly run: what is paid to it."""
 
@@ -123,6 +148,9 @@ class InvoiceIssuedData(EventData):
     adjusted: Decimal = Field(
         default=Decimal("0.00"),
         description="Corrections of lines paid before (negative: money taken back).",
+    )
+    incentives: Decimal = Field(
+        default=Decimal("0.00"), description="Incentive pool awards not paid before."
     )
     total: Decimal
 
@@ -176,6 +204,7 @@ PaymentEvent = Annotated[
     | LineFunded
     | HoldbackReleased
     | HoldbackForfeited
+    | IncentiveAwarded
     | InvoiceIssued
     | FundingAdjusted,
     Field(discriminator="type"),

@@ -72,6 +72,11 @@ class FiscalYearFunds(Answer):
     forfeited: Money = Field(
         description="Holdbacks forfeited so far: the year's incentive pool (SPEC §3.5)."
     )
+    incentives_distributed: Money | None = Field(
+        default=None,
+        description="What the year-end distribution of the pool awarded to providers; "
+        "null until the pool is distributed.",
+    )
     quarters: list[QuarterFunds]
 
 
@@ -113,6 +118,9 @@ class InvoiceSummary(Answer):
     adjusted: Money = Field(
         default=Decimal("0.00"),
         description="Corrections of lines paid before (negative: money taken back).",
+    )
+    incentives: Money = Field(
+        default=Decimal("0.00"), description="Incentive pool awards paid on this invoice."
     )
     total: Money
 
@@ -166,6 +174,16 @@ class RemittanceAdjustment(Answer):
     corrected_on: date
 
 
+class RemittanceIncentive(Answer):
+    """An incentive pool award paid on the statement (SPEC §3.5)."""
+
+    status: Literal["incentive"] = "incentive"
+    fiscal_year: int
+    completions: int = Field(description="Successful completions the share is for.")
+    amount: Money
+    awarded_on: date
+
+
 class Remittance(Answer):
     """``GET /v1/remittances?period=``: a provider's statement for a run — every line
     the run paid or reported (paid, held back, unfunded, denied with reasons) and the
@@ -179,7 +197,35 @@ class Remittance(Answer):
     held_back: Money
     released: Money
     adjusted: Money = Decimal("0.00")
+    incentives: Money = Decimal("0.00")
     total: Money
     lines: list[RemittanceLine]
     releases: list[RemittanceRelease]
     adjustments: list[RemittanceAdjustment] = Field(default_factory=list)
+    incentive_awards: list[RemittanceIncentive] = Field(default_factory=list)
+
+
+class IncentiveAward(Answer):
+    """One provider's share of the pool."""
+
+    provider_id: str
+    completions: int = Field(description="Clients it discharged successfully in the year.")
+    amount: Money
+
+
+class IncentiveDistribution(Answer):
+    """``201`` to ``POST /v1/fiscal-years/{year}/incentives``: the year's incentive pool
+    (its forfeited holdbacks) shared among providers in proportion to their successful
+    completions (SPEC §3.5; seed 003 §II footnote 2), paid on the next invoice run."""
+
+    fiscal_year: int
+    pool: Money = Field(description="The year's forfeited holdbacks when distributed.")
+    distributed: Money
+    undistributed: Money = Field(
+        description="What no provider was awarded: all of the pool when no provider "
+        "had a successful completion in the year."
+    )
+    awards: list[IncentiveAward]
+    note: str | None = Field(
+        default=None, examples=["no provider had a successful completion in FY2027"]
+    )

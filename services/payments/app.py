@@ -3,8 +3,9 @@
 Funds approved claim lines under the fiscal years' quarterly allotments and keeps their
 10 % holdbacks per provider episode (SPEC §3.5): consumes ``atr.claims.adjudicated.v1``
 (funding), discharges from ``atr.vouchers.v1`` and GPRA discharge interviews from
-``atr.clients.v1`` (releases), forfeits overdue holdbacks on a timer, publishes
-``atr.payments.v1``. Invoice runs and remittances come next.
+``atr.clients.v1`` (releases; with drug tests, the completions the year-end incentive
+pool is shared by), forfeits overdue holdbacks on a timer, publishes
+``atr.payments.v1``. Invoice runs, remittances and the pool's distribution are HTTP.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from prometheus_client import Gauge
 from pydantic import TypeAdapter
 
 from contracts.claims import ClaimAdjudicated, ClaimAdjudicatedEvent, ClaimCorrected
-from contracts.clients import ClientEvent, GpraRecorded
+from contracts.clients import ClientEvent, DrugTestRecorded, GpraRecorded
 from contracts.payments import PaymentEvent
 from contracts.topics import CLAIMS_ADJUDICATED, CLIENTS, PAYMENTS, VOUCHERS
 from contracts.vouchers import VoucherDischarged, VoucherEvent
@@ -27,7 +28,7 @@ from services.kit.runtime import ServiceRuntime
 from services.kit.unit_of_work import UnitOfWork
 from services.payments.adapters.orm import metadata
 from services.payments.entrypoints.http import router
-from services.payments.service_layer import holdbacks
+from services.payments.service_layer import holdbacks, incentives
 from services.payments.service_layer.adjustments import apply_corrections
 from services.payments.service_layer.funding import fund_lines
 from services.payments.service_layer.ledger import check_ledger
@@ -69,6 +70,11 @@ async def _discharged(uow: UnitOfWork, events: list[Any]) -> None:
 
 async def _gpra(uow: UnitOfWork, event: GpraRecorded) -> None:
     await holdbacks.on_gpra(uow, event, clock.today())
+    await incentives.record_completion(uow, event)
+
+
+async def _drug_test(uow: UnitOfWork, event: DrugTestRecorded) -> None:
+    await incentives.record_drug_test(uow, event)
 
 
 discharges = BatchConsumer(
@@ -80,7 +86,11 @@ discharges = BatchConsumer(
     accepts=(VoucherDischarged,),
 )
 runtime.background_tasks.append(discharges.run)
-on_atr_clients_v1 = runtime.consume(CLIENTS, TypeAdapter(ClientEvent), {GpraRecorded: _gpra})
+on_atr_clients_v1 = runtime.consume(
+    CLIENTS,
+    TypeAdapter(ClientEvent),
+    {GpraRecorded: _gpra, DrugTestRecorded: _drug_test},
+)
 
 
 async def forfeiture() -> None:

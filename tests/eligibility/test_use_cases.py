@@ -15,11 +15,13 @@ from contracts.api.clients import (
     Assess,
     DetermineEligibility,
     EligibilityInputs,
+    GpraInterview,
     Intake,
     RecordConsent,
     ReligiousObjections,
 )
 from contracts.api.providers import RegisterProvider
+from contracts.clients import GpraRecordedData
 from services.eligibility.adapters.orm import (
     choice_exceptions,
     disclosures,
@@ -27,12 +29,13 @@ from services.eligibility.adapters.orm import (
     metadata,
 )
 from services.eligibility.domain.errors import ClientNotEligibleError
-from services.eligibility.service_layer import assessments, clients, providers
+from services.eligibility.service_layer import assessments, clients, outcomes, providers
 from services.kit.actor import Actor
 from services.kit.database import Database
 from services.kit.migrations import upgrade_to_head
 from services.kit.schema import KitTables, add_kit_tables
 from services.kit.unit_of_work import UnitOfWork
+from tests.eligibility.test_gpra_rules import complete
 from tests.phi_fixtures import ALICE, CAROL, CAROL_NAMESAKE, FictitiousPerson, phi_strings
 
 SECRET = "use-case-secret"
@@ -183,6 +186,38 @@ async def test_choice_exception_recorded_when_objections_leave_one(service: Serv
     assert not refused["satisfied"]
     assert refused["choice_exception"]["shortfalls"] == ["NO_PROVIDER_WITHOUT_OBJECTION"]
     assert await service.count(choice_exceptions) == 1
+
+
+async def test_a_discharge_interview_tells_payments_its_reason_and_brevity(
+    service: Service,
+) -> None:
+    """Payments counts successful completions for the incentive pool from these (seed 003
+    §II footnote 2): the item 7.2 2.c discharge reason and the brief-intervention flag."""
+    client_id = (await enrol(service, ALICE)).client_id
+    async with service.uow() as uow:
+        full = await outcomes.record_gpra(
+            uow, client_id, GpraInterview.model_validate(complete("discharge")), PROVIDER_A, TODAY
+        )
+        brief = await outcomes.record_gpra(
+            uow,
+            client_id,
+            GpraInterview(
+                kind="discharge",
+                conducted_on=TODAY,
+                brief_intervention=True,
+                alcohol_drug_use=complete()["alcohol_drug_use"],
+            ),
+            PROVIDER_A,
+            TODAY,
+        )
+        await uow.commit()
+    full_data, brief_data = GpraRecordedData(**full), GpraRecordedData(**brief)
+    assert (full_data.discharge_reason, full_data.brief_intervention) == (
+        "treatment_completed",
+        False,
+    )
+    assert (brief_data.discharge_reason, brief_data.brief_intervention) == (None, True)
+    assert '"discharge_reason":"treatment_completed"' in await service.outbox_text()
 
 
 async def test_no_phi_in_outbox(service: Service) -> None:

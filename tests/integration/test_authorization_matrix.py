@@ -63,6 +63,9 @@ TABLE: dict[tuple[str, str], dict[str, str]] = {
     #    systems, who report spend against allotments)
     ("POST", "/v1/fiscal-years"): cells("admin"),
     ("GET", "/v1/fiscal-years/{fiscal_year}"): cells("admin", "state_system"),
+    # SPEC §3.5 silent on who distributes the incentive pool: the administrative agency,
+    # like invoices (the matrix year has not ended: the admin's cell is a 409)
+    ("POST", "/v1/fiscal-years/{fiscal_year}/incentives"): cells("admin"),
     # -- invoices (SPEC §4: admin runs them; remittances: each provider its own, admins
     #    any provider's). The run is for a month before any claim, so it pays nothing
     ("POST", "/v1/invoice-runs"): cells("admin"),
@@ -236,6 +239,11 @@ REQUESTS: dict[tuple[str, str], Callable[[World, str], Request]] = {
     ),
     ("GET", "/v1/fiscal-years/{fiscal_year}"): lambda w, r: (
         f"/v1/fiscal-years/{MATRIX_FISCAL_YEAR}",
+        None,
+        None,
+    ),
+    ("POST", "/v1/fiscal-years/{fiscal_year}/incentives"): lambda w, r: (
+        f"/v1/fiscal-years/{MATRIX_FISCAL_YEAR}/incentives",
         None,
         None,
     ),

@@ -1,6 +1,7 @@
 """The ledger's invariants (SPEC §3.5): sound after every step of random claim streams
 (approvals, denials, dates across quarters, discharges with GPRA interviews, forfeiture,
-monthly runs), and every kind of damage is reported; ``atr payments check``."""
+monthly runs, the year-end incentive pool paid), and every kind of damage is reported;
+``atr payments check``."""
 
 from __future__ import annotations
 
@@ -21,17 +22,26 @@ from services.kit.database import Database
 from services.kit.migrations import upgrade_to_head
 from services.kit.schema import add_kit_tables
 from services.kit.unit_of_work import UnitOfWork
-from services.payments.adapters.orm import fundings, metadata, quarter_totals
-from services.payments.service_layer import holdbacks
-from services.payments.service_layer.fiscal_years import open_year
+from services.payments.adapters.orm import (
+    fundings,
+    incentive_distributions,
+    invoices,
+    metadata,
+    quarter_totals,
+)
+from services.payments.service_layer import holdbacks, incentives
+from services.payments.service_layer.fiscal_years import funds_of, open_year
 from services.payments.service_layer.funding import fund_lines
+from services.payments.service_layer.incentives import IncentiveError, distribute_pool
 from services.payments.service_layer.invoicing import RunExistsError, run_invoices
 from services.payments.service_layer.ledger import check_ledger
 from tests.payments.test_fund_lines import _adjudicated
 from tests.payments.test_holdbacks import _discharge, _gpra
+from tests.payments.test_incentives import _discharge_gpra
 
 START = date(2026, 7, 1)
 NOW = datetime(2027, 6, 30, tzinfo=UTC)
+YEAR_END = date(2027, 9, 1)
 TABLES = add_kit_tables(metadata)
 
 Step = tuple[str, int, int, int]
@@ -39,7 +49,9 @@ Step = tuple[str, int, int, int]
 
 steps = st.lists(
     st.tuples(
-        st.sampled_from(["claim", "claim", "claim", "denied", "discharge", "forfeit", "run"]),
+        st.sampled_from(
+            ["claim", "claim", "claim", "denied", "discharge", "forfeit", "run", "incentives"]
+        ),
         st.integers(min_value=0, max_value=360),
         st.integers(min_value=1, max_value=4),
         st.integers(min_value=1, max_value=60),
@@ -69,6 +81,16 @@ async def _play(db: Database, stream: list[Step]) -> None:
                 await holdbacks.on_gpra(uow, _gpra(f"C{client}"), day)
             elif kind == "forfeit":
                 await holdbacks.forfeit_overdue(uow, day)
+            elif kind == "incentives":
+                # after the year: every holdback settled, the pool shared, then paid
+                await holdbacks.forfeit_overdue(uow, YEAR_END)
+                completion = _discharge_gpra(f"C{client}", "P1", on=day, brief=True)
+                await incentives.record_completion(uow, completion)
+                try:
+                    await distribute_pool(uow, 2027, YEAR_END, None)
+                    await run_invoices(uow, f"{YEAR_END.year}-{YEAR_END.month + 1:02d}", None)
+                except (IncentiveError, RunExistsError):
+                    pass
             else:
                 try:
                     await run_invoices(uow, f"{day.year}-{day.month:02d}", None)
@@ -102,8 +124,25 @@ async def test_damage_is_reported(database_url: str) -> None:
     await asyncio.to_thread(upgrade_to_head, "payments", database_url)
     db = Database(database_url)
     try:
-        await _play(db, [("claim", 5, 1, 40), ("claim", 6, 1, 50), ("claim", 100, 2, 30)])
+        await _play(
+            db,
+            [
+                ("claim", 5, 1, 40),
+                ("claim", 6, 1, 50),
+                ("claim", 100, 2, 30),
+                ("incentives", 200, 2, 1),
+            ],
+        )
+        async with UnitOfWork(db, TABLES) as uow:
+            funds = await funds_of(uow, 2027, today=YEAR_END)
+        assert funds is not None
+        # 10 % of 90.00 and of 30.00 forfeited, all of it awarded to P1 and paid in October
+        assert (funds.forfeited, funds.incentives_distributed) == (Decimal(12), Decimal(12))
         async with db.sessions() as session, session.begin():
+            await session.execute(
+                update(incentive_distributions).values(undistributed=Decimal("0.01"))
+            )
+            await session.execute(update(invoices).values(incentives=Decimal(11)))
             await session.execute(
                 update(fundings).where(fundings.c.claim_id == "K0").values(payable=Decimal(37))
             )
@@ -118,6 +157,8 @@ async def test_damage_is_reported(database_url: str) -> None:
         await db.dispose()
     assert any(p.startswith("line K0: payable 37") for p in problems), problems
     assert any("FY2027 Q1: quarter sums differ" in p for p in problems), problems
+    assert any("FY2027: incentive awards 12.00 + undistributed 0.01" in p for p in problems)
+    assert any(p.startswith("invoice INV-2027-10-P1: differs") for p in problems), problems
 
 
 def test_the_check_command_says_whether_the_ledger_is_sound(

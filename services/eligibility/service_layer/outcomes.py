@@ -66,6 +66,8 @@ async def record_gpra(
         conducted_on=interview.conducted_on,
         complete=complete,
         provider_id=provider_id,
+        discharge_reason=interview.retention.discharge_reason if interview.retention else None,
+        brief_intervention=interview.brief_intervention,
     )
     uow.emit(CLIENTS, GpraRecorded(subject=client_id, data=data))
     return data.model_dump(mode="json")

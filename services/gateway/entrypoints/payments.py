@@ -1,6 +1,7 @@
 """Payments routes (SPEC §3.5, §4): the administrative agency opens fiscal years and
-runs the monthly invoices; admins and state systems read a year's funds; providers read
-their remittance statements (admins any provider's)."""
+runs the monthly invoices and distributes a year's incentive pool at year end; admins
+and state systems read a year's funds; providers read their remittance statements
+(admins any provider's)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from contracts.api.payments import (
     CreateFiscalYear,
     CreateInvoiceRun,
     FiscalYearFunds,
+    IncentiveDistribution,
     InvoiceRun,
     Remittance,
 )
@@ -55,6 +57,31 @@ async def read_fiscal_year(
         FiscalYearFunds,
         "payments",
         f"/fiscal-years/{fiscal_year}",
+        principal=principal,
+    )
+
+
+@router.post(
+    "/{fiscal_year}/incentives",
+    status_code=201,
+    response_model=IncentiveDistribution,
+    operation_id="distributeIncentives",
+)
+async def distribute_incentives(
+    fiscal_year: Annotated[int, Path(ge=2005, le=2100)],
+    request: Request,
+    principal: Principal = Depends(require(Role.ADMIN)),
+) -> IncentiveDistribution | Response:
+    """Distribute the year's incentive pool, its forfeited holdbacks, to the providers in
+    proportion to their successful completions (SPEC §3.5; seed 003 §II footnote 2):
+    administrative agency only, once per year, after June 30 and when none of the
+    year's holdbacks is open (409 otherwise). The awards are paid on the next invoice
+    run."""
+    return await forward_as(
+        request,
+        IncentiveDistribution,
+        "payments",
+        f"/fiscal-years/{fiscal_year}/incentives",
         principal=principal,
     )
 

@@ -1,5 +1,6 @@
 """The payments service's tables: fiscal years with their allotments, what each quarter
-has obligated, and the funding decision on every approved claim line (SPEC §3.5)."""
+has obligated, the funding decision on every approved claim line, holdbacks, invoices
+and the year-end incentive pool (SPEC §3.5)."""
 
 from __future__ import annotations
 
@@ -144,8 +145,60 @@ invoices = Table(
     Column("released", Numeric(14, 2), nullable=False),
     Column("adjusted", Numeric(14, 2), nullable=False, default=0),
     Column("total", Numeric(14, 2), nullable=False),
+    Column("incentives", Numeric(14, 2), nullable=False, server_default="0"),
 )
-"""A provider's invoice of one run: its payable lines and released holdbacks."""
+"""A provider's invoice of one run: its payable lines, released holdbacks and incentive
+pool awards."""
+
+completions = Table(
+    "completions",
+    metadata,
+    Column("client_id", String(64), nullable=False),
+    Column("provider_id", String(64), nullable=False),
+    Column("conducted_on", Date, nullable=False),
+    Column("discharge_reason", String(40)),
+    Column("brief_intervention", Boolean, nullable=False),
+    PrimaryKeyConstraint("client_id", "provider_id", "conducted_on"),
+)
+"""Complete GPRA discharge interviews by a provider, with the discharge reason: the
+candidates for a successful completion (seed 003 §II footnote 2)."""
+
+drug_tests = Table(
+    "drug_tests",
+    metadata,
+    Column("test_id", String(64), primary_key=True),
+    Column("client_id", String(64), nullable=False, index=True),
+    Column("tested_on", Date, nullable=False),
+    Column("random", Boolean, nullable=False),
+    Column("result", String(12), nullable=False),
+)
+"""Drug tests as eligibility recorded them (``atr.client.drug_test_recorded``)."""
+
+incentive_distributions = Table(
+    "incentive_distributions",
+    metadata,
+    Column("fiscal_year", Integer, primary_key=True, autoincrement=False),
+    Column("pool", Numeric(14, 2), nullable=False),
+    Column("distributed", Numeric(14, 2), nullable=False),
+    Column("undistributed", Numeric(14, 2), nullable=False),
+    Column("distributed_by", String(64)),
+    Column("distributed_at", DateTime(timezone=True), nullable=False),
+)
+"""A fiscal year's incentive pool, distributed once at year end: the forfeited
+holdbacks then (``pool``), what was awarded and what was not (SPEC §3.5)."""
+
+incentive_awards = Table(
+    "incentive_awards",
+    metadata,
+    Column("fiscal_year", Integer, nullable=False),
+    Column("provider_id", String(64), nullable=False),
+    Column("completions", Integer, nullable=False),
+    Column("amount", Numeric(14, 2), nullable=False),
+    Column("awarded_on", Date, nullable=False),
+    Column("run_id", String(7), index=True),
+    PrimaryKeyConstraint("fiscal_year", "provider_id"),
+)
+"""A provider's share of a year's pool, paid by the invoice run ``run_id``."""
 
 adjustments = Table(
     "adjustments",

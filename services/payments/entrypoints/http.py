@@ -2,7 +2,8 @@
 
 ``/fiscal-years`` opens a fiscal year (admin) and reads its funds; ``/fundings/{claim}``
 answers the funding of one claim line for ``GET /v1/claims/{id}``; ``/invoice-runs``
-makes a month's run (admin) and ``/remittances`` reads a provider's statement.
+makes a month's run (admin) and ``/remittances`` reads a provider's statement;
+``/fiscal-years/{year}/incentives`` distributes the year's incentive pool (admin).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from contracts.api.payments import (
     CreateInvoiceRun,
     FiscalYearFunds,
     Funding,
+    IncentiveDistribution,
     InvoiceRun,
     Remittance,
 )
@@ -29,6 +31,11 @@ from services.payments.service_layer.fiscal_years import (
     FiscalYearExistsError,
     funds_of,
     open_year,
+)
+from services.payments.service_layer.incentives import (
+    FiscalYearNotOpenError,
+    IncentiveError,
+    distribute_pool,
 )
 from services.payments.service_layer.invoicing import (
     RunExistsError,
@@ -65,6 +72,32 @@ async def read_fiscal_year(
     if funds is None:
         raise HTTPException(404, f"{fiscal_year_name(fiscal_year)} is not open")
     return funds
+
+
+@router.post(
+    "/fiscal-years/{fiscal_year}/incentives",
+    status_code=201,
+    response_model=IncentiveDistribution,
+)
+async def distribute_incentives(
+    fiscal_year: int, request: Request, uow: UnitOfWorkDep, actor: CallerDep
+) -> IncentiveDistribution | Response:
+    """Distribute the year's incentive pool (admin only; 404 for a year never opened,
+    409 before the year ended, with holdbacks still open, or when distributed before)."""
+    if actor.role != "admin":
+        raise HTTPException(403, "only the administrative agency distributes the pool")
+    try:
+        distribution = await distribute_pool(
+            uow, fiscal_year, request.app.state.clock.today(), actor.token_id
+        )
+        await uow.commit()
+    except FiscalYearNotOpenError as exc:
+        raise HTTPException(404, str(exc)) from exc
+    except IncentiveError as exc:
+        return problem(409, str(exc))
+    except IntegrityError:
+        return problem(409, f"{fiscal_year_name(fiscal_year)}'s pool was distributed already")
+    return distribution
 
 
 @router.get("/fundings/{claim_id}", response_model=Funding)

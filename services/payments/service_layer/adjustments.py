@@ -12,7 +12,10 @@ funding by the difference, once per correction (``adjustments`` is keyed by its 
   episode's open holdback, the undistributed incentive pool;
 - what was paid is taken back on the provider's next invoice: the payable of a line an
   earlier run paid, the part of a released holdback
-  (:func:`~services.payments.service_layer.holdbacks.take_back`).
+  (:func:`~services.payments.service_layer.holdbacks.take_back`);
+- what was forfeited to an incentive pool already distributed stays there (other
+  providers were paid it for their completions): the line keeps that holdback, so its
+  funded amount stays payable + holdback.
 
 Each reversal goes out as ``FundingAdjusted`` on ``atr.payments.v1``.
 """
@@ -73,23 +76,24 @@ async def _reverse(uow: UnitOfWork, event: ClaimCorrected, today: date, now: dat
     if line is None:
         raise UnknownLineError(f"claim {data.claim_id} has no funding decision")
     amount = data.allowed_amount
+    payable = holdback = ZERO
+    deltas = (ZERO, ZERO, ZERO)
+    payable_clawback = released_clawback = ZERO
     if line.funded:
         await load_years(uow, {line.fiscal_year}, lock=True)
         payable, holdback = split(amount)
-    else:
-        payable = holdback = ZERO
-    deltas = (
-        (amount - line.amount, payable - line.payable, holdback - line.holdback)
-        if line.funded
-        else (ZERO, ZERO, ZERO)
-    )
-    await uow.session.execute(
-        fundings.update()
-        .where(fundings.c.claim_id == data.claim_id)
-        .values(amount=amount, payable=payable, holdback=holdback)
-    )
-    payable_clawback = released_clawback = ZERO
-    if line.funded:
+        taken: dict[str, Decimal] = {}
+        if holdback < line.holdback:
+            taken = await take_back(
+                uow, (line.provider_id, line.voucher_id), line.fiscal_year, line.holdback - holdback
+            )
+            released_clawback = -taken.get(RELEASED, ZERO)
+        # what a distributed incentive pool holds of the line's holdback stays in it
+        holdback = line.holdback - sum(taken.values(), ZERO)
+        amount = payable + holdback
+        deltas = (amount - line.amount, payable - line.payable, holdback - line.holdback)
+        if line.run_id is not None:
+            payable_clawback = deltas[1]
         await uow.session.execute(
             quarter_totals.update()
             .where(
@@ -102,13 +106,11 @@ async def _reverse(uow: UnitOfWork, event: ClaimCorrected, today: date, now: dat
                 held_back=quarter_totals.c.held_back + deltas[2],
             )
         )
-        if line.run_id is not None:
-            payable_clawback = deltas[1]
-        if deltas[2] < 0:
-            taken = await take_back(
-                uow, (line.provider_id, line.voucher_id), line.fiscal_year, -deltas[2]
-            )
-            released_clawback = -taken.get(RELEASED, ZERO)
+    await uow.session.execute(
+        fundings.update()
+        .where(fundings.c.claim_id == data.claim_id)
+        .values(amount=amount, payable=payable, holdback=holdback)
+    )
     await uow.session.execute(
         adjustments.insert().values(
             correction_id=data.correction_id,

@@ -11,7 +11,7 @@ from contracts.api.payments import CreateFiscalYear, FiscalYearFunds, QuarterFun
 from contracts.payments import FiscalYearOpened, FiscalYearOpenedData, fiscal_year_name
 from contracts.topics import PAYMENTS
 from services.kit.unit_of_work import UnitOfWork
-from services.payments.adapters.orm import fiscal_years, quarter_totals
+from services.payments.adapters.orm import fiscal_years, incentive_distributions, quarter_totals
 from services.payments.domain.funding import QUARTERS, FiscalYear, equal_allotments
 from services.payments.service_layer.holdbacks import settled_in
 
@@ -124,5 +124,10 @@ async def funds_of(uow: UnitOfWork, fiscal_year: int, *, today: date) -> FiscalY
         left=total - obligated_through,
         released=settled["released"],
         forfeited=settled["forfeited"],
+        incentives_distributed=await uow.session.scalar(
+            select(incentive_distributions.c.distributed).where(
+                incentive_distributions.c.fiscal_year == fiscal_year
+            )
+        ),
         quarters=quarters,
     )

@@ -31,7 +31,13 @@ from contracts.payments import (
 from contracts.topics import PAYMENTS
 from contracts.vouchers import VoucherDischarged
 from services.kit.unit_of_work import UnitOfWork
-from services.payments.adapters.orm import discharges, gpra_discharges, holdbacks, releases
+from services.payments.adapters.orm import (
+    discharges,
+    gpra_discharges,
+    holdbacks,
+    incentive_distributions,
+    releases,
+)
 
 FORFEIT_AFTER = timedelta(days=60)
 """SPEC §3.5: forfeited when the discharge is not reported within 60 days of the last
@@ -195,16 +201,18 @@ async def forfeit_overdue(uow: UnitOfWork, today: date) -> int:
 
 TAKE_BACK_ORDER = (OPEN, FORFEITED, RELEASED)
 """Where a corrected line's holdback is taken back from: money not paid yet first
-(still held, then the undistributed incentive pool), a released holdback last (it is
-taken back on the provider's next invoice)."""
+(still held, then the incentive pool while it is not distributed), a released holdback
+last (it is taken back on the provider's next invoice). A pool already distributed
+was paid to other providers for their completions: what sits in it stays there."""
 
 
 async def take_back(
     uow: UnitOfWork, episode: Episode, fiscal_year: int, amount: Decimal
 ) -> dict[str, Decimal]:
-    """Reduce the episode's holdbacks of ``fiscal_year`` by ``amount`` (a corrected
-    line held back that much less), in :data:`TAKE_BACK_ORDER`; how much came out of
-    each state. The episode's holdbacks always hold at least the line's holdback."""
+    """Reduce the episode's holdbacks of ``fiscal_year`` by up to ``amount`` (a
+    corrected line held back that much less), in :data:`TAKE_BACK_ORDER`; how much came
+    out of each state. Less than ``amount`` only when the rest was forfeited to a pool
+    that is distributed already."""
     rows = {
         row.state: row
         for row in (
@@ -220,6 +228,12 @@ async def take_back(
             )
         ).all()
     }
+    if FORFEITED in rows and await uow.session.scalar(
+        select(incentive_distributions.c.fiscal_year).where(
+            incentive_distributions.c.fiscal_year == fiscal_year
+        )
+    ):
+        del rows[FORFEITED]
     taken: dict[str, Decimal] = {}
     left = amount
     for state in TAKE_BACK_ORDER:
@@ -236,10 +250,6 @@ async def take_back(
             )
         taken[state] = part
         left -= part
-    if left > 0:
-        raise ValueError(
-            f"episode {episode[0]}/{episode[1]} FY{fiscal_year} holds less than {amount}"
-        )
     return taken
 
 

@@ -5,10 +5,12 @@ A run for month P (``2026-11``), made by the administrative agency, takes every 
 with a service date before P's first day that no earlier run took: the funded ones are
 paid (their 90 % payable) on the provider's invoice, the unfunded and denied ones are
 reported on its statement; the holdbacks released before that day that no run paid
-yet; and the corrections made before that day that no run took yet (money taken back
-for lines or releases paid before, shown line by line: never a silent change). Each
-line, release and adjustment belongs to exactly one run, so nothing is paid twice. One
-run per month; a provider with nothing to pay gets no invoice but still a statement.
+yet; the incentive pool awards made before that day that no run paid yet (SPEC §3.5
+year-end pool); and the corrections made before that day that no run took yet (money
+taken back for lines or releases paid before, shown line by line: never a silent
+change). Each line, release, award and adjustment belongs to exactly one run, so nothing
+is paid twice. One run per month; a provider with nothing to pay gets no invoice but
+still a statement.
 """
 
 from __future__ import annotations
@@ -26,15 +28,22 @@ from contracts.api.payments import (
     InvoiceSummary,
     Remittance,
     RemittanceAdjustment,
+    RemittanceIncentive,
     RemittanceLine,
     RemittanceRelease,
 )
-from contracts.payments import FundingReason, InvoiceIssued, InvoiceIssuedData
+from contracts.payments import (
+    FundingReason,
+    InvoiceIssued,
+    InvoiceIssuedData,
+    fiscal_year_name,
+)
 from contracts.topics import PAYMENTS
 from services.kit.unit_of_work import UnitOfWork
 from services.payments.adapters.orm import (
     adjustments,
     fundings,
+    incentive_awards,
     invoice_runs,
     invoices,
     releases,
@@ -59,8 +68,9 @@ def invoice_id(period: str, provider_id: str) -> str:
 
 
 async def run_invoices(uow: UnitOfWork, period: str, created_by: str | None) -> InvoiceRun:
-    """Make the month's run: claim its lines and releases, one invoice per provider
-    with something to pay, an ``InvoiceIssued`` event each."""
+    """Make the month's run: claim its lines, releases, incentive awards and
+    adjustments, one invoice per provider with something to pay or take back, an
+    ``InvoiceIssued`` event each (SPEC §3.5 invoices; seed 003 App. E §5)."""
     cutoff = cutoff_of(period)
     if await uow.session.scalar(
         select(invoice_runs.c.run_id).where(invoice_runs.c.run_id == period)
@@ -82,6 +92,11 @@ async def run_invoices(uow: UnitOfWork, period: str, created_by: str | None) -> 
         .values(run_id=period)
     )
     await uow.session.execute(
+        update(incentive_awards)
+        .where(incentive_awards.c.run_id.is_(None), incentive_awards.c.awarded_on < cutoff)
+        .values(run_id=period)
+    )
+    await uow.session.execute(
         update(adjustments)
         .where(adjustments.c.run_id.is_(None), adjustments.c.corrected_on < cutoff)
         .values(run_id=period)
@@ -90,6 +105,7 @@ async def run_invoices(uow: UnitOfWork, period: str, created_by: str | None) -> 
     payable: dict[str, Decimal] = defaultdict(lambda: ZERO)
     released: dict[str, Decimal] = defaultdict(lambda: ZERO)
     adjusted: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    awarded: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for row in await uow.session.execute(
         select(fundings.c.provider_id, fundings.c.payable).where(
             fundings.c.run_id == period, fundings.c.funded.is_(True)
@@ -108,16 +124,26 @@ async def run_invoices(uow: UnitOfWork, period: str, created_by: str | None) -> 
         ).where(adjustments.c.run_id == period)
     ):
         adjusted[row[0]] += row[1]
+    for row in await uow.session.execute(
+        select(incentive_awards.c.provider_id, incentive_awards.c.amount).where(
+            incentive_awards.c.run_id == period
+        )
+    ):
+        awarded[row.provider_id] += row.amount
     summaries = []
-    for provider_id in sorted(set(payable) | set(released) | set(adjusted)):
+    for provider_id in sorted(set(payable) | set(released) | set(adjusted) | set(awarded)):
         summary = InvoiceSummary(
             invoice_id=invoice_id(period, provider_id),
             provider_id=provider_id,
             lines=lines[provider_id],
             payable=payable[provider_id],
             released=released[provider_id],
+            incentives=awarded[provider_id],
             adjusted=adjusted[provider_id],
-            total=payable[provider_id] + released[provider_id] + adjusted[provider_id],
+            total=payable[provider_id]
+            + released[provider_id]
+            + awarded[provider_id]
+            + adjusted[provider_id],
         )
         summaries.append(summary)
         await uow.session.execute(invoices.insert().values(run_id=period, **summary.model_dump()))
@@ -208,10 +234,27 @@ async def remittance(uow: UnitOfWork, period: str, provider_id: str) -> Remittan
             .order_by(adjustments.c.corrected_on, adjustments.c.correction_id)
         )
     ]
+    awards = [
+        RemittanceIncentive(
+            fiscal_year=row.fiscal_year,
+            completions=row.completions,
+            amount=row.amount,
+            awarded_on=row.awarded_on,
+        )
+        for row in await uow.session.execute(
+            select(incentive_awards)
+            .where(
+                incentive_awards.c.run_id == period,
+                incentive_awards.c.provider_id == provider_id,
+            )
+            .order_by(incentive_awards.c.fiscal_year)
+        )
+    ]
     paid = sum((line.paid for line in lines), ZERO)
     released = sum((r.amount for r in paid_releases), ZERO)
+    incentives = sum((award.amount for award in awards), ZERO)
     adjusted = sum((a.adjusted for a in taken), ZERO)
-    invoiced = paid > 0 or released > 0 or adjusted != 0
+    invoiced = paid > 0 or released > 0 or incentives > 0 or adjusted != 0
     return Remittance(
         period=period,
         provider_id=provider_id,
@@ -220,10 +263,12 @@ async def remittance(uow: UnitOfWork, period: str, provider_id: str) -> Remittan
         paid=paid,
         held_back=sum((line.held_back for line in lines), ZERO),
         released=released,
+        incentives=incentives,
         adjusted=adjusted,
-        total=paid + released + adjusted,
+        total=paid + released + incentives + adjusted,
         lines=lines,
         releases=paid_releases,
+        incentive_awards=awards,
         adjustments=taken,
     )
 
@@ -243,7 +288,9 @@ REMITTANCE_CSV_COLUMNS = (
 
 
 def remittance_csv(statement: Remittance) -> str:
-    """The statement's lines as CSV (one row per line, then one per release)."""
+    """The statement's lines as CSV (one row per line, then one per release, one per
+    incentive award with status ``incentive``, one per adjustment with status
+    ``adjusted``)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(REMITTANCE_CSV_COLUMNS)
@@ -273,6 +320,21 @@ def remittance_csv(statement: Remittance) -> str:
                 "released",
                 release.amount,
                 release.amount,
+                "0.00",
+                "",
+            ]
+        )
+    for award in statement.incentive_awards:
+        writer.writerow(
+            [
+                "",
+                "",
+                "",
+                f"INCENTIVE_POOL_{fiscal_year_name(award.fiscal_year)}",
+                award.awarded_on.isoformat(),
+                award.status,
+                award.amount,
+                award.amount,
                 "0.00",
                 "",
             ]
