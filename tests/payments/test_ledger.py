@@ -1,6 +1,7 @@
 """The ledger's invariants (SPEC §3.5): sound after every step of random claim streams
-(approvals, denials, dates across quarters, discharges with GPRA interviews, forfeiture,
-monthly runs, the year-end incentive pool paid), and every kind of damage is reported;
+(approvals, denials, corrections, dates across quarters, discharges with GPRA
+interviews, forfeiture, monthly runs, the year-end incentive pool paid), and every kind
+of damage is reported;
 ``atr payments check``."""
 
 from __future__ import annotations
@@ -30,11 +31,13 @@ from services.payments.adapters.orm import (
     quarter_totals,
 )
 from services.payments.service_layer import holdbacks, incentives
+from services.payments.service_layer.adjustments import apply_corrections
 from services.payments.service_layer.fiscal_years import funds_of, open_year
 from services.payments.service_layer.funding import fund_lines
 from services.payments.service_layer.incentives import IncentiveError, distribute_pool
 from services.payments.service_layer.invoicing import RunExistsError, run_invoices
 from services.payments.service_layer.ledger import check_ledger
+from tests.payments.test_adjustments import corrected
 from tests.payments.test_fund_lines import _adjudicated
 from tests.payments.test_holdbacks import _discharge, _gpra
 from tests.payments.test_incentives import _discharge_gpra
@@ -50,7 +53,18 @@ Step = tuple[str, int, int, int]
 steps = st.lists(
     st.tuples(
         st.sampled_from(
-            ["claim", "claim", "claim", "denied", "discharge", "forfeit", "run", "incentives"]
+            [
+                "claim",
+                "claim",
+                "claim",
+                "denied",
+                "correct",
+                "correct",
+                "discharge",
+                "forfeit",
+                "run",
+                "incentives",
+            ]
         ),
         st.integers(min_value=0, max_value=360),
         st.integers(min_value=1, max_value=4),
@@ -66,6 +80,8 @@ async def _play(db: Database, stream: list[Step]) -> None:
         allotments = [Decimal(100), Decimal(50), Decimal(0), Decimal(80)]
         await open_year(uow, CreateFiscalYear(fiscal_year=2027, allotments=allotments), None, START)
         await uow.commit()
+    approved: dict[str, Decimal] = {}
+    """Claim id -> its allowed amount now (what a correction reduces)."""
     for n, (kind, offset, client, dollars) in enumerate(stream):
         day = START + timedelta(days=offset)
         async with UnitOfWork(db, TABLES) as uow:
@@ -76,6 +92,18 @@ async def _play(db: Database, stream: list[Step]) -> None:
                     update={"data": line.data.model_copy(update={"voucher_id": f"V{client}"})}
                 )
                 await fund_lines(uow, [line], day + timedelta(days=1), NOW)
+                if kind == "claim":
+                    approved[line.data.claim_id] = line.data.allowed_amount
+            elif kind == "correct":
+                if not approved:
+                    continue
+                # one of the approved lines reduced to 0 (void), a third or two thirds
+                claim_id = sorted(approved)[dollars % len(approved)]
+                before = approved[claim_id]
+                after = (before * (dollars % 3) / 3).quantize(Decimal("0.01"))
+                approved[claim_id] = after
+                event = corrected(claim_id, str(before), str(after), n=n, day=day)
+                await apply_corrections(uow, [event], day + timedelta(days=1), NOW)
             elif kind == "discharge":
                 await holdbacks.on_discharge(uow, _discharge(f"V{client}", f"C{client}"), day)
                 await holdbacks.on_gpra(uow, _gpra(f"C{client}"), day)
