@@ -10,10 +10,16 @@ workers — and for each run:
 3. counts adjudication events on ``atr.claims.adjudicated.v1`` until every claim is
    decided, and reports claims/s end to end (first post → last decision), p50/p99
    acknowledgement latency (per request) and p50/p99 end-to-end latency (per claim);
-4. measures, in the same run, the raw aiokafka pipeline on the same bytes: produce the
+4. follows the batched claims on to payment: a fiscal year with ample allotments is
+   opened for every service date, each claim is funded (``LineFunded`` on
+   ``atr.payments.v1``), then the month's invoice run pays the lines dated before the
+   month; it reports claims/s to funded (first post → last funding), p50/p99 latency
+   submit → funded, and claims/s to final payment state (first post → the invoice run
+   answered, the claims that run paid);
+5. measures, in the same run, the raw aiokafka pipeline on the same bytes: produce the
    batched claims' ``ClaimSubmitted`` messages (pipelined, ``acks=all``) to a scratch
    topic and consume them back; the end-to-end rate is also shown as a ratio of it;
-5. measures the workers where the gateway is not the limit: once the platform is idle,
+6. measures the workers where the gateway is not the limit: once the platform is idle,
    ``--direct`` fresh ``ClaimSubmitted`` events are produced straight onto
    ``atr.claims.submitted.v1`` (whole record batches, partitioned by key as the
    gateway's relay would) and timed from the first send until the workers' group has
@@ -47,12 +53,13 @@ from aiokafka.partitioner import DefaultPartitioner
 
 from contracts.claims import ClaimSubmitted, ClaimSubmittedData, SubmitClaim
 from contracts.ids import uuid7
-from contracts.topics import CLAIMS_ADJUDICATED, CLAIMS_SUBMITTED
+from contracts.topics import CLAIMS_ADJUDICATED, CLAIMS_SUBMITTED, PAYMENTS
 from services.claims.service_layer.worker import GROUP_ID as WORKERS_GROUP
 from services.kit.kafka_sender import MAX_BATCH_BYTES
 from services.kit.processes import free_port
 from services.kit.settings import SERVICES, Settings
 from services.launcher import Platform
+from services.payments.domain.funding import fiscal_year_of
 
 ADMIN = "bench-admin-token"
 SERVICE = "RECOVERY_MENTORING_IND"
@@ -91,6 +98,11 @@ class Run:
     batched_rate: float = 0.0
     raw_rate: float = 0.0
     outcomes: Counter[str] = field(default_factory=Counter)
+    funded_rate: float = 0.0
+    funded_latency: list[float] = field(default_factory=list)
+    paid_rate: float = 0.0
+    paid_claims: int = 0
+    invoice_run_s: float = 0.0
 
 
 @dataclass
@@ -271,6 +283,8 @@ async def setup(gateway: httpx.AsyncClient, clients: int) -> tuple[dict[str, str
 
 CLAIM_ID = re.compile(rb'"claim_id":"([^"]+)"')
 OUTCOME = re.compile(rb'"outcome":"([^"]+)"')
+FUNDED = re.compile(rb'"funded":(true|false)')
+LINE_FUNDED = b'"type":"atr.payment.line_funded"'
 
 
 def decision_of(value: bytes) -> tuple[str, str]:
@@ -282,12 +296,27 @@ def decision_of(value: bytes) -> tuple[str, str]:
     return claim_id.group(1).decode(), outcome.group(1).decode()
 
 
-class Decisions:
-    """Counts adjudication events of this run's claims as they arrive."""
+def funding_of(value: bytes) -> tuple[str, str] | None:
+    """The claim id and ``funded``/``unfunded`` of a ``LineFunded`` event (None for the
+    topic's other events), read without a JSON parse."""
+    if LINE_FUNDED not in value:
+        return None
+    claim_id, funded = CLAIM_ID.search(value), FUNDED.search(value)
+    if claim_id is None or funded is None:
+        raise ValueError(f"not a funding event: {value[:200]!r}")
+    return claim_id.group(1).decode(), "funded" if funded.group(1) == b"true" else "unfunded"
 
-    def __init__(self, bootstrap: str) -> None:
+
+class Decisions:
+    """Counts adjudication events of this run's claims as they arrive (or, on
+    ``atr.payments.v1``, funding decisions)."""
+
+    def __init__(self, bootstrap: str, topic: str = CLAIMS_ADJUDICATED.name) -> None:
         self.bootstrap = bootstrap
+        self.topic = topic
+        self.parse = decision_of if topic == CLAIMS_ADJUDICATED.name else funding_of
         self.done: dict[str, float] = {}
+        self.outcome_of: dict[str, str] = {}
         self.outcomes: Counter[str] = Counter()
         self._task: asyncio.Task[None] | None = None
         self._consumer: AIOKafkaConsumer | None = None
@@ -295,7 +324,7 @@ class Decisions:
     async def start(self) -> None:
         """Start following the adjudicated topic from the beginning."""
         consumer = AIOKafkaConsumer(
-            CLAIMS_ADJUDICATED.name,
+            self.topic,
             bootstrap_servers=self.bootstrap,
             group_id=f"bench-{uuid.uuid4().hex[:6]}",
             auto_offset_reset="earliest",
@@ -308,9 +337,13 @@ class Decisions:
                 now = time.perf_counter()
                 for records in batches.values():
                     for record in records:
-                        claim_id, outcome = decision_of(record.value or b"")
+                        found = self.parse(record.value or b"")
+                        if found is None:
+                            continue
+                        claim_id, outcome = found
                         if claim_id not in self.done:
                             self.done[claim_id] = now
+                            self.outcome_of[claim_id] = outcome
                             self.outcomes[outcome] += 1
 
         self._consumer = consumer
@@ -322,7 +355,7 @@ class Decisions:
         while not claim_ids <= self.done.keys():
             if time.perf_counter() > deadline:
                 missing = len(claim_ids - self.done.keys())
-                raise RuntimeError(f"{missing} claims not adjudicated within {timeout_s:.0f} s")
+                raise RuntimeError(f"{missing} claims not decided within {timeout_s:.0f} s")
             await asyncio.sleep(0.05)
         return max(self.done[c] for c in claim_ids)
 
@@ -614,9 +647,12 @@ async def measure(
         base_url=platform.url_for("gateway"), timeout=120, limits=httpx.Limits(max_connections=64)
     ) as gateway:
         provider, vouchers = await setup(gateway, clients)
+        await open_fiscal_years(gateway)
         lines = Lines(vouchers)
         decisions = Decisions(platform.bootstrap_servers)
+        fundings = Decisions(platform.bootstrap_servers, PAYMENTS.name)
         await decisions.start()
+        await fundings.start()
         try:
             if single:  # --single 0 --batched 0: the workers-only phase alone
                 sent, started = await post_single(gateway, provider, lines.take("S", single), run)
@@ -628,10 +664,18 @@ async def measure(
                 finished = await decisions.wait_for(set(sent), timeout_s=300)
                 run.batched_rate = len(sent) / (finished - started)
                 run.e2e_latency = [decisions.done[c] - t for c, t in sent.items()]
+                approved = {c for c in sent if decisions.outcome_of[c] != "denied"}
+                funded = await fundings.wait_for(approved, timeout_s=300)
+                run.funded_rate = len(approved) / (funded - started)
+                run.funded_latency = [fundings.done[c] - sent[c] for c in approved]
+                await pay(gateway, run, started)
                 run.raw_rate = await raw_pipeline(platform.bootstrap_servers, batch_lines)
         finally:
             await decisions.stop()
-            run.outcomes = decisions.outcomes
+            await fundings.stop()
+            run.outcomes = decisions.outcomes + Counter(
+                f"funding {kind}" for kind in fundings.outcomes.elements()
+            )
     if scaling is None or not direct:
         return
     # the follower is stopped meanwhile (it would share the cores with the workers); a
@@ -644,6 +688,34 @@ async def measure(
     finally:
         await check.stop()
         run.outcomes = check.outcomes
+
+
+async def open_fiscal_years(gateway: httpx.AsyncClient) -> None:
+    """Fiscal years for every service date the lines use (up to 330 days back), with
+    allotments no run here can exhaust: every approved line is funded (SPEC §3.5)."""
+    admin = {"Authorization": f"Bearer {ADMIN}"}
+    first = datetime.now(UTC).date() - timedelta(days=331)
+    for year in range(fiscal_year_of(first), fiscal_year_of(datetime.now(UTC).date()) + 1):
+        answer = await gateway.post(
+            "/v1/fiscal-years", json={"fiscal_year": year, "total": "100000000.00"}, headers=admin
+        )
+        if answer.status_code != 409:
+            answer.raise_for_status()
+
+
+async def pay(gateway: httpx.AsyncClient, run: Run, started: float) -> None:
+    """The month's invoice run (admin), right after the batched claims are funded: it
+    pays every funded line dated before the month's first day. Claims/s to final payment
+    state = the claims that run paid / (first post → the run answered)."""
+    admin = {"Authorization": f"Bearer {ADMIN}"}
+    period = datetime.now(UTC).date().strftime("%Y-%m")
+    began = time.perf_counter()
+    answer = await gateway.post("/v1/invoice-runs", json={"period": period}, headers=admin)
+    answer.raise_for_status()
+    ended = time.perf_counter()
+    run.invoice_run_s = ended - began
+    run.paid_claims = sum(int(invoice["lines"]) for invoice in answer.json()["invoices"])
+    run.paid_rate = run.paid_claims / (ended - started)
 
 
 async def measure_scaling(
@@ -730,6 +802,20 @@ def start_platform(workers: int, data_dir: str) -> Platform:
     return platform
 
 
+def payment_report(runs: list[Run]) -> str:
+    """Claims on to payment: funded and final payment state, per run."""
+    lines = ["workers  funded c/s  submit->funded p50/p99 ms  paid c/s  paid claims  invoice run s"]
+    for run in runs:
+        funded = (
+            f"{percentile(run.funded_latency, 0.5):.0f}/{percentile(run.funded_latency, 0.99):.0f}"
+        )
+        lines.append(
+            f"{run.workers:>7}  {run.funded_rate:>10.0f}  {funded:>25}  {run.paid_rate:>8.0f}  "
+            f"{run.paid_claims:>11}  {run.invoice_run_s:>13.2f}"
+        )
+    return "\n".join(lines)
+
+
 def report(runs: list[Run]) -> str:
     """The gateway phases' figures as a table."""
     lines = [
@@ -789,11 +875,13 @@ def main() -> None:
                 )
                 runs.append(run)
                 print(report([run]), flush=True)
+                print(payment_report([run]), flush=True)
                 print(f"outcomes: {dict(run.outcomes)}", flush=True)
             finally:
                 platform.stop()
     print()
     print(report(runs))
+    print(payment_report(runs))
     if scaling.drains:
         print(scaling.report())
 
