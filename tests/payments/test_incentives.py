@@ -86,16 +86,20 @@ def test_a_same_day_positive_counts_among_the_last_four() -> None:
     assert not successful("treatment_completed", False, tests)
 
 
-def test_a_brief_intervention_is_exempt_from_the_drug_tests() -> None:
+def test_a_brief_intervention_is_exempt_from_the_requirement() -> None:
+    """Seed 003 §II footnote 2: "This requirement does not apply to brief treatment
+    interventions" (their interview takes no discharge reason, item 7.2)."""
     assert successful("treatment_completed", True, [])
     assert successful("treatment_completed", True, _tests("positive"))
+    assert successful(None, True, [])
+    for reason in ("lost_contact", "transferred", "administrative_discharge"):
+        assert not successful(reason, True, [])
 
 
 def test_without_a_completed_treatment_plan_it_is_not_successful() -> None:
     four = _tests("negative", "negative", "negative", "negative")
     for reason in (None, "lost_contact", "transferred", "administrative_discharge"):
         assert not successful(reason, False, four)
-        assert not successful(reason, True, four)
 
 
 # --- how the pool is shared (SPEC §3.5) ----------------------------------------------

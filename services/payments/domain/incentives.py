@@ -36,16 +36,19 @@ def successful(
 
     The treatment plan was completed (GPRA item 7.2 2.c ``treatment_completed``) and the
     last four random drug tests on or before the discharge interview
-    (``random_tests_before``, any order) are all negative, at least four of them. A
-    brief intervention is exempt from the drug-test part. Tests on the same day have no
-    order between them; a positive one is taken as the later (a same-day positive is
-    never pushed out of the last four). Note: eligibility does not take item 7.2 in a
-    brief intervention's GPRA interview (seed 003 App. C §5a), so such a discharge
-    carries no reason and is not counted unless a reason arrives."""
+    (``random_tests_before``, any order) are all negative, at least four of them. Tests
+    on the same day have no order between them; a positive one is taken as the later (a
+    same-day positive is never pushed out of the last four).
+
+    "This requirement does not apply to brief treatment interventions": a brief
+    intervention's complete discharge interview counts, with no drug tests, unless it
+    gives a reason other than a completed plan. Eligibility does not take item 7.2 in a
+    brief intervention's interview (seed 003 App. C §5a), so it usually has no reason.
+    """
+    if brief_intervention:
+        return discharge_reason in (None, TREATMENT_COMPLETED)
     if discharge_reason != TREATMENT_COMPLETED:
         return False
-    if brief_intervention:
-        return True
     ordered = sorted(random_tests_before, key=lambda test: (test[0], test[1] != "negative"))
     last = ordered[-CONSECUTIVE_NEGATIVES:]
     return len(last) == CONSECUTIVE_NEGATIVES and all(result == "negative" for _, result in last)
