@@ -10,21 +10,24 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import select
 
 from contracts.api.payments import CreateFiscalYear
 from contracts.claims import ClaimCorrected, ClaimCorrectedData
 from services.kit.database import Database
 from services.kit.schema import add_kit_tables
 from services.kit.unit_of_work import UnitOfWork
-from services.payments.adapters.orm import metadata
-from services.payments.service_layer import holdbacks
+from services.payments.adapters.orm import fundings, metadata
+from services.payments.service_layer import holdbacks, incentives
 from services.payments.service_layer.adjustments import UnknownLineError, apply_corrections
 from services.payments.service_layer.fiscal_years import funds_of, open_year
 from services.payments.service_layer.funding import fund_lines
+from services.payments.service_layer.incentives import distribute_pool
 from services.payments.service_layer.invoicing import remittance, remittance_csv, run_invoices
 from services.payments.service_layer.ledger import check_ledger
 from tests.payments.test_fund_lines import _adjudicated
 from tests.payments.test_holdbacks import _discharge, _gpra
+from tests.payments.test_incentives import _discharge_gpra
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 NOVEMBER = date(2026, 11, 20)
@@ -201,3 +204,31 @@ async def test_a_correction_of_a_line_never_decided_is_refused(database) -> None
     async with UnitOfWork(db, tables) as uow:
         with pytest.raises(UnknownLineError):
             await apply_corrections(uow, [corrected("NOPE", "20.00", "0.00")], NOVEMBER, NOW)
+
+
+async def test_a_holdback_paid_out_in_a_distributed_pool_stays_there(database) -> None:  # type: ignore[no-untyped-def]
+    """The pool was shared among providers for their completions: a later correction
+    takes back the payable only; the line keeps its forfeited holdback."""
+    db, tables = database
+    async with UnitOfWork(db, tables) as uow:
+        await fund_lines(uow, [_adjudicated("K1", date(2026, 10, 5), "20.00")], NOVEMBER, NOW)
+        await uow.commit()
+    async with UnitOfWork(db, tables) as uow:
+        assert await holdbacks.forfeit_overdue(uow, date(2027, 1, 15)) == 1
+        await incentives.record_completion(uow, _discharge_gpra("C1", "P1", brief=True))
+        await distribute_pool(uow, 2027, date(2027, 9, 1), None)
+        await uow.commit()
+    async with UnitOfWork(db, tables) as uow:
+        await apply_corrections(uow, [corrected("K1", "20.00", "0.00")], date(2027, 9, 2), NOW)
+        await uow.commit()
+        held = await holdbacks.settled_in(uow, 2027)
+        funding = (
+            await uow.session.execute(select(fundings).where(fundings.c.claim_id == "K1"))
+        ).one()
+    assert held["forfeited"] == Decimal("2.00")
+    assert (funding.amount, funding.payable, funding.holdback) == (
+        Decimal("2.00"),
+        Decimal("0.00"),
+        Decimal("2.00"),
+    )
+    await _sound(db)
