@@ -31,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -142,11 +143,12 @@ def _lines(vouchers: dict[str, str], first: date) -> list[dict[str, Any]]:
     ]
 
 
-async def _funded_by(client: httpx.AsyncClient, url: str) -> float:
-    """Adjudicated events one payments process has consumed and committed so far."""
+async def _adjudicated(client: httpx.AsyncClient, url: str, counter: str) -> float:
+    """One payments process's count of adjudicated events so far, from its ``/metrics``:
+    ``processed`` (consumed and committed) or ``dead_lettered`` (set aside)."""
     answer = await client.get(f"{url}/metrics")
     assert answer.status_code == 200, answer.text
-    prefix = f'atr_payments_events_processed_total{{topic="{CLAIMS_ADJUDICATED.name}"'
+    prefix = f'atr_payments_events_{counter}_total{{topic="{CLAIMS_ADJUDICATED.name}"'
     return sum(
         float(line.rsplit(" ", 1)[1])
         for line in answer.text.splitlines()
@@ -183,7 +185,14 @@ async def test_two_payments_workers_fund_within_the_allotment_through_a_sigkill(
         accepted: list[str] = []
         killed = asyncio.Event()
         async with httpx.AsyncClient(timeout=10) as direct:
-            before = {n: await _funded_by(direct, launcher.url_for(n)) for n in WORKERS}
+
+            async def counts(counter: str) -> dict[str, float]:
+                return {
+                    n: await _adjudicated(direct, launcher.url_for(n), counter) for n in WORKERS
+                }
+
+            before = await counts("processed")
+            set_aside = await counts("dead_lettered")
             async with Supervisor(platform) as supervisor:
                 queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
                 for line in lines:
@@ -200,7 +209,7 @@ async def test_two_payments_workers_fund_within_the_allotment_through_a_sigkill(
                 posting = asyncio.gather(*(poster() for _ in range(4)))
 
                 async def both_funding() -> dict[str, float] | None:
-                    done = {n: await _funded_by(direct, launcher.url_for(n)) for n in WORKERS}
+                    done = await counts("processed")
                     took_part = all(done[n] > before[n] for n in WORKERS)
                     return done if took_part and len(accepted) >= FIRST_WAVE // 2 else None
 
@@ -219,14 +228,19 @@ async def test_two_payments_workers_fund_within_the_allotment_through_a_sigkill(
                     )
 
                 await wait_until(restarted_and_ready, timeout_s=CONVERGE_S, interval_s=0.2)
+                set_aside[VICTIM] = 0.0  # a new process counts from 0
                 await posting
                 assert not supervisor.failures, supervisor.failures
-        assert old.poll() == -signal.SIGKILL
-        assert any(f"{VICTIM} died (killed by SIGKILL)" in m for m in supervisor.said)
-        assert any(m.startswith(f"{VICTIM} is ready again") for m in supervisor.said)
-        assert len(accepted) == len(set(accepted)) == LINES
+            assert old.poll() == -signal.SIGKILL
+            assert any(f"{VICTIM} died (killed by SIGKILL)" in m for m in supervisor.said)
+            assert any(m.startswith(f"{VICTIM} is ready again") for m in supervisor.said)
+            assert len(accepted) == len(set(accepted)) == LINES
 
-        decided = await _one_decision_each(platform, set(accepted))
+            async def dead_lettered() -> float:
+                now = await counts("dead_lettered")
+                return sum(now[n] - set_aside[n] for n in WORKERS)
+
+            decided = await _one_decision_each(platform, set(accepted), dead_lettered)
         funds = await gateway.get(f"/v1/fiscal-years/{year}", headers=platform.admin)
         assert funds.status_code == 200, funds.text
 
@@ -259,11 +273,15 @@ async def test_two_payments_workers_fund_within_the_allotment_through_a_sigkill(
 
 
 async def _one_decision_each(
-    platform: RunningPlatform, claim_ids: set[str]
+    platform: RunningPlatform,
+    claim_ids: set[str],
+    dead_lettered: Callable[[], Awaitable[float]],
 ) -> dict[str, tuple[bool, Decimal, str | None]]:
     """Wait until every claim has its funding row; check it has exactly one row and one
-    ``LineFunded`` event in the outbox; → claim id → (funded, amount, reason)."""
+    ``LineFunded`` event in the outbox; → claim id → (funded, amount, reason). Fails at
+    once when payments sets adjudicated events aside (a line that never gets a row)."""
     url = platform.database_urls["payments"]
+    seen: list[tuple[Any, ...]] = []
 
     async def recorded() -> list[tuple[Any, ...]] | None:
         found = await rows(
@@ -271,9 +289,16 @@ async def _one_decision_each(
             "SELECT claim_id, funded, amount, reason FROM fundings WHERE provider_id = :p",
             p=PROVIDER,
         )
+        seen[:] = found
+        set_aside = await dead_lettered()
+        assert set_aside == 0, f"payments dead-lettered {set_aside:g} adjudicated events"
         return found if len(found) >= len(claim_ids) else None
 
-    found = await wait_until(recorded, timeout_s=CONVERGE_S, interval_s=0.5)
+    try:
+        found = await wait_until(recorded, timeout_s=CONVERGE_S, interval_s=0.5)
+    except AssertionError as exc:
+        missing = len(claim_ids - {r[0] for r in seen})
+        raise AssertionError(f"{missing} of {len(claim_ids)} lines undecided: {exc}") from None
     assert sorted(r[0] for r in found) == sorted(claim_ids)  # one row per claim
     events = await rows(
         url,
