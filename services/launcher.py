@@ -12,8 +12,8 @@ The embedded PostgreSQL (:mod:`services.kit.embedded_postgres`) keeps its cluste
 every service's data survives a stop and start of the platform.
 
 Supervision (:meth:`Platform.supervise_once`, which :func:`run` calls twice a second):
-a service, claim worker or the gateway that dies unexpectedly is restarted — at once
-the first time, then after a backoff of 0.5 s doubling up to 10 s
+a service, an extra claims or payments worker or the gateway that dies unexpectedly is
+restarted — at once the first time, then after a backoff of 0.5 s doubling up to 10 s
 (:class:`services.kit.supervisor.RestartPolicy`) — and each death, restart and return
 to ready is written to the console. Services are built to be killed at any point
 (outboxes, manual offset commits, idempotent consumers), so a restarted one catches up
@@ -61,6 +61,11 @@ from services.kit.settings import SERVICES, Settings
 from services.kit.supervisor import GiveUp, RestartPolicy, describe_exit
 
 READY_TIMEOUT_S = 120.0
+
+WORKER_SETTINGS: dict[str, str] = {"claims": "claim_workers", "payments": "payments_workers"}
+"""Services that may run several processes on one database → the setting that counts
+them (``ATR_CLAIM_WORKERS``, ``ATR_PAYMENTS_WORKERS``). Worker k > 1 of a service is the
+process ``<service>-k``, on the service's port + 10·(k-1)."""
 
 
 class LaunchError(RuntimeError):
@@ -113,26 +118,46 @@ class Platform:
         return self.settings.data_dir.resolve()
 
     @property
+    def workers(self) -> dict[str, int]:
+        """Processes per service that may run several on one database (the settings in
+        :data:`WORKER_SETTINGS`); every other service runs one."""
+        return {
+            service: int(getattr(self.settings, setting))
+            for service, setting in WORKER_SETTINGS.items()
+        }
+
+    @property
     def names(self) -> list[str]:
-        """Process names in start order (extra claim workers are ``claims-2`` …)."""
-        extra = [f"claims-{k}" for k in range(2, self.settings.claim_workers + 1)]
+        """Process names in start order: the services, their extra workers (worker k of
+        a service is ``<service>-k``: ``claims-2`` …, ``payments-2`` …), the gateway."""
+        extra = [
+            f"{service}-{k}" for service, count in self.workers.items() for k in range(2, count + 1)
+        ]
         return [*SERVICES, *extra, "gateway"]
 
+    @staticmethod
+    def worker_of(name: str) -> tuple[str, int]:
+        """The service a process runs and its worker number (1 for the service's own
+        name, k for ``<service>-k``)."""
+        service, _, k = name.partition("-")
+        return service, int(k) if k else 1
+
     def port_for(self, name: str) -> int:
-        """HTTP port of a process; claim worker k listens on the claims port + 10·(k-1)."""
-        if name.startswith("claims-"):
-            return self.settings.port_of("claims") + 10 * (int(name.split("-")[1]) - 1)
-        return self.settings.port_of(name)
+        """HTTP port of a process; worker k of a service listens on the service's port
+        + 10·(k-1)."""
+        service, k = self.worker_of(name)
+        return self.settings.port_of(service) + 10 * (k - 1)
 
     def url_for(self, name: str) -> str:
-        """Base URL of a process's HTTP API."""
-        if name.startswith("claims-"):
+        """Base URL of a process's HTTP API (an extra worker's is on its own port)."""
+        service, k = self.worker_of(name)
+        if k > 1:
             return f"http://{self.settings.host}:{self.port_for(name)}"
-        return self.settings.url_of(name)
+        return self.settings.url_of(service)
 
     def module_of(self, name: str) -> str:
-        """The Python module a process runs."""
-        return "services.claims" if name.startswith("claims-") else f"services.{name}"
+        """The Python module a process runs (every worker of a service runs the service's)."""
+        return f"services.{self.worker_of(name)[0]}"
 
     @property
     def embeds_postgres(self) -> bool:
@@ -158,14 +183,19 @@ class Platform:
             )
 
     def check_database(self) -> None:
-        """Several claim workers share one database, which must be PostgreSQL: SQLite
-        has one writer at a time and is for single-process tests only."""
+        """Several workers of one service (claims, payments) share its database, which
+        must be PostgreSQL: SQLite has one writer at a time and no row locks, and is for
+        single-process tests only."""
         template = self.settings.database_url_template or ""
-        if self.settings.claim_workers > 1 and template.startswith("sqlite"):
-            raise LaunchError(
-                f"ATR_CLAIM_WORKERS={self.settings.claim_workers} needs PostgreSQL: leave "
-                "ATR_DATABASE_URL_TEMPLATE unset (embedded PostgreSQL) or point it at a server"
-            )
+        if not template.startswith("sqlite"):
+            return
+        for service, count in self.workers.items():
+            if count > 1:
+                variable = f"ATR_{WORKER_SETTINGS[service].upper()}"
+                raise LaunchError(
+                    f"{variable}={count} needs PostgreSQL: leave ATR_DATABASE_URL_TEMPLATE "
+                    "unset (embedded PostgreSQL) or point it at a server"
+                )
 
     def start(self, kafka_port: int = 9092) -> None:
         """Start everything and wait until every service is ready."""
@@ -219,9 +249,10 @@ class Platform:
         env["KAFKA_BOOTSTRAP_SERVERS"] = self.bootstrap_servers
         env["ATR_DATA_DIR"] = str(self.data_dir)
         env.pop("DATABASE_URL", None)
-        env["DATABASE_URL"] = self.database_url_of(self.module_of(name).split(".")[1])
-        if name.startswith("claims-"):
-            env["ATR_CLAIMS_PORT"] = str(self.port_for(name))
+        service, k = self.worker_of(name)
+        env["DATABASE_URL"] = self.database_url_of(service)
+        if k > 1:
+            env[f"ATR_{service.upper()}_PORT"] = str(self.port_for(name))
         return env
 
     def wait_ready(self, timeout_s: float = READY_TIMEOUT_S) -> None:

@@ -128,6 +128,12 @@ class Settings(BaseSettings):
     claim_workers: int = Field(
         default=1, ge=0, description="Claim worker processes `atr up` starts (≤ partitions)."
     )
+    payments_workers: int = Field(
+        default=1,
+        ge=1,
+        description="Payments processes `atr up` starts (≤ partitions); they share one "
+        "database and fund under the fiscal years' row locks.",
+    )
     max_body_bytes: int = Field(
         default=2_000_000, description="Largest request body the gateway accepts (413 above)."
     )

@@ -5,7 +5,9 @@ run, or ``ATR_TEST_POSTGRES_DSN``), one fresh database per service, given to eac
 as ``DATABASE_URL`` (so the launcher starts no PostgreSQL of its own here).
 
 Started with the same :class:`services.launcher.Platform` ``make up`` uses, on free
-ports, with file span exporters so tests can follow one trace across services.
+ports, with file span exporters so tests can follow one trace across services, and with
+two claim workers (``claims``, ``claims-2``) and two payments workers (``payments``,
+``payments-2``), so the tests run against the scaled-out platform.
 """
 
 from __future__ import annotations
@@ -73,6 +75,7 @@ def platform(
         "ATR_KAFKA_HEARTBEAT_INTERVAL_MS": "2000",
         "ATR_ENVIRONMENT": "test",
         "ATR_CLAIM_WORKERS": "2",
+        "ATR_PAYMENTS_WORKERS": "2",
         "ATR_CLAIM_PENDING_SWEEP_S": "1",
     }
     previous = {key: os.environ.get(key) for key in [*env, "KAFKA_BOOTSTRAP_SERVERS"]}

@@ -48,11 +48,13 @@ def test_a_port_in_use_ends_up_with_a_clear_message_and_nonzero_exit(tmp_path: P
 
 
 def test_up_serves_every_readyz_and_sigterm_leaves_no_process(tmp_path: Path) -> None:
-    """Two claim workers on one database too (they take turns migrating it); the
-    embedded PostgreSQL is a child of the launcher and stops with it."""
+    """Two claim workers and two payments workers, each pair on one database (they take
+    turns migrating it); the embedded PostgreSQL is a child of the launcher and stops
+    with it."""
     ports = {name: free_port() for name in [*SERVICES, "gateway"]}
     env = _env(tmp_path, ports)
     env["ATR_CLAIM_WORKERS"] = "2"
+    env["ATR_PAYMENTS_WORKERS"] = "2"
     launcher = subprocess.Popen(
         [sys.executable, "-m", "services.cli", "up"],
         env=env,
@@ -75,11 +77,13 @@ def test_up_serves_every_readyz_and_sigterm_leaves_no_process(tmp_path: Path) ->
         assert any(str(tmp_path / "var") in line for line in lines)
         for name, port in ports.items():
             assert httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5).status_code == 200, name
-        second_worker = f"http://127.0.0.1:{ports['claims'] + 10}/readyz"
-        assert httpx.get(second_worker, timeout=5).status_code == 200
+        for service in ("claims", "payments"):
+            second_worker = f"http://127.0.0.1:{ports[service] + 10}/readyz"
+            assert httpx.get(second_worker, timeout=5).status_code == 200, f"{service}-2"
+        assert any(line.split()[:1] == ["payments-2"] for line in lines), "".join(lines)
         children = psutil.Process(launcher.pid).children(recursive=True)
-        # services, second worker, gateway, broker, PostgreSQL (and its own children)
-        assert len(children) >= len(ports) + 3
+        # services, second workers, gateway, broker, PostgreSQL (and its own children)
+        assert len(children) >= len(ports) + 4
         assert any("postgres" in c.name() for c in children)
     finally:
         launcher.send_signal(signal.SIGTERM)

@@ -271,13 +271,71 @@ def test_an_embedded_postgres_that_does_not_start_again_is_retried_then_given_up
     assert str(tmp_path / "logs" / "postgres.log") in str(failure.value)
 
 
-def test_several_claim_workers_refuse_a_sqlite_database(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("setting", "variable"),
+    [("claim_workers", "ATR_CLAIM_WORKERS"), ("payments_workers", "ATR_PAYMENTS_WORKERS")],
+)
+def test_several_workers_of_a_service_refuse_a_sqlite_database(
+    tmp_path: Path, setting: str, variable: str
+) -> None:
     sqlite = Settings(
         data_dir=tmp_path,
-        claim_workers=2,
+        claim_workers=1,
+        payments_workers=1,
         database_url_template=f"sqlite+aiosqlite:///{tmp_path}/{{service}}.db",
-    )
-    with pytest.raises(LaunchError, match="needs PostgreSQL"):
+    ).model_copy(update={setting: 2})
+    with pytest.raises(LaunchError, match=f"{variable}=2 needs PostgreSQL"):
         Platform(sqlite).check_database()
-    Platform(sqlite.model_copy(update={"claim_workers": 1})).check_database()
-    Platform(Settings(data_dir=tmp_path, claim_workers=2)).check_database()  # embedded PG
+    Platform(sqlite.model_copy(update={setting: 1})).check_database()
+    embedded = Settings(data_dir=tmp_path, database_url_template=None)
+    Platform(embedded.model_copy(update={setting: 2})).check_database()  # embedded PostgreSQL
+
+
+def test_payments_workers_are_set_like_claim_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ATR_PAYMENTS_WORKERS", raising=False)  # the platform tests set it
+    assert Settings().payments_workers == 1
+    monkeypatch.setenv("ATR_PAYMENTS_WORKERS", "3")
+    assert Settings().payments_workers == 3
+    monkeypatch.setenv("ATR_PAYMENTS_WORKERS", "0")
+    with pytest.raises(ValueError, match="payments_workers"):
+        Settings()
+
+
+def test_extra_workers_run_their_service_on_its_port_plus_ten_per_worker(tmp_path: Path) -> None:
+    settings = Settings(
+        data_dir=tmp_path,
+        claim_workers=2,
+        payments_workers=3,
+        claims_port=9083,
+        payments_port=9084,
+        database_url_template="postgresql+asyncpg://u@db.example/atr_{service}",
+    )
+    platform = Platform(settings)
+    assert platform.names == [
+        "eligibility",
+        "vouchers",
+        "claims",
+        "payments",
+        "reporting",
+        "claims-2",
+        "payments-2",
+        "payments-3",
+        "gateway",
+    ]
+    assert [platform.port_for(n) for n in ("payments", "payments-2", "payments-3")] == [
+        9084,
+        9094,
+        9104,
+    ]
+    assert platform.port_for("claims-2") == 9093
+    assert platform.url_for("payments-3") == "http://127.0.0.1:9104"
+    assert platform.url_for("payments") == settings.url_of("payments")
+    assert platform.module_of("payments-2") == "services.payments"
+    assert platform.module_of("gateway") == "services.gateway"
+    env = platform._env_for("payments-3")
+    assert env["ATR_PAYMENTS_PORT"] == "9104"
+    assert env["DATABASE_URL"] == "postgresql+asyncpg://u@db.example/atr_payments"
+    assert platform._env_for("claims-2")["ATR_CLAIMS_PORT"] == "9093"
+    assert platform._env_for("payments").get("ATR_PAYMENTS_PORT") != "9104"
+    single = Platform(Settings(data_dir=tmp_path, claim_workers=1, payments_workers=1))
+    assert [n for n in single.names if "-" in n] == []
