@@ -44,9 +44,10 @@ ORDER BY total_exec_time DESC LIMIT 15
 """
 
 
-def top_frames(collapsed: Path, count: int = 15) -> tuple[list[str], list[str], int]:
+def top_frames(collapsed: Path, count: int = 40) -> tuple[list[str], list[str], int]:
     """The most sampled functions of py-spy's collapsed stacks: inclusive (anywhere on
-    the stack, once per sample) and self (the innermost frame)."""
+    the stack, once per sample; below the worker's loop, which every sample of the
+    workers' work shares) and self (the innermost frame)."""
     inclusive: Counter[str] = Counter()
     own: Counter[str] = Counter()
     total = 0
@@ -61,10 +62,13 @@ def top_frames(collapsed: Path, count: int = 15) -> tuple[list[str], list[str], 
         for frame in set(frames):
             inclusive[frame] += n
 
-    def shown(counter: Counter[str]) -> list[str]:
-        return [f"{n / total * 100:5.1f} %  {name}" for name, n in counter.most_common(count)]
+    def shown(counter: Counter[str], limit: float) -> list[str]:
+        return [
+            f"{n / total * 100:5.1f} %  {name}" for name, n in counter.most_common() if n <= limit
+        ][:count]
 
-    return shown(inclusive), shown(own), total
+    loop = inclusive.get("ClaimWorker.run", total)
+    return shown(inclusive, loop), shown(own, total)[:20], total
 
 
 def record(py_spy: str, pid: int, output: Path) -> subprocess.Popen[bytes]:
