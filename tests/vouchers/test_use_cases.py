@@ -203,6 +203,51 @@ async def test_unpriced_services_and_reentry_rules_are_refused(service: Service)
     assert voucher.kind == "reentry"
 
 
+async def test_a_suspended_provider_admits_no_new_client(service: Service) -> None:
+    """SPEC §3.2: "suspending a provider removes it from choice lists and stops new
+    admissions". PRV-A is chosen while active, suspended before the admission: refused;
+    reinstated: the admission goes through."""
+    async with service.uow() as uow:
+        voucher = await use_cases.create_voucher(
+            uow, service_voucher(), ASSESSOR, service.catalog, service.clock
+        )
+        await use_cases.select_provider(
+            uow, voucher.voucher_id, SelectProvider(provider_id="PRV-A"), ASSESSOR, service.clock
+        )
+        await uow.commit()
+
+    async def set_status(status: str) -> None:
+        async with service.uow() as uow:
+            await use_cases.on_provider(
+                uow,
+                ProviderRegistered(
+                    subject="PRV-A",
+                    data=ProviderSnapshot(
+                        provider_id="PRV-A",
+                        name="PRV-A",
+                        services=[MENTORING],
+                        counties=["Boone"],
+                        faith_based=False,
+                        status=status,
+                    ),
+                ),
+            )
+            await uow.commit()
+
+    admission = ReportAdmission(admitted_on=date(2026, 9, 1))
+    await set_status("suspended")
+    async with service.uow() as uow:
+        with pytest.raises(InvalidTransitionError, match="suspended"):
+            await use_cases.admit(uow, voucher.voucher_id, admission, PROVIDER_A, service.clock)
+    await set_status("ineligible_next_fiscal_year")  # takes effect next year: admits now
+    async with service.uow() as uow:
+        admitted = await use_cases.admit(
+            uow, voucher.voucher_id, admission, PROVIDER_A, service.clock
+        )
+        await uow.commit()
+    assert admitted.status == "active"
+
+
 async def test_selection_admission_and_concurrent_subsidy(service: Service) -> None:
     async with service.uow() as uow:
         first = await use_cases.create_voucher(

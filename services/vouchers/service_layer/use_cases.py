@@ -252,12 +252,22 @@ async def admit(
     """The selected provider reports admission: the voucher becomes chargeable (§3.3).
 
     Refused when another provider already subsidises one of the voucher's services for
-    this client (no concurrent subsidy, SPEC §3.3).
+    this client (no concurrent subsidy, SPEC §3.3), and when the provider is suspended:
+    "suspending a provider removes it from choice lists and stops new admissions" (SPEC
+    §3.2). A provider ineligible next fiscal year still admits in this one (the decision
+    takes effect at the year's turn).
     """
     voucher = await repository.load(uow, voucher_id)
     if not visible_to(voucher, actor):
         raise repository.VoucherNotFoundError(voucher_id)
     provider_id = actor.provider_id or voucher.provider_id or ""
+    status = await uow.session.scalar(
+        select(voucher_providers.c.status).where(voucher_providers.c.provider_id == provider_id)
+    )
+    if status == "suspended":
+        raise lifecycle.InvalidTransitionError(
+            voucher, "admit on", "the provider is suspended: it may not admit new clients"
+        )
     others = await repository.client_vouchers(uow, voucher.client_id)
     clash = lifecycle.concurrent_conflict(voucher, provider_id, others)
     if clash is not None:
