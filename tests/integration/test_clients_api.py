@@ -121,6 +121,15 @@ async def test_assessment_chain_consent_gate_choices_and_outcomes(
         await gateway.post(f"{base}/eligibility", headers=provider_a, json=_eligibility())
     ).status_code == 403
 
+    unpriced = _assessment() | {
+        "authorized_services": [
+            {"service_code": SERVICE, "units": 20},
+            {"service_code": "NO_SUCH_SERVICE", "units": 1},
+        ]
+    }
+    refused = await gateway.post(f"{base}/assessments", headers=assessor, json=unpriced)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["errors"][0]["loc"][-3:] == ["authorized_services", 1, "service_code"]
     assessed = await gateway.post(f"{base}/assessments", headers=assessor, json=_assessment())
     assert assessed.status_code == 201, assessed.text
     assert assessed.json()["case_number"] == 1

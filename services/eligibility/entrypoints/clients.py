@@ -35,6 +35,8 @@ from services.eligibility.service_layer import assessments as assessment_cases
 from services.eligibility.service_layer import clients as client_cases
 from services.eligibility.service_layer import outcomes as outcome_cases
 from services.kit.deps import CallerDep, SettingsDep, UnitOfWorkDep
+from services.kit.http import validation_problem
+from services.kit.program import active_catalog
 
 router = APIRouter(prefix="/clients")
 
@@ -116,7 +118,23 @@ async def choices(
 async def assess(
     client_id: str, body: Assess, request: Request, uow: UnitOfWorkDep, actor: CallerDep
 ) -> object:
-    """Record an assessment (and its GPRA intake when given)."""
+    """Record an assessment (and its GPRA intake when given). Every authorised service
+    must be a priced service of the active program (422 naming the one that is not): the
+    service voucher is made of them (SPEC §3.3), and one the voucher cannot carry would
+    otherwise be dropped from it while the assessment answers 201."""
+    catalog = active_catalog(request.app.state.runtime.settings)
+    errors = [
+        {
+            "loc": ["body", "authorized_services", index, "service_code"],
+            "msg": "not a priced service of the program",
+            "type": "value_error",
+        }
+        for index, service in enumerate(body.authorized_services)
+        if service.service_code not in catalog.services
+        or not catalog.is_priced(service.service_code)
+    ]
+    if errors:
+        return validation_problem(errors)
     answer = await assessment_cases.assess(uow, client_id, body, actor, _today(request))
     await uow.commit()
     return answer
