@@ -117,6 +117,41 @@ def test_each_party_check_denies_with_its_reason(
     assert checks.party_faults(line, view) == {reason}
 
 
+def test_the_status_of_the_service_date_decides_not_todays() -> None:
+    """SPEC §3.2 (suspension stops what comes after it) and seed 003 App. E §6: "declared
+    these four providers ineligible for the voucher program for the next year"."""
+    suspended = replace(
+        PROVIDER,
+        status="suspended",
+        history=((date(2026, 7, 1), "active"), (date(2026, 9, 10), "suspended")),
+    )
+    assert (
+        checks.party_faults(claim(service_date=date(2026, 9, 9)), facts(provider=suspended))
+        == set()
+    )
+    assert checks.party_faults(
+        claim(service_date=date(2026, 9, 10)), facts(provider=suspended)
+    ) == {Reason.PROVIDER_NOT_ELIGIBLE}
+    ineligible = replace(
+        PROVIDER,
+        status="ineligible_next_fiscal_year",
+        history=((date(2026, 7, 1), "active"), (date(2026, 9, 1), "ineligible_next_fiscal_year")),
+    )
+    # decided in FY2027: the rest of FY2027 is still paid; FY2028 is not
+    assert ineligible.eligible_on(date(2026, 9, 14))
+    assert ineligible.eligible_on(date(2027, 6, 30))
+    assert not ineligible.eligible_on(date(2027, 7, 1))
+    reinstated = replace(
+        suspended, status="active", history=(*suspended.history, (date(2026, 9, 12), "active"))
+    )
+    assert [reinstated.eligible_on(date(2026, 9, d)) for d in (9, 10, 11, 12)] == [
+        True,
+        False,
+        False,
+        True,
+    ]
+
+
 def test_an_unknown_provider_is_not_eligible_and_its_staff_not_on_a_roster() -> None:
     assert checks.party_faults(claim(), facts(provider=None, staff=None)) == {
         Reason.PROVIDER_NOT_ELIGIBLE,

@@ -171,6 +171,9 @@ def provider_from_row(row: Any) -> Provider:
         status=row.status,
         services=frozenset(row.services),
         staff=MappingProxyType({member["staff_id"]: staff_record(member) for member in row.staff}),
+        history=tuple(
+            (date.fromisoformat(since), status) for since, status in row.status_history or ()
+        ),
     )
 
 

@@ -33,7 +33,11 @@ provider_replica = Table(
     Column("services", JSON, nullable=False),
     Column("staff", JSON, nullable=False),
     Column("as_of", DateTime(timezone=True), nullable=False),
+    Column("status_history", JSON, nullable=False, default=list),
 )
+"""The registry's latest snapshot of each provider; ``status_history`` lists
+``[first day, status]`` each time the status changed (claims are decided on the status
+of their service date)."""
 
 claims = Table(
     "claims",

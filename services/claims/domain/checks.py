@@ -63,14 +63,15 @@ def voucher_faults(claim: ClaimLine, voucher: Voucher | None) -> set[Reason]:
 def party_faults(claim: ClaimLine, facts: Facts) -> set[Reason]:
     """Faults of the date and the parties, whatever the voucher (SPEC §3.2, §3.4).
 
-    ``FUTURE_DATE`` (after today), ``PROVIDER_NOT_ELIGIBLE`` (unknown or not active),
+    ``FUTURE_DATE`` (after today), ``PROVIDER_NOT_ELIGIBLE`` (unknown, or not eligible
+    on the service date: :meth:`~services.claims.domain.facts.Provider.eligible_on`),
     ``STAFF_NOT_QUALIFIED`` (not on the provider's roster), ``CLIENT_NOT_ELIGIBLE``
     (eligibility determined negative).
     """
     faults: set[Reason] = set()
     if claim.service_date > facts.today:
         faults.add(Reason.FUTURE_DATE)
-    if facts.provider is None or facts.provider.status != "active":
+    if facts.provider is None or not facts.provider.eligible_on(claim.service_date):
         faults.add(Reason.PROVIDER_NOT_ELIGIBLE)
     if facts.staff is None:
         faults.add(Reason.STAFF_NOT_QUALIFIED)

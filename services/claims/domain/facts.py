@@ -51,12 +51,41 @@ class Voucher:
 
 @dataclass(frozen=True)
 class Provider:
-    """A provider as the registry last published it: status and roster (SPEC §3.2)."""
+    """A provider as the registry last published it: status and roster (SPEC §3.2),
+    and since when each status held (``history``: (first day, status), oldest first)."""
 
     provider_id: str
     status: str
     services: frozenset[str] = frozenset()
     staff: Mapping[str, StaffRecord] = field(default_factory=lambda: MappingProxyType({}))
+    history: tuple[tuple[date, str], ...] = ()
+
+    def eligible_on(self, day: date) -> bool:
+        """Whether the provider could be paid for a service on ``day``.
+
+        The status that held on that day decides, never today's (a suspension does not
+        re-decide services rendered before it): ``active`` is eligible, ``suspended``
+        is not, and ``ineligible_next_fiscal_year`` takes effect at the next fiscal year
+        (July 1 after the decision; seed 003 App. E §6: "declared these four providers
+        ineligible for the voucher program for the next year"): services in the year
+        it was decided are paid.
+        Before the first status seen, the first one holds.
+        """
+        if not self.history:
+            return self.status == "active"
+        since, status = self.history[0]
+        for first_day, later in self.history:
+            if first_day > day:
+                break
+            since, status = first_day, later
+        if status == "ineligible_next_fiscal_year":
+            return day <= fiscal_year_end(since)
+        return status == "active"
+
+
+def fiscal_year_end(day: date) -> date:
+    """June 30 ending the fiscal year (July to June) that ``day`` falls in (SPEC §3.5)."""
+    return date(day.year + (1 if day.month >= 7 else 0), 6, 30)
 
 
 @dataclass(frozen=True)

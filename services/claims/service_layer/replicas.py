@@ -28,19 +28,29 @@ async def apply_provider_snapshot(
     uow: UnitOfWork, event: ProviderRegistered | ProviderUpdated
 ) -> None:
     """Upsert the provider snapshot unless a newer one is already applied (counted
-    either way: the fact was seen)."""
+    either way: the fact was seen); a changed status is added to the provider's status
+    history from the event's day (SPEC §3.2: a status binds from when it was set)."""
     uow.applied(PROVIDERS, event)
     snapshot = event.data
-    current = await uow.session.scalar(
-        select(provider_replica.c.as_of).where(
-            provider_replica.c.provider_id == snapshot.provider_id
+    row = (
+        await uow.session.execute(
+            select(
+                provider_replica.c.as_of,
+                provider_replica.c.status,
+                provider_replica.c.status_history,
+            ).where(provider_replica.c.provider_id == snapshot.provider_id)
         )
-    )
+    ).first()
+    current = row.as_of if row is not None else None
+    history = list(row.status_history or []) if row is not None else []
+    if row is None or row.status != snapshot.status or not history:
+        history.append([event.time.date().isoformat(), snapshot.status])
     values = {
         "status": snapshot.status,
         "services": snapshot.services,
         "staff": [member.model_dump(mode="json") for member in snapshot.staff],
         "as_of": event.time,
+        "status_history": history,
     }
     if current is None:
         await uow.session.execute(
