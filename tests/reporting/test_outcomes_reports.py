@@ -53,7 +53,8 @@ def interview(
     provider: str,
     reason: str | None = None,
     sessions: dict[str, int] | None = None,
-    **indicators: bool,
+    indicators: dict[str, bool] | None = None,
+    **more: bool,
 ) -> GpraRecorded:
     return GpraRecorded(
         subject=client,
@@ -65,7 +66,9 @@ def interview(
             complete=True,
             provider_id=provider,
             discharge_reason=reason,
-            outcomes=GpraOutcomes(**{**NONE_OF_IT, **indicators}, sessions=sessions or {}),
+            outcomes=GpraOutcomes(
+                **{**NONE_OF_IT, **(indicators or {}), **more}, sessions=sessions or {}
+            ),
         ),
     )
 
@@ -142,7 +145,7 @@ ALL_GOOD = dict.fromkeys(NONE_OF_IT, True)
 EVENTS: list[Event] = [
     # C1: intake in FY2027 Q1, treatment completed in Q2 (81 days' stay)
     assessed("C1", "2026-09-01"),
-    interview("C1", 1, "intake", "2026-09-02", "P1", **SUPPORT_ONLY),
+    interview("C1", 1, "intake", "2026-09-02", "P1", indicators=SUPPORT_ONLY),
     issued("V1", "C1", "2026-09-02"),
     discharged("V1", "C1", "2026-09-02", "P1", "2026-09-10", "2026-11-30"),
     activated("V1", "C1", "2026-09-02", "P1", "2026-09-10"),  # older version, arrives late
@@ -154,7 +157,7 @@ EVENTS: list[Event] = [
         "P1",
         reason="treatment_completed",
         sessions={"recovery_coaching": 4, "case_management": 2},
-        **ALL_GOOD,
+        indicators=ALL_GOOD,
     ),
     # C2: intake and a follow-up in Q2
     assessed("C2", "2026-10-01"),
