@@ -144,6 +144,16 @@ class TreatmentStatusChanged(Event):
     data: TreatmentStatusChangedData
 
 
+class RetentionSessions(EventData):
+    """Sessions/days of one item 7.1 service category in the past 30 days."""
+
+    category: str = Field(
+        description="As in the GPRA interview's `retention.sessions`.",
+        examples=["recovery_coaching"],
+    )
+    sessions: int = Field(ge=0, le=99, examples=[4])
+
+
 class GpraOutcomes(EventData):
     """The interview's outcome indicators per domain, derived in eligibility from the
     answers (seed 003 App. C §5a; SPEC §3.6): booleans and counts only, nothing that
@@ -178,11 +188,10 @@ class GpraOutcomes(EventData):
         description="Attended a self-help, faith-based or other recovery group, or had "
         "family or friends supportive of recovery, in the past 30 days (items 5.1-5.4).",
     )
-    sessions: dict[str, int] = Field(
-        default_factory=dict,
+    sessions: list[RetentionSessions] = Field(
+        default_factory=list,
         description="Sessions/days per item 7.1 service category in the past 30 days "
-        "(keys as in the GPRA interview's `retention.sessions`).",
-        examples=[{"recovery_coaching": 4}],
+        "(categories answered only).",
     )
     last_service_on: date | None = Field(
         default=None, description="Item 7.2 2.a, last clinical or paid recovery service."

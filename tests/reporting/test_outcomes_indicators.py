@@ -7,7 +7,7 @@ import json
 from datetime import date
 
 from contracts.api.clients import GpraInterview
-from contracts.clients import GpraOutcomes, GpraRecordedData
+from contracts.clients import GpraOutcomes, GpraRecordedData, RetentionSessions
 from services.eligibility.service_layer import outcomes
 from services.eligibility.service_layer.outcomes import gpra_outcomes
 from tests.eligibility.test_gpra_rules import complete
@@ -78,7 +78,7 @@ def test_an_unanswered_domain_gives_no_indicator() -> None:
 
 def test_retention_items_7_1_and_7_2() -> None:
     outcome = gpra_outcomes(GpraInterview.model_validate(complete("discharge")))
-    assert outcome.sessions == {"recovery_coaching": 4}
+    assert outcome.sessions == [RetentionSessions(category="recovery_coaching", sessions=4)]
     assert outcome.last_service_on == date(2026, 8, 30)
     assert outcome.discharged_on == date(2026, 8, 31)
 
@@ -111,7 +111,7 @@ async def test_the_event_carries_the_outcomes_and_no_phi(service: Service) -> No
         no_arrests=True,
         housed=True,
         social_support=True,
-        sessions={"recovery_coaching": 4},
+        sessions=[RetentionSessions(category="recovery_coaching", sessions=4)],
         last_service_on=date(2026, 8, 30),
         discharged_on=date(2026, 8, 31),
     )

@@ -18,6 +18,7 @@ from contracts.clients import (
     GpraOutcomes,
     GpraRecorded,
     GpraRecordedData,
+    RetentionSessions,
 )
 from contracts.envelope import Event
 from contracts.vouchers import (
@@ -67,7 +68,11 @@ def interview(
             provider_id=provider,
             discharge_reason=reason,
             outcomes=GpraOutcomes(
-                **{**NONE_OF_IT, **(indicators or {}), **more}, sessions=sessions or {}
+                **{**NONE_OF_IT, **(indicators or {}), **more},
+                sessions=[
+                    RetentionSessions(category=category, sessions=count)
+                    for category, count in (sessions or {}).items()
+                ],
             ),
         ),
     )

@@ -17,6 +17,7 @@ from contracts.clients import (
     GpraOutcomes,
     GpraRecorded,
     GpraRecordedData,
+    RetentionSessions,
 )
 from contracts.topics import CLIENTS
 from services.eligibility.adapters.orm import assessments, drug_tests, gpra_interviews
@@ -71,7 +72,10 @@ def gpra_outcomes(interview: GpraInterview) -> GpraOutcomes:
         or support.faith_recovery_groups
         or support.other_recovery_organisations
         or support.supportive_family_friends,
-        sessions=dict(retention.sessions) if retention else {},
+        sessions=[
+            RetentionSessions(category=category, sessions=count)
+            for category, count in sorted((retention.sessions if retention else {}).items())
+        ],
         last_service_on=retention.last_service_date if retention else None,
         discharged_on=retention.discharge_date if retention else None,
     )

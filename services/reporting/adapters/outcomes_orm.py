@@ -76,7 +76,7 @@ async def add_interview(session: AsyncSession, data: GpraRecordedData) -> None:
             complete=data.complete,
             discharge_reason=data.discharge_reason,
             **{name: getattr(outcomes, name) if outcomes else None for name in INDICATOR_COLUMNS},
-            sessions=dict(outcomes.sessions) if outcomes else {},
+            sessions={s.category: s.sessions for s in outcomes.sessions} if outcomes else {},
             discharged_on=outcomes.discharged_on if outcomes else None,
         )
     )
