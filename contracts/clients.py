@@ -144,6 +144,61 @@ class TreatmentStatusChanged(Event):
     data: TreatmentStatusChangedData
 
 
+class RetentionSessions(EventData):
+    """Sessions/days of one item 7.1 service category in the past 30 days."""
+
+    category: str = Field(
+        description="As in the GPRA interview's `retention.sessions`.",
+        examples=["recovery_coaching"],
+    )
+    sessions: int = Field(ge=0, le=99, examples=[4])
+
+
+class GpraOutcomes(EventData):
+    """The interview's outcome indicators per domain, derived in eligibility from the
+    answers (seed 003 App. C §5a; SPEC §3.6): booleans and counts only, nothing that
+    identifies the client. An indicator is null when its domain was not answered."""
+
+    abstinent: bool | None = Field(
+        default=None,
+        description="No alcohol and no illegal drug use in the past 30 days (items 1.1 a "
+        "and 1.1 c both 0 days).",
+    )
+    alcohol_days: int | None = Field(
+        default=None, ge=0, le=30, description="Days of any alcohol use (item 1.1 a)."
+    )
+    illegal_drug_days: int | None = Field(
+        default=None, ge=0, le=30, description="Days of illegal drug use (item 1.1 c)."
+    )
+    employed_or_in_school: bool | None = Field(
+        default=None,
+        description="Employed full or part time (item 2.1) or enrolled in school or job "
+        "training full or part time (item 2.3).",
+    )
+    no_arrests: bool | None = Field(
+        default=None, description="Not arrested in the past 30 days (item 3.1 is 0)."
+    )
+    housed: bool | None = Field(
+        default=None,
+        description="Living most of the past 30 days in dependent or independent living, "
+        "not homeless (item 4.1).",
+    )
+    social_support: bool | None = Field(
+        default=None,
+        description="Attended a self-help, faith-based or other recovery group, or had "
+        "family or friends supportive of recovery, in the past 30 days (items 5.1-5.4).",
+    )
+    sessions: list[RetentionSessions] = Field(
+        default_factory=list,
+        description="Sessions/days per item 7.1 service category in the past 30 days "
+        "(categories answered only).",
+    )
+    last_service_on: date | None = Field(
+        default=None, description="Item 7.2 2.a, last clinical or paid recovery service."
+    )
+    discharged_on: date | None = Field(default=None, description="Item 7.2 2.b, discharge date.")
+
+
 class GpraRecordedData(EventData):
     """A GPRA interview was recorded; the answers stay in eligibility."""
 
@@ -163,6 +218,10 @@ class GpraRecordedData(EventData):
         default=False,
         description="A brief intervention: exempt from the drug-test part of a successful "
         "completion (seed 003 §II footnote 2).",
+    )
+    outcomes: GpraOutcomes | None = Field(
+        default=None,
+        description="The seven domains' outcome indicators (no PHI), for the GPRA report.",
     )
 
 

@@ -116,6 +116,10 @@ TABLE: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/v1/clients/{client_id}/drug-tests"): cells(
         "assessor", "provider_own", not_found=OTHER
     ),
+    # -- GPRA outcome reports (SPEC §4: admin and state_system)
+    ("GET", "/v1/reports/gpra"): cells("admin", "state_system"),
+    ("GET", "/v1/reports/follow-up"): cells("admin", "state_system"),
+    ("GET", "/v1/reports/outcomes"): cells("admin", "state_system"),
 }
 
 
@@ -389,6 +393,17 @@ REQUESTS: dict[tuple[str, str], Callable[[World, str], Request]] = {
         f"/v1/clients/{w.client_id}/drug-tests",
         {"tested_on": _today(), "random": True, "result": "negative"},
         None,
+    ),
+    ("GET", "/v1/reports/gpra"): lambda w, r: ("/v1/reports/gpra", None, {"period": "2027Q2"}),
+    ("GET", "/v1/reports/follow-up"): lambda w, r: (
+        "/v1/reports/follow-up",
+        None,
+        {"as_of": _today()},
+    ),
+    ("GET", "/v1/reports/outcomes"): lambda w, r: (
+        "/v1/reports/outcomes",
+        None,
+        {"period": "2027Q2", "format": "csv"},
     ),
 }
 

@@ -14,8 +14,10 @@ from contracts.api.clients import GpraInterview, RecordDrugTest
 from contracts.clients import (
     DrugTestRecorded,
     DrugTestRecordedData,
+    GpraOutcomes,
     GpraRecorded,
     GpraRecordedData,
+    RetentionSessions,
 )
 from contracts.topics import CLIENTS
 from services.eligibility.adapters.orm import assessments, drug_tests, gpra_interviews
@@ -30,6 +32,53 @@ from services.eligibility.service_layer.caller import acting_provider, not_after
 from services.eligibility.service_layer.clients import ensure_client
 from services.kit.actor import Actor
 from services.kit.unit_of_work import UnitOfWork
+
+
+def gpra_outcomes(interview: GpraInterview) -> GpraOutcomes:
+    """The interview's outcome indicators for the GPRA report (seed 003 §VI-3.1, App. C
+    §5a; SPEC §3.6), each null when its domain was not answered:
+
+    - abstinent (domain 1): item 1.1 a (any alcohol) and 1.1 c (illegal drugs) are both
+      0 days; App. C note 1 names abstinence the primary outcome measure.
+    - employed or in school (domain 2): item 2.1 full or part time, or item 2.3 enrolled
+      full or part time.
+    - no arrests (domain 3): item 3.1 is 0.
+    - housed (domain 4): item 4.1 is dependent or independent living (not homeless).
+    - social support (domain 5): any of items 5.1-5.4 answered yes.
+    - retention (domain 7): item 7.1 sessions per category, 7.2 2.a and 2.b dates.
+
+    Access/capacity (domain 6) is a program count, not a client's answer: reporting
+    derives it from the voucher and provider topics.
+    """
+    use = interview.alcohol_drug_use
+    work = interview.employment_education
+    crime = interview.crime_criminal_justice
+    family = interview.family_living_conditions
+    support = interview.social_support
+    retention = interview.retention
+    return GpraOutcomes(
+        abstinent=None if use is None else use.any_alcohol == 0 and use.illegal_drugs == 0,
+        alcohol_days=None if use is None else use.any_alcohol,
+        illegal_drug_days=None if use is None else use.illegal_drugs,
+        employed_or_in_school=None
+        if work is None
+        else work.employment in ("full_time", "part_time")
+        or work.education in ("enrolled_full_time", "enrolled_part_time"),
+        no_arrests=None if crime is None else crime.arrests == 0,
+        housed=None if family is None else family.living != "homeless",
+        social_support=None
+        if support is None
+        else support.self_help_groups
+        or support.faith_recovery_groups
+        or support.other_recovery_organisations
+        or support.supportive_family_friends,
+        sessions=[
+            RetentionSessions(category=category, sessions=count)
+            for category, count in sorted((retention.sessions if retention else {}).items())
+        ],
+        last_service_on=retention.last_service_date if retention else None,
+        discharged_on=retention.discharge_date if retention else None,
+    )
 
 
 async def record_gpra(
@@ -68,6 +117,7 @@ async def record_gpra(
         provider_id=provider_id,
         discharge_reason=interview.retention.discharge_reason if interview.retention else None,
         brief_intervention=interview.brief_intervention,
+        outcomes=gpra_outcomes(interview),
     )
     uow.emit(CLIENTS, GpraRecorded(subject=client_id, data=data))
     return data.model_dump(mode="json")

@@ -1,0 +1,1 @@
+"""Reporting rules: pure functions over the facts read from the topics."""
