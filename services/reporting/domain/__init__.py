@@ -1,0 +1,1 @@
+"""Reporting's pure rules: periods, Appendix G cost ranges, integrity patterns."""
