@@ -55,7 +55,8 @@ def daily_limits(catalog: Catalog) -> dict[str, DailyLimit]:
             ):
                 continue
             family = tuple(sorted(limit.codes or [code]))
-            limits[code] = DailyLimit(family, limit.units)
+            for member in family:
+                limits.setdefault(member, DailyLimit(family, limit.units))
     return limits
 
 
