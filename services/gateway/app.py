@@ -15,7 +15,15 @@ from contracts.topics import CLAIMS_SUBMITTED
 from services.gateway.adapters.orm import metadata
 from services.gateway.adapters.token_store import create_token
 from services.gateway.domain.tokens import Role
-from services.gateway.entrypoints import claims, clients, payments, providers, tokens, vouchers
+from services.gateway.entrypoints import (
+    claims,
+    clients,
+    payments,
+    providers,
+    reports,
+    tokens,
+    vouchers,
+)
 from services.kit.http import BodySizeLimit, problem
 from services.kit.runtime import ServiceRuntime
 
@@ -50,6 +58,7 @@ app = runtime.http_app(
     clients.router,
     payments.router,
     payments.invoice_router,
+    reports.router,
     title="ATR voucher platform API",
     description="Provider EHRs, assessors, the state program office and state systems "
     "use this API. Every call except the provider directory and health checks needs "
