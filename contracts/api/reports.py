@@ -94,6 +94,7 @@ class ProviderCard(Answer):
     holdbacks_forfeited: Money
     forfeited_episodes: int
     incentive_awards: Money
+    invoiced: Money = Field(description="Totals of its invoices of the period's monthly runs.")
     outcome_reporting_completeness: Decimal | None = Field(
         description="Released episodes over settled episodes (null when none settled)."
     )

@@ -19,6 +19,8 @@ from contracts.payments import (
     HoldbackSettledData,
     IncentiveAwarded,
     IncentiveAwardedData,
+    InvoiceIssued,
+    InvoiceIssuedData,
     LineFunded,
     LineFundedData,
 )
@@ -175,5 +177,23 @@ def registered(provider: str) -> ProviderRegistered:
             counties=["Boone"],
             faith_based=False,
             status="active",
+        ),
+    )
+
+
+def invoiced(provider: str, run: str, total: str) -> InvoiceIssued:
+    """A provider's invoice of a monthly run."""
+    year, month = (int(x) for x in run.split("-"))
+    return InvoiceIssued(
+        subject=provider,
+        data=InvoiceIssuedData(
+            invoice_id=f"INV-{run}-{provider}",
+            run_id=run,
+            provider_id=provider,
+            cutoff=date(year, month, 1),
+            lines=1,
+            payable=Decimal(total),
+            released=Decimal("0.00"),
+            total=Decimal(total),
         ),
     )

@@ -10,7 +10,7 @@ from decimal import Decimal
 from contracts.envelope import Event
 from services.reporting.domain.periods import Period
 from services.reporting.service_layer.reports import provider_report, report_csv
-from tests.reporting.builders import awarded, decided, funded, registered, settled
+from tests.reporting.builders import awarded, decided, funded, invoiced, registered, settled
 from tests.reporting.conftest import Reporting
 
 D = Decimal
@@ -40,6 +40,9 @@ def scenario() -> list[Event]:
         settled("released", "P2", "V4", "2.00", date(2026, 10, 20)),
         settled("forfeited", "P2", "V3", "0.50", date(2026, 12, 10)),
         awarded("P1", "3.00", date(2026, 11, 30)),
+        invoiced("P1", "2026-11", "9.00"),
+        invoiced("P1", "2026-12", "8.10"),
+        invoiced("P1", "2026-09", "4.00"),  # Q1's run
     ]
 
 
@@ -62,6 +65,7 @@ async def test_report_cards(reporting: Reporting) -> None:
         "holdbacks_forfeited": D("0.00"),
         "forfeited_episodes": 0,
         "incentive_awards": D("3.00"),
+        "invoiced": D("17.10"),
         "outcome_reporting_completeness": D("1.0000"),
         "ineligible_next_year": False,
         "ineligibility_reason": None,

@@ -15,6 +15,7 @@ from services.reporting.adapters.orm import (
     claim_lines,
     holdback_settlements,
     incentive_awards,
+    invoices,
     line_fundings,
     providers_designated,
 )
@@ -109,3 +110,9 @@ async def awards_between(
 async def designated_providers(uow: UnitOfWork) -> list[str]:
     """Every provider designated so far."""
     return list(await uow.session.scalars(select(providers_designated.c.provider_id)))
+
+
+async def invoices_of_runs(uow: UnitOfWork, runs: list[str]) -> Sequence[Row[Any, Any, Any, Any]]:
+    """The invoices of the monthly runs named (``2026-11``, ...)."""
+    result = await uow.session.execute(select(invoices).where(invoices.c.run_id.in_(runs)))
+    return result.all()

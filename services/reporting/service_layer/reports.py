@@ -157,15 +157,16 @@ class _Tally:
     settled: dict[str, Decimal] = field(default_factory=lambda: defaultdict(lambda: ZERO))
     episodes: Counter[str] = field(default_factory=Counter)
     awards: Decimal = ZERO
+    invoiced: Decimal = ZERO
 
 
 async def provider_report(uow: UnitOfWork, period: Period) -> ProviderReport:
     """SPEC §3.6 provider report cards: per provider its claim lines and amounts,
     denials by reason, funded amount, holdbacks released and forfeited (amount and
-    episodes) and incentive awards in the period; outcome-reporting completeness
-    (released episodes over settled ones, SPEC §3.5: released means discharge and GPRA
-    discharge interview reported); ``ineligible_next_year`` by
-    :data:`INELIGIBILITY_RULE`."""
+    episodes), incentive awards and invoice totals (the runs of the period's months);
+    outcome-reporting completeness (released episodes over settled ones, SPEC §3.5:
+    released means discharge and GPRA discharge interview reported);
+    ``ineligible_next_year`` by :data:`INELIGIBILITY_RULE`."""
     tallies: dict[str, _Tally] = defaultdict(_Tally)
     for provider_id in await read_store.designated_providers(uow):
         tallies.setdefault(provider_id, _Tally())
@@ -188,6 +189,8 @@ async def provider_report(uow: UnitOfWork, period: Period) -> ProviderReport:
         t.episodes[settled.kind] += 1
     for award in await read_store.awards_between(uow, period.starts_on, period.ends_on):
         tallies[award.provider_id].awards += award.amount
+    for invoice in await read_store.invoices_of_runs(uow, period.months()):
+        tallies[invoice.provider_id].invoiced += invoice.total
     forfeited_in_year = Counter(
         row.provider_id
         for row in await read_store.forfeitures_of_year(uow, period.fiscal_year, period.ends_on)
@@ -227,6 +230,7 @@ def _card(provider_id: str, t: _Tally, forfeited: int, year: int) -> ProviderCar
         holdbacks_forfeited=_cents(t.settled["forfeited"]),
         forfeited_episodes=forfeited_n,
         incentive_awards=_cents(t.awards),
+        invoiced=_cents(t.invoiced),
         outcome_reporting_completeness=(
             (Decimal(released_n) / Decimal(settled)).quantize(Decimal("0.0001"))
             if settled
