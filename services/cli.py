@@ -7,6 +7,7 @@ atr asyncapi [FILE]            write the AsyncAPI document of every service
 atr token create ROLE [--provider-id ID] [--label L]
 atr token revoke TOKEN_ID
 atr payments check             check the payments ledger's invariants (exit 1 if violated)
+atr reporting rebuild          empty reporting's read models and replay every topic it reads
 """
 
 from __future__ import annotations
@@ -46,6 +47,12 @@ def main(argv: list[str] | None = None) -> int:
     payments.add_subparsers(dest="action", required=True).add_parser(
         "check", help="check the ledger's invariants (SPEC §3.5)"
     )
+    reporting = sub.add_parser("reporting", help="reporting read models")
+    reporting.add_subparsers(dest="action", required=True).add_parser(
+        "rebuild",
+        help="empty the read models and replay every topic from the beginning (SPEC §3.6); "
+        "run with the reporting service stopped",
+    )
     args = parser.parse_args(argv)
 
     if args.command == "up":
@@ -83,7 +90,33 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "payments":
         with _platform_database("payments"):
             return asyncio.run(_check_payments_ledger())
+    if args.command == "reporting":
+        with _platform_database("reporting"):
+            return asyncio.run(_rebuild_reporting())
     return 2
+
+
+async def _rebuild_reporting() -> int:
+    """Migrate reporting's database, empty its read models and replay its topics."""
+    from services.kit.database import Database
+    from services.kit.migrations import upgrade_to_head
+    from services.kit.schema import add_kit_tables
+    from services.kit.settings import Settings
+    from services.kit.unit_of_work import UnitOfWork
+    from services.reporting.adapters.orm import metadata
+    from services.reporting.service_layer.rebuild import rebuild
+
+    settings = Settings(service="reporting")
+    await asyncio.to_thread(upgrade_to_head, "reporting", settings.resolved_database_url)
+    db = Database(settings.resolved_database_url)
+    tables = add_kit_tables(metadata)
+    try:
+        counts = await rebuild(settings.kafka_bootstrap_servers, lambda: UnitOfWork(db, tables))
+    finally:
+        await db.dispose()
+    for topic, count in counts.items():
+        print(f"{topic}: read {count.read}, applied {count.applied}, skipped {count.skipped}")
+    return 0
 
 
 async def _check_payments_ledger() -> int:

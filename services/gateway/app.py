@@ -21,6 +21,7 @@ from services.gateway.entrypoints import (
     outcome_reports,
     payments,
     providers,
+    reports,
     tokens,
     vouchers,
 )
@@ -59,6 +60,7 @@ app = runtime.http_app(
     payments.router,
     payments.invoice_router,
     outcome_reports.router,
+    reports.router,
     title="ATR voucher platform API",
     description="Provider EHRs, assessors, the state program office and state systems "
     "use this API. Every call except the provider directory and health checks needs "

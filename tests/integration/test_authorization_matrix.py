@@ -70,6 +70,10 @@ TABLE: dict[tuple[str, str], dict[str, str]] = {
     #    any provider's). The run is for a month before any claim, so it pays nothing
     ("POST", "/v1/invoice-runs"): cells("admin"),
     ("GET", "/v1/remittances"): cells("admin", "provider_own", "provider_other"),
+    # -- reports (SPEC §4: admin, state_system)
+    ("GET", "/v1/reports/financial"): cells("admin", "state_system"),
+    ("GET", "/v1/reports/providers"): cells("admin", "state_system"),
+    ("GET", "/v1/reports/integrity"): cells("admin", "state_system"),
     # -- claims (provider; admin reads). The other provider's line names the own provider
     #    (acting for another provider is 403); its read of the own claim is 404
     ("POST", "/v1/claims"): cells("provider_own"),
@@ -260,6 +264,21 @@ REQUESTS: dict[tuple[str, str], Callable[[World, str], Request]] = {
         "/v1/remittances",
         None,
         {"period": MATRIX_PERIOD, **({"provider_id": w.own} if r == "admin" else {})},
+    ),
+    ("GET", "/v1/reports/financial"): lambda w, r: (
+        "/v1/reports/financial",
+        None,
+        {"period": f"{MATRIX_FISCAL_YEAR}Q1"},
+    ),
+    ("GET", "/v1/reports/providers"): lambda w, r: (
+        "/v1/reports/providers",
+        None,
+        {"period": f"{MATRIX_FISCAL_YEAR}Q1"},
+    ),
+    ("GET", "/v1/reports/integrity"): lambda w, r: (
+        "/v1/reports/integrity",
+        None,
+        {"period": f"{MATRIX_FISCAL_YEAR}Q1"},
     ),
     ("POST", "/v1/providers"): lambda w, r: (
         "/v1/providers",

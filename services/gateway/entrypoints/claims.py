@@ -150,7 +150,6 @@ async def claim_status(
     "/{claim_id}/corrections",
     response_model=ClaimStatus,
     operation_id="correctClaim",
-    responses={409: {"description": "The line is not decided yet."}},
 )
 async def correct_claim(
     claim_id: PathId,

@@ -55,6 +55,9 @@ outcome_assessments = Table(
     Column("assessed_on", Date, nullable=False),
 )
 
+OUTCOME_READ_MODELS = (outcome_interviews, outcome_vouchers, outcome_assessments)
+"""The outcome tables ``atr reporting rebuild`` empties with the others."""
+
 
 async def add_interview(session: AsyncSession, data: GpraRecordedData) -> None:
     """Keep a GPRA interview once (a replay of the same interview id is ignored)."""

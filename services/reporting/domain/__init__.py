@@ -1,1 +1,2 @@
-"""Reporting rules: pure functions over the facts read from the topics."""
+"""Reporting's pure rules: periods, Appendix G cost ranges, integrity patterns, GPRA
+outcomes and follow-up."""

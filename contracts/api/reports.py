@@ -1,0 +1,143 @@
+"""Report bodies (SPEC §3.6, §4 ``GET /v1/reports/...``): financial, provider report
+cards and program integrity, per period (a fiscal year ``2027`` or one of its quarters
+``2027Q2``). Ids, dates, counts and amounts only: no PHI."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from pydantic import Field
+
+from contracts.api import Answer
+
+Money = Decimal
+
+
+class ServiceDayTotal(Answer):
+    """The allowed units and amount of one service on one date at one rate."""
+
+    service_code: str
+    service_date: date
+    unit_rate: Decimal | None
+    lines: int
+    units: int = Field(description="Allowed units, after corrections.")
+    amount: Money = Field(description="Allowed amount, after corrections.")
+
+
+class QuarterSpend(Answer):
+    """A fiscal quarter: its allotment and what services dated in it keep funded."""
+
+    fiscal_year: int
+    quarter: int = Field(ge=1, le=4)
+    allotment: Money
+    funded: Money = Field(
+        description="Funded for services dated in the quarter, net of corrections."
+    )
+    left: Money = Field(description="Allotment minus funded (carried forward when positive).")
+    unfunded_lines: int = Field(description="Approved lines not funded (FUNDS_EXHAUSTED).")
+
+
+class ModalityCost(Answer):
+    """Per-person cost of a modality against its Appendix G reasonable range."""
+
+    modality: str
+    persons: int = Field(description="Clients with a funded service of the modality.")
+    funded: Money
+    per_person: Money | None
+    range_low: Money | None
+    range_high: Money | None
+    range_source: str | None
+    flag: str = Field(examples=["within_range", "above_range", "below_range", "no_range"])
+
+
+class FinancialReport(Answer):
+    """``GET /v1/reports/financial``: per service and date, spend against allotments
+    per quarter, per-person cost per modality, administrative cost share."""
+
+    period: str
+    starts_on: date
+    ends_on: date
+    services: list[ServiceDayTotal]
+    allowed_units: int
+    allowed_amount: Money
+    quarters: list[QuarterSpend] = Field(description="Every quarter of the fiscal year.")
+    funded: Money = Field(description="Funded for services dated in the period.")
+    modalities: list[ModalityCost]
+    administrative_cost_share: Decimal | None = Field(
+        description="Null: the platform holds no administrative-cost data."
+    )
+    administrative_cost_note: str
+
+
+class DenialCount(Answer):
+    """Lines denied in whole or in part for one reason."""
+
+    reason: str
+    lines: int
+    amount: Money = Field(description="Denied amount of those lines.")
+
+
+class ProviderCard(Answer):
+    """One provider's report card for the period."""
+
+    provider_id: str
+    claim_lines: int
+    allowed_amount: Money
+    denied_lines: int = Field(description="Lines denied in whole.")
+    denied_amount: Money
+    denials: list[DenialCount]
+    corrected_lines: int
+    funded: Money
+    holdbacks_released: Money
+    released_episodes: int
+    holdbacks_forfeited: Money
+    forfeited_episodes: int
+    incentive_awards: Money
+    invoiced: Money = Field(description="Totals of its invoices of the period's monthly runs.")
+    outcome_reporting_completeness: Decimal | None = Field(
+        description="Released episodes over settled episodes (null when none settled)."
+    )
+    ineligible_next_year: bool
+    ineligibility_reason: str | None
+
+
+class ProviderReport(Answer):
+    """``GET /v1/reports/providers``: a report card per provider."""
+
+    period: str
+    starts_on: date
+    ends_on: date
+    rule: str = Field(description="The ineligibility rule applied.")
+    providers: list[ProviderCard]
+
+
+class MonthDenials(Answer):
+    """Lines denied for one reason with service dates in one month."""
+
+    month: str = Field(examples=["2026-11"])
+    reason: str
+    lines: int
+    amount: Money
+
+
+class IntegrityFinding(Answer):
+    """A provider on the auditor's list, and why."""
+
+    provider_id: str
+    pattern: str = Field(examples=["daily_maximum", "corrections", "denials"])
+    count: int
+    of: int
+    share: Decimal
+    why: str
+
+
+class IntegrityReport(Answer):
+    """``GET /v1/reports/integrity``: denials by reason per month and the providers with
+    unusual patterns."""
+
+    period: str
+    starts_on: date
+    ends_on: date
+    denials_by_month: list[MonthDenials]
+    findings: list[IntegrityFinding]
