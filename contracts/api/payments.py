@@ -90,8 +90,23 @@ class Funding(Answer):
     payable: Money
     holdback: Money
     reason: str | None = Field(default=None, examples=["FUNDS_EXHAUSTED"])
-    invoice_state: Literal["not_invoiced"] = Field(
-        default="not_invoiced", description="Invoice runs come next."
+    invoice_state: Literal["not_invoiced", "invoiced"] = Field(
+        default="not_invoiced",
+        description="invoiced once a monthly run took the line (paid when funded, "
+        "reported on the statement otherwise).",
+    )
+    run_id: str | None = Field(default=None, examples=["2026-12"])
+    invoice_id: str | None = Field(
+        default=None, description="The provider's invoice that paid the line (funded lines)."
+    )
+    holdback_state: Literal["none", "open", "released", "forfeited"] = Field(
+        default="none",
+        description="Where the line's 10 % stands: held on the episode, released to the "
+        "provider, or forfeited to the incentive pool.",
+    )
+    adjusted: Money = Field(
+        default=Decimal("0.00"),
+        description="Taken back on later invoices by corrections of the line (negative).",
     )
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from contracts.api.payments import (
@@ -26,7 +25,6 @@ from contracts.api.payments import (
 from contracts.payments import fiscal_year_name
 from services.kit.deps import CallerDep, UnitOfWorkDep
 from services.kit.http import problem, validation_problem
-from services.payments.adapters.orm import fundings
 from services.payments.service_layer.fiscal_years import (
     FiscalYearExistsError,
     funds_of,
@@ -44,6 +42,7 @@ from services.payments.service_layer.invoicing import (
     remittance_csv,
     run_invoices,
 )
+from services.payments.service_layer.line_status import line_funding
 
 router = APIRouter()
 
@@ -102,21 +101,12 @@ async def distribute_incentives(
 
 @router.get("/fundings/{claim_id}", response_model=Funding)
 async def read_funding(claim_id: str, uow: UnitOfWorkDep) -> Funding:
-    """The funding decision on one approved claim line (404 until there is one)."""
-    row = (
-        await uow.session.execute(select(fundings).where(fundings.c.claim_id == claim_id))
-    ).first()
-    if row is None:
+    """The funding decision on one approved claim line, its invoice and holdback state
+    (404 until there is one)."""
+    funding = await line_funding(uow, claim_id)
+    if funding is None:
         raise HTTPException(404, "no funding decision for this claim")
-    return Funding(
-        funded=row.funded,
-        fiscal_year=row.fiscal_year,
-        quarter=row.quarter,
-        amount=row.amount,
-        payable=row.payable,
-        holdback=row.holdback,
-        reason=row.reason,
-    )
+    return funding
 
 
 @router.post("/invoice-runs", status_code=201, response_model=InvoiceRun)
