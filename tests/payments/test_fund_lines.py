@@ -118,3 +118,35 @@ async def test_lines_are_funded_once_in_order_under_the_ceiling(database) -> Non
         (Decimal("0.00"), Decimal("5.00"), False),
         (Decimal("0.00"), Decimal("5.00"), False),
     ]
+
+
+async def test_only_the_fiscal_year_of_the_service_date_pays(database) -> None:  # type: ignore[no-untyped-def]
+    """SPEC §3.5: "Services are paid only from the fiscal year they were rendered in."
+    FY2026 has money left, FY2027's first quarter has none: a service on June 30, 2026
+    is funded from FY2026, one on July 1, 2026 stays unfunded (FY2026's money does not
+    carry over the boundary)."""
+    db, tables = database
+    async with UnitOfWork(db, tables) as uow:
+        for year, allotments in ((2026, [10, 10, 10, 100]), (2027, [0, 100, 100, 100])):
+            await open_year(
+                uow,
+                CreateFiscalYear(fiscal_year=year, allotments=[Decimal(a) for a in allotments]),
+                None,
+                TODAY,
+            )
+        await fund_lines(
+            uow,
+            [
+                _adjudicated("J30", date(2026, 6, 30), "10.00"),
+                _adjudicated("J01", date(2026, 7, 1), "10.00"),
+            ],
+            TODAY,
+            NOW,
+        )
+        await uow.commit()
+    async with db.sessions() as session:
+        rows = {
+            row.claim_id: (row.fiscal_year, row.quarter, row.funded)
+            for row in await session.execute(select(fundings))
+        }
+    assert rows == {"J30": (2026, 4, True), "J01": (2027, 1, False)}
