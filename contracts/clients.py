@@ -254,13 +254,38 @@ class DrugTestRecorded(Event):
     data: DrugTestRecordedData
 
 
+class ChoiceExceptionRecordedData(EventData):
+    """The network could not meet the choice rule for a client and service (SPEC §3.2):
+    what fell short and which providers were offered. No PHI."""
+
+    client_id: str
+    exception_id: str
+    service_code: str
+    county: str | None = None
+    shortfalls: list[str] = Field(examples=[["FEWER_THAN_TWO_PROVIDERS"]])
+    offered: list[str] = Field(description="Provider ids on the list offered.")
+    recorded_on: date
+    organisation_id: str | None = Field(default=None, description="The assessor's organisation.")
+
+
+class ChoiceExceptionRecorded(Event):
+    """A choice exception was recorded (SPEC §3.2: "the system records a choice
+    exception, which reports show")."""
+
+    type: Literal["atr.client.choice_exception_recorded"] = "atr.client.choice_exception_recorded"
+    source: str = "/atr/eligibility"
+    schemaversion: Literal[1] = 1
+    data: ChoiceExceptionRecordedData
+
+
 ClientEvent = Annotated[
     ClientEnrolled
     | EligibilityDetermined
     | ClientAssessed
     | TreatmentStatusChanged
     | GpraRecorded
-    | DrugTestRecorded,
+    | DrugTestRecorded
+    | ChoiceExceptionRecorded,
     Field(discriminator="type"),
 ]
 """Any event on ``atr.clients.v1``."""

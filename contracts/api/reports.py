@@ -132,12 +132,36 @@ class IntegrityFinding(Answer):
     why: str
 
 
+class ChoiceExceptionEntry(Answer):
+    """A choice exception recorded in the period (SPEC §3.2)."""
+
+    exception_id: str
+    client_id: str
+    service_code: str
+    county: str | None = None
+    shortfalls: str = Field(description="Space-separated shortfall codes.")
+    offered: int = Field(description="Providers on the list offered.")
+    organisation_id: str | None = None
+    recorded_on: date
+
+
+class SelfReferralEntry(Answer):
+    """A client's selection of the assessor's own organisation (SPEC §3.2)."""
+
+    provider_id: str
+    client_id: str
+    voucher_id: str
+    selected_on: date
+
+
 class IntegrityReport(Answer):
-    """``GET /v1/reports/integrity``: denials by reason per month and the providers with
-    unusual patterns."""
+    """``GET /v1/reports/integrity``: denials by reason per month, the providers with
+    unusual patterns, choice exceptions and self-referrals."""
 
     period: str
     starts_on: date
     ends_on: date
     denials_by_month: list[MonthDenials]
     findings: list[IntegrityFinding]
+    choice_exceptions: list[ChoiceExceptionEntry] = Field(default_factory=list)
+    self_referrals: list[SelfReferralEntry] = Field(default_factory=list)

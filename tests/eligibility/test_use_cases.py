@@ -186,6 +186,10 @@ async def test_choice_exception_recorded_when_objections_leave_one(service: Serv
     assert not refused["satisfied"]
     assert refused["choice_exception"]["shortfalls"] == ["NO_PROVIDER_WITHOUT_OBJECTION"]
     assert await service.count(choice_exceptions) == 1
+    # and the reports learn of it (SPEC §3.2 "which reports show"), without PHI
+    outbox = await service.outbox_text()
+    assert outbox.count('"type":"atr.client.choice_exception_recorded"') == 1
+    assert '"shortfalls":["NO_PROVIDER_WITHOUT_OBJECTION"]' in outbox
 
 
 async def test_a_discharge_interview_tells_payments_its_reason_and_brevity(

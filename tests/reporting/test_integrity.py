@@ -3,14 +3,16 @@ reason per month, and the providers an auditor starts from, each with why."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+from contracts.clients import ChoiceExceptionRecorded, ChoiceExceptionRecordedData
 from contracts.envelope import Event
+from contracts.vouchers import ProviderSelectedData, VoucherProviderSelected, VoucherSnapshot
 from programs.loader import load_catalog
 from services.reporting.domain.patterns import daily_limits
 from services.reporting.domain.periods import Period
-from services.reporting.service_layer.reports import integrity_report
+from services.reporting.service_layer.reports import integrity_report, report_csv
 from tests.reporting.builders import corrected, decided
 from tests.reporting.conftest import Reporting
 
@@ -82,3 +84,65 @@ async def test_integrity_report(reporting: Reporting) -> None:
         ("P2", "denials", 2, 4, D("0.5000")),
     ]
     assert report.findings[0].why.startswith("billed a service's daily maximum on 5 of 6")
+
+
+def _selected(voucher_id: str, provider: str, day: date, *, self_referral: bool) -> Event:
+    snapshot = VoucherSnapshot(
+        voucher_id=voucher_id,
+        client_id=f"C-{voucher_id}",
+        kind="service",
+        status="provider_selected",
+        version=2,
+        issued_on=day,
+        valid_from=day,
+        valid_until=day + timedelta(days=365),
+        provider_id=provider,
+    )
+    return VoucherProviderSelected(
+        subject=voucher_id,
+        time=datetime(day.year, day.month, day.day, 12, tzinfo=UTC),
+        data=ProviderSelectedData(
+            voucher=snapshot, provider_id=provider, selected_by="tok-a", self_referral=self_referral
+        ),
+    )
+
+
+def _exception(exception_id: str, day: date) -> Event:
+    return ChoiceExceptionRecorded(
+        subject="C9",
+        data=ChoiceExceptionRecordedData(
+            client_id="C9",
+            exception_id=exception_id,
+            service_code="RECOVERY_MENTORING_IND",
+            county="Boone",
+            shortfalls=["FEWER_THAN_TWO_PROVIDERS"],
+            offered=["P1"],
+            recorded_on=day,
+            organisation_id="ORG-1",
+        ),
+    )
+
+
+async def test_choice_exceptions_and_self_referrals_are_listed(reporting: Reporting) -> None:
+    """SPEC §3.2: "the system records a choice exception, which reports show"; "a
+    selection of the assessor's own organisation is recorded as a self-referral and
+    reported". Only those of the period; a redelivery lists nothing twice."""
+    events = [
+        _exception("X1", date(2026, 10, 3)),
+        _exception("X0", date(2026, 9, 30)),  # the quarter before
+        _selected("V1", "P1", date(2026, 10, 4), self_referral=True),
+        _selected("V2", "P2", date(2026, 10, 5), self_referral=False),
+    ]
+    await reporting.feed(events)
+    await reporting.feed(events)
+    async with reporting.uow() as uow:
+        report = await integrity_report(uow, Period.parse("2027Q2"), CATALOG)
+    assert [(x.exception_id, x.shortfalls, x.offered) for x in report.choice_exceptions] == [
+        ("X1", "FEWER_THAN_TWO_PROVIDERS", 1)
+    ]
+    assert [(s.provider_id, s.voucher_id, s.selected_on) for s in report.self_referrals] == [
+        ("P1", "V1", date(2026, 10, 4))
+    ]
+    csv = report_csv(report)
+    assert "# choice_exceptions" in csv
+    assert "# self_referrals" in csv

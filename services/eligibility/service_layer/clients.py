@@ -13,6 +13,8 @@ from sqlalchemy import and_, or_, select
 
 from contracts.api.clients import DetermineEligibility, Intake, ReligiousObjections
 from contracts.clients import (
+    ChoiceExceptionRecorded,
+    ChoiceExceptionRecordedData,
     ClientEnrolled,
     ClientEnrolledData,
     EligibilityDetermined,
@@ -252,7 +254,8 @@ async def choices(
     """The client's choice list for a service (SPEC §3.2; seed 003 App. C §1a).
 
     When the network cannot meet the rule a choice exception is recorded (table
-    ``choice_exceptions``) and the answer says so. The assessor's organisation is
+    ``choice_exceptions``, and ``ChoiceExceptionRecorded`` for the reports) and the
+    answer says so. The assessor's organisation is
     returned and each option equal to it is marked as a self-referral.
     """
     await ensure_client(uow, client_id)
@@ -273,6 +276,23 @@ async def choices(
     exception_id = None
     if not verdict.satisfied:
         exception_id = str(uuid.uuid4())
+        recorded_at = datetime.now(UTC)
+        uow.emit(
+            CLIENTS,
+            ChoiceExceptionRecorded(
+                subject=client_id,
+                data=ChoiceExceptionRecordedData(
+                    client_id=client_id,
+                    exception_id=exception_id,
+                    service_code=service_code,
+                    county=county,
+                    shortfalls=list(verdict.shortfalls),
+                    offered=[o.provider.provider_id for o in verdict.options],
+                    recorded_on=recorded_at.date(),
+                    organisation_id=caller.organisation_id,
+                ),
+            ),
+        )
         await uow.session.execute(
             choice_exceptions.insert().values(
                 exception_id=exception_id,
@@ -283,7 +303,7 @@ async def choices(
                 offered=[o.provider.provider_id for o in verdict.options],
                 recorded_by=caller.token_id,
                 organisation_id=caller.organisation_id,
-                recorded_at=datetime.now(UTC),
+                recorded_at=recorded_at,
             )
         )
     return _choice_answer(client_id, verdict, caller, exception_id)

@@ -7,6 +7,7 @@ Money columns are ``Numeric(14, 2)``: dollars with exact cents.
 from __future__ import annotations
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     Column,
@@ -128,6 +129,32 @@ providers_designated = Table(
     Column("designated_on", Date, nullable=False),
 )
 
+choice_exceptions = Table(
+    "choice_exceptions",
+    metadata,
+    Column("exception_id", String(64), primary_key=True),
+    Column("client_id", String(64), nullable=False),
+    Column("service_code", String(64), nullable=False),
+    Column("county", String(64)),
+    Column("shortfalls", JSON, nullable=False),
+    Column("offered", JSON, nullable=False),
+    Column("organisation_id", String(64)),
+    Column("recorded_on", Date, nullable=False, index=True),
+)
+"""Choice exceptions eligibility recorded (SPEC §3.2 "which reports show")."""
+
+self_referrals = Table(
+    "self_referrals",
+    metadata,
+    Column("event_id", String(64), primary_key=True),
+    Column("voucher_id", String(64), nullable=False),
+    Column("client_id", String(64), nullable=False),
+    Column("provider_id", String(64), nullable=False),
+    Column("selected_on", Date, nullable=False, index=True),
+)
+"""Selections of the assessor's own organisation (SPEC §3.2: "recorded as a
+self-referral and reported")."""
+
 READ_MODELS = (
     program_counters,
     claim_lines,
@@ -138,5 +165,7 @@ READ_MODELS = (
     invoices,
     vouchers_issued,
     providers_designated,
+    choice_exceptions,
+    self_referrals,
 )
 """Every table ``atr reporting rebuild`` empties before it replays the topics."""

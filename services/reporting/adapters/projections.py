@@ -10,6 +10,7 @@ from decimal import Decimal
 from sqlalchemy import delete, select, update
 
 from contracts.claims import ClaimAdjudicated, ClaimCorrected
+from contracts.clients import ChoiceExceptionRecorded
 from contracts.payments import (
     FiscalYearOpened,
     FundingAdjusted,
@@ -20,17 +21,19 @@ from contracts.payments import (
     LineFunded,
 )
 from contracts.providers import ProviderRegistered
-from contracts.vouchers import VoucherIssued
+from contracts.vouchers import VoucherIssued, VoucherProviderSelected
 from services.kit.bulk import insert_rows
 from services.kit.unit_of_work import UnitOfWork
 from services.reporting.adapters.orm import (
     allotments,
+    choice_exceptions,
     claim_lines,
     holdback_settlements,
     incentive_awards,
     invoices,
     line_fundings,
     providers_designated,
+    self_referrals,
     vouchers_issued,
 )
 
@@ -230,5 +233,50 @@ async def provider_designated(uow: UnitOfWork, event: ProviderRegistered) -> Non
         await uow.session.execute(
             providers_designated.insert().values(
                 provider_id=provider_id, designated_on=event.time.date()
+            )
+        )
+
+
+async def choice_exception_recorded(uow: UnitOfWork, event: ChoiceExceptionRecorded) -> None:
+    """A choice exception, once (SPEC §3.2: "the system records a choice exception,
+    which reports show")."""
+    data = event.data
+    known = await uow.session.scalar(
+        select(choice_exceptions.c.exception_id).where(
+            choice_exceptions.c.exception_id == data.exception_id
+        )
+    )
+    if known is None:
+        await uow.session.execute(
+            choice_exceptions.insert().values(
+                exception_id=data.exception_id,
+                client_id=data.client_id,
+                service_code=data.service_code,
+                county=data.county,
+                shortfalls=list(data.shortfalls),
+                offered=list(data.offered),
+                organisation_id=data.organisation_id,
+                recorded_on=data.recorded_on,
+            )
+        )
+
+
+async def provider_selected(uow: UnitOfWork, event: VoucherProviderSelected) -> None:
+    """A selection of the assessor's own organisation, once (SPEC §3.2: "recorded as a
+    self-referral and reported"); other selections are not kept here."""
+    data = event.data
+    if not data.self_referral:
+        return
+    known = await uow.session.scalar(
+        select(self_referrals.c.event_id).where(self_referrals.c.event_id == str(event.id))
+    )
+    if known is None:
+        await uow.session.execute(
+            self_referrals.insert().values(
+                event_id=str(event.id),
+                voucher_id=data.voucher.voucher_id,
+                client_id=data.voucher.client_id,
+                provider_id=data.provider_id,
+                selected_on=event.time.date(),
             )
         )

@@ -12,12 +12,14 @@ from sqlalchemy import Row, and_, case, func, select
 from services.kit.unit_of_work import UnitOfWork
 from services.reporting.adapters.orm import (
     allotments,
+    choice_exceptions,
     claim_lines,
     holdback_settlements,
     incentive_awards,
     invoices,
     line_fundings,
     providers_designated,
+    self_referrals,
 )
 
 
@@ -115,4 +117,28 @@ async def designated_providers(uow: UnitOfWork) -> list[str]:
 async def invoices_of_runs(uow: UnitOfWork, runs: list[str]) -> Sequence[Row[Any, Any, Any, Any]]:
     """The invoices of the monthly runs named (``2026-11``, ...)."""
     result = await uow.session.execute(select(invoices).where(invoices.c.run_id.in_(runs)))
+    return result.all()
+
+
+async def choice_exceptions_between(
+    uow: UnitOfWork, starts_on: date, ends_on: date
+) -> Sequence[Row[Any]]:
+    """The choice exceptions recorded in the range, oldest first (SPEC §3.2)."""
+    result = await uow.session.execute(
+        select(choice_exceptions)
+        .where(choice_exceptions.c.recorded_on.between(starts_on, ends_on))
+        .order_by(choice_exceptions.c.recorded_on, choice_exceptions.c.exception_id)
+    )
+    return result.all()
+
+
+async def self_referrals_between(
+    uow: UnitOfWork, starts_on: date, ends_on: date
+) -> Sequence[Row[Any]]:
+    """The self-referrals made in the range, oldest first (SPEC §3.2)."""
+    result = await uow.session.execute(
+        select(self_referrals)
+        .where(self_referrals.c.selected_on.between(starts_on, ends_on))
+        .order_by(self_referrals.c.selected_on, self_referrals.c.provider_id)
+    )
     return result.all()

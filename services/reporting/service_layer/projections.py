@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from contracts.claims import ClaimAdjudicated, ClaimAdjudicatedEvent, ClaimCorrected
-from contracts.clients import ClientEvent
+from contracts.clients import ChoiceExceptionRecorded, ClientEvent
 from contracts.envelope import Event
 from contracts.payments import (
     FiscalYearOpened,
@@ -25,7 +25,7 @@ from contracts.payments import (
 )
 from contracts.providers import ProviderEvent, ProviderRegistered
 from contracts.topics import CLAIMS_ADJUDICATED, CLIENTS, PAYMENTS, PROVIDERS, VOUCHERS, Topic
-from contracts.vouchers import VoucherEvent, VoucherIssued
+from contracts.vouchers import VoucherEvent, VoucherIssued, VoucherProviderSelected
 from services.kit.unit_of_work import UnitOfWork
 from services.reporting.adapters import projections as write
 from services.reporting.service_layer.capacity import count_provider_designated
@@ -97,10 +97,19 @@ PROJECTIONS: tuple[Projection, ...] = (
         VOUCHERS,
         TypeAdapter(VoucherEvent),
         VOUCHER_HANDLERS
-        | {VoucherIssued: _each(write.voucher_issued, VOUCHER_HANDLERS[VoucherIssued])},
+        | {
+            VoucherIssued: _each(write.voucher_issued, VOUCHER_HANDLERS[VoucherIssued]),
+            VoucherProviderSelected: _each(
+                write.provider_selected, VOUCHER_HANDLERS[VoucherProviderSelected]
+            ),
+        },
     ),
     Projection(PROVIDERS, TypeAdapter(ProviderEvent), {ProviderRegistered: on_provider_registered}),
-    Projection(CLIENTS, TypeAdapter(ClientEvent), dict(CLIENT_HANDLERS)),
+    Projection(
+        CLIENTS,
+        TypeAdapter(ClientEvent),
+        CLIENT_HANDLERS | {ChoiceExceptionRecorded: write.choice_exception_recorded},
+    ),
 )
 """Every topic reporting reads, in the order a replay applies them."""
 

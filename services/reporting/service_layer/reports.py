@@ -14,6 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pydantic import BaseModel
 
 from contracts.api.reports import (
+    ChoiceExceptionEntry,
     DenialCount,
     FinancialReport,
     IntegrityFinding,
@@ -23,6 +24,7 @@ from contracts.api.reports import (
     ProviderCard,
     ProviderReport,
     QuarterSpend,
+    SelfReferralEntry,
     ServiceDayTotal,
 )
 from programs.catalog import Catalog
@@ -246,8 +248,9 @@ def _card(provider_id: str, t: _Tally, forfeited: int, year: int) -> ProviderCar
 
 
 async def integrity_report(uow: UnitOfWork, period: Period, catalog: Catalog) -> IntegrityReport:
-    """Program integrity (SPEC §3.6; issue's "a list an auditor would start from"):
-    denials by reason per month of service, and the providers with unusual patterns
+    """Program integrity (SPEC §3.6; "a list an auditor would start from"): denials by
+    reason per month of service, the choice exceptions and self-referrals recorded in
+    the period (SPEC §3.2), and the providers with unusual patterns
     (:func:`services.reporting.domain.patterns.unusual_patterns`: the catalog's daily
     limits billed on most days, many corrections, many denials), each saying why."""
     lines = await read_store.lines_between(uow, period.starts_on, period.ends_on)
@@ -292,6 +295,32 @@ async def integrity_report(uow: UnitOfWork, period: Period, catalog: Catalog) ->
             )
             for f in findings
         ],
+        choice_exceptions=[
+            ChoiceExceptionEntry(
+                exception_id=row.exception_id,
+                client_id=row.client_id,
+                service_code=row.service_code,
+                county=row.county,
+                shortfalls=" ".join(row.shortfalls),
+                offered=len(row.offered),
+                organisation_id=row.organisation_id,
+                recorded_on=row.recorded_on,
+            )
+            for row in await read_store.choice_exceptions_between(
+                uow, period.starts_on, period.ends_on
+            )
+        ],
+        self_referrals=[
+            SelfReferralEntry(
+                provider_id=row.provider_id,
+                client_id=row.client_id,
+                voucher_id=row.voucher_id,
+                selected_on=row.selected_on,
+            )
+            for row in await read_store.self_referrals_between(
+                uow, period.starts_on, period.ends_on
+            )
+        ],
     )
 
 
@@ -332,4 +361,6 @@ def report_csv(report: FinancialReport | ProviderReport | IntegrityReport) -> st
     else:
         _section(out, "denials_by_month", report.denials_by_month)
         _section(out, "findings", report.findings)
+        _section(out, "choice_exceptions", report.choice_exceptions)
+        _section(out, "self_referrals", report.self_referrals)
     return out.getvalue()
