@@ -451,6 +451,7 @@ class Platform:
             "ATR platform is up.",
             f"  gateway      {gateway}",
             f"  API docs     {gateway}/docs   (spec {gateway}/openapi.json)",
+            f"  dashboard    {gateway}/dashboard   (reports; an admin or state_system token)",
             f"  metrics      {gateway}/metrics and /metrics on every service",
         ]
         lines += [f"  {name:<12} {self.url_for(name)}" for name in self.names if name != "gateway"]

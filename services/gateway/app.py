@@ -18,6 +18,7 @@ from services.gateway.domain.tokens import Role
 from services.gateway.entrypoints import (
     claims,
     clients,
+    dashboard,
     outcome_reports,
     payments,
     providers,
@@ -67,6 +68,7 @@ app = runtime.http_app(
     "`Authorization: Bearer <token>`.",
 )
 app.add_middleware(BodySizeLimit, max_bytes=runtime.settings.max_body_bytes)
+dashboard.mount_dashboard(app)
 
 
 @app.exception_handler(httpx.HTTPError)
