@@ -7,7 +7,7 @@ UV := .tools/bin/uv
 VENV := .venv
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: up test setup lint typecheck pytest bench schemas asyncapi clean
+.PHONY: up test setup browser lint typecheck pytest bench schemas asyncapi clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -19,6 +19,15 @@ $(VENV)/.synced: $(UV) pyproject.toml uv.lock
 
 setup: $(VENV)/.synced
 
+# the dashboard test drives Debian's Chromium (/usr/bin/chromium); tests only, not `make up`
+browser:
+	@command -v chromium >/dev/null || { \
+		sudo=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+		$$sudo apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq chromium >/dev/null; } || { \
+		echo "make: could not install chromium with apt-get; the dashboard test needs it" >&2; \
+		exit 1; }
+
 up: setup
 	exec $(VENV)/bin/atr up
 
@@ -29,7 +38,7 @@ lint: setup
 typecheck: setup
 	$(VENV)/bin/mypy contracts services programs bench examples
 
-pytest: setup
+pytest: setup browser
 	$(VENV)/bin/pytest -q
 
 test: lint typecheck pytest

@@ -354,7 +354,9 @@ async def test_the_dashboard_draws_every_report_from_the_platform_alone(
             csv_file = tmp_path / "integrity.csv"
             await (await csv_download.value).save_as(csv_file)
             assert (await csv_download.value).suggested_filename == f"atr-integrity-{period}.csv"
-            assert "DOCUMENTATION_MISSING" in csv_file.read_text() or csv_file.stat().st_size > 0
+            exported = csv_file.read_text()
+            assert "DOCUMENTATION_MISSING" in exported
+            assert "STAFF_NOT_QUALIFIED" in exported
             async with page.expect_download() as json_download:
                 await page.click('button[data-export="providers"][data-format="json"]')
             json_file = tmp_path / "providers.json"
