@@ -100,6 +100,16 @@ class ProviderCard(Answer):
     )
     ineligible_next_year: bool
     ineligibility_reason: str | None
+    clients_followed_up: int = Field(
+        default=0, description="Clients whose abstinence was reported at follow-up/discharge."
+    )
+    abstinent: int = Field(default=0, description="Of them, abstinent (GPRA domain 1).")
+    abstinence_rate: Decimal | None = Field(
+        default=None, description="Abstinent over followed up (null when none)."
+    )
+    completions: int = Field(
+        default=0, description="Discharges with reason treatment_completed (GPRA item 7.2)."
+    )
 
 
 class ProviderReport(Answer):

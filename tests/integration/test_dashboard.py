@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,8 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from playwright.async_api import Page, async_playwright
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from services.payments.domain.funding import fiscal_year_of, quarter_of
 from tests.infrastructure import wait_until
@@ -307,6 +309,48 @@ def _assert_charts_show(charts: dict[str, Any], reports: dict[str, Any]) -> None
     assert charts["cards"]["datasets"][1]["data"] == [float(p["denied_amount"]) for p in cards]
 
 
+async def _sql(url: str, sql: str, **params: Any) -> tuple[Any, ...]:
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as connection:
+            return tuple((await connection.execute(text(sql), params)).one())
+    finally:
+        await engine.dispose()
+
+
+async def _cards_equal_the_stores(platform: RunningPlatform, report: dict[str, Any]) -> None:
+    """Issue's "report totals equal the payments ledger and the claims store on the same
+    data": this provider's card against the claims service's and payments' own tables."""
+    (card,) = [p for p in report["providers"] if p["provider_id"] == PROVIDER]
+    window = {
+        "p": PROVIDER,
+        "first": date.fromisoformat(report["starts_on"]),
+        "last": date.fromisoformat(report["ends_on"]),
+    }
+    lines, allowed, denied = await _sql(
+        platform.database_urls["claims"],
+        "SELECT count(*), coalesce(sum(allowed_amount), 0), coalesce(sum(denied_amount), 0)"
+        " FROM claims WHERE provider_id = :p AND service_date BETWEEN :first AND :last",
+        **window,
+    )
+    (funded,) = await _sql(
+        platform.database_urls["payments"],
+        "SELECT coalesce(sum(amount), 0) FROM fundings WHERE provider_id = :p AND funded"
+        " AND service_date BETWEEN :first AND :last",
+        **window,
+    )
+    assert (
+        card["claim_lines"],
+        Decimal(card["allowed_amount"]),
+        Decimal(card["denied_amount"]),
+    ) == (
+        lines,
+        Decimal(allowed),
+        Decimal(denied),
+    )
+    assert Decimal(card["funded"]) == Decimal(funded)
+
+
 async def test_the_dashboard_draws_every_report_from_the_platform_alone(
     platform: RunningPlatform, gateway: httpx.AsyncClient, tmp_path: Path
 ) -> None:
@@ -319,6 +363,7 @@ async def test_the_dashboard_draws_every_report_from_the_platform_alone(
     today = utc_today()
     period = f"{fiscal_year_of(today)}Q{quarter_of(today)}"
     reports = await _settled_reports(gateway, platform, period, today.isoformat())
+    await _cards_equal_the_stores(platform, reports["providers"])
 
     gateway_origin = urlsplit(platform.gateway).netloc
     requested: list[str] = []

@@ -37,8 +37,10 @@ from services.kit.unit_of_work import UnitOfWork
 from services.reporting.adapters import outcomes_orm  # noqa: F401  (its tables)
 from services.reporting.adapters.orm import metadata
 from services.reporting.domain.gpra import PeriodError
+from services.reporting.domain.periods import Period
 from services.reporting.service_layer import outcomes
 from services.reporting.service_layer.capacity import PROVIDERS_DESIGNATED, increment
+from services.reporting.service_layer.reports import provider_report
 
 D = date.fromisoformat
 NONE_OF_IT = dict.fromkeys(
@@ -345,6 +347,28 @@ async def test_outcomes_per_provider(uow_factory: Any) -> None:
         "P1,1,1,100.0,1",
         "P2,1,0,0.0,0",
     ]
+
+
+async def test_report_cards_carry_the_outcomes(uow_factory: Any) -> None:
+    """SPEC §3.6 report cards: "abstinence and completion outcomes", per quarter and
+    for the fiscal year (its quarters summed)."""
+    async with uow_factory() as uow:
+        quarter = await provider_report(uow, Period.parse("2027Q2"))
+        year = await provider_report(uow, Period.parse("2027"))
+    cards = {c.provider_id: c for c in quarter.providers}
+    assert (
+        cards["P1"].clients_followed_up,
+        cards["P1"].abstinent,
+        cards["P1"].abstinence_rate,
+        cards["P1"].completions,
+    ) == (1, 1, Decimal("1.0000"), 1)
+    assert (cards["P2"].clients_followed_up, cards["P2"].abstinence_rate) == (
+        1,
+        Decimal("0.0000"),
+    )
+    whole = {c.provider_id: c for c in year.providers}
+    assert whole["P1"].completions == 1
+    assert whole["P1"].clients_followed_up >= 1
 
 
 async def test_a_period_that_is_not_a_quarter_is_refused(uow_factory: Any) -> None:

@@ -69,6 +69,11 @@ async def test_report_cards(reporting: Reporting) -> None:
         "outcome_reporting_completeness": D("1.0000"),
         "ineligible_next_year": False,
         "ineligibility_reason": None,
+        # no GPRA interviews in this scenario
+        "clients_followed_up": 0,
+        "abstinent": 0,
+        "abstinence_rate": None,
+        "completions": 0,
     }
     assert [(d.reason, d.lines, d.amount) for d in p1.denials] == [
         ("DAILY_LIMIT", 1, D("10.00")),

@@ -33,6 +33,7 @@ from services.reporting.adapters import read_store
 from services.reporting.domain.cost_ranges import REASONABLE_RANGES, cost_flag, modality_of
 from services.reporting.domain.patterns import BilledLine, daily_limits, unusual_patterns
 from services.reporting.domain.periods import Period
+from services.reporting.service_layer.outcomes import provider_outcomes
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
@@ -167,7 +168,8 @@ async def provider_report(uow: UnitOfWork, period: Period) -> ProviderReport:
     denials by reason, funded amount, holdbacks released and forfeited (amount and
     episodes), incentive awards and invoice totals (the runs of the period's months);
     outcome-reporting completeness (released episodes over settled ones, SPEC §3.5:
-    released means discharge and GPRA discharge interview reported);
+    released means discharge and GPRA discharge interview reported); abstinence and
+    completion outcomes from the GPRA interviews (:func:`provider_outcomes`);
     ``ineligible_next_year`` by :data:`INELIGIBILITY_RULE`."""
     tallies: dict[str, _Tally] = defaultdict(_Tally)
     for provider_id in await read_store.designated_providers(uow):
@@ -199,15 +201,57 @@ async def provider_report(uow: UnitOfWork, period: Period) -> ProviderReport:
     )
     for provider_id in forfeited_in_year:
         tallies.setdefault(provider_id, _Tally())
+    outcomes = await _outcomes(uow, period)
+    for provider_id in outcomes:
+        tallies.setdefault(provider_id, _Tally())
     return ProviderReport(
         period=period.name,
         starts_on=period.starts_on,
         ends_on=period.ends_on,
         rule=INELIGIBILITY_RULE,
         providers=[
-            _card(provider_id, t, forfeited_in_year[provider_id], period.fiscal_year)
+            _with_outcomes(
+                _card(provider_id, t, forfeited_in_year[provider_id], period.fiscal_year),
+                outcomes.get(provider_id),
+            )
             for provider_id, t in sorted(tallies.items())
         ],
+    )
+
+
+async def _outcomes(uow: UnitOfWork, period: Period) -> dict[str, tuple[int, int, int]]:
+    """Per provider (followed up, abstinent, completions) of the period's quarters, from
+    the GPRA outcome read models (:func:`provider_outcomes`, one quarter at a time)."""
+    quarters = [period.quarter] if period.quarter else [1, 2, 3, 4]
+    totals: dict[str, tuple[int, int, int]] = {}
+    for quarter in quarters:
+        report = await provider_outcomes(uow, f"{period.fiscal_year}Q{quarter}")
+        for row in report.providers:
+            followed, abstinent, completions = totals.get(row.provider_id, (0, 0, 0))
+            totals[row.provider_id] = (
+                followed + row.clients_followed_up,
+                abstinent + row.abstinent,
+                completions + row.completions,
+            )
+    return totals
+
+
+def _with_outcomes(card: ProviderCard, outcome: tuple[int, int, int] | None) -> ProviderCard:
+    """The card with its outcomes (SPEC §3.6: "abstinence and completion outcomes")."""
+    if outcome is None:
+        return card
+    followed, abstinent, completions = outcome
+    return card.model_copy(
+        update={
+            "clients_followed_up": followed,
+            "abstinent": abstinent,
+            "abstinence_rate": (
+                (Decimal(abstinent) / Decimal(followed)).quantize(Decimal("0.0001"))
+                if followed
+                else None
+            ),
+            "completions": completions,
+        }
     )
 
 
