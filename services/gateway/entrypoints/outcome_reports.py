@@ -6,7 +6,7 @@ service answers; the gateway checks the role and the parameters (422 naming the 
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
@@ -17,9 +17,10 @@ from contracts.api.outcome_reports import (
     GpraQuarterReport,
     ProviderOutcomesReport,
 )
-from services.gateway.domain.tokens import Principal, Role
-from services.gateway.entrypoints.auth import require
+from services.gateway.domain.tokens import Principal
 from services.gateway.entrypoints.proxy import forward
+from services.gateway.entrypoints.reports import CSV, readers
+from services.gateway.entrypoints.reports import FormatQuery as Format
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"], responses=ERROR_RESPONSES)
 
@@ -31,11 +32,6 @@ Quarter = Annotated[
         examples=["2027Q2"],
     ),
 ]
-Format = Annotated[Literal["json", "csv"], Query()]
-CSV: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"text/csv": {"schema": {"type": "string"}}}}
-}
-readers = require(Role.ADMIN, Role.STATE_SYSTEM)
 
 
 @router.get("/gpra", response_model=GpraQuarterReport, operation_id="readGpraReport", responses=CSV)
