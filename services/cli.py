@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     reporting.add_subparsers(dest="action", required=True).add_parser(
         "rebuild",
         help="empty the read models and replay every topic from the beginning (SPEC §3.6); "
-        "run with the reporting service stopped",
+        "on PostgreSQL the running reporting service's consumers wait for it",
     )
     args = parser.parse_args(argv)
 
@@ -111,7 +111,9 @@ async def _rebuild_reporting() -> int:
     db = Database(settings.resolved_database_url)
     tables = add_kit_tables(metadata)
     try:
-        counts = await rebuild(settings.kafka_bootstrap_servers, lambda: UnitOfWork(db, tables))
+        counts = await rebuild(
+            settings.kafka_bootstrap_servers, lambda: UnitOfWork(db, tables), db=db
+        )
     finally:
         await db.dispose()
     for topic, count in counts.items():

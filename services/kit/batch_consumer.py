@@ -262,6 +262,7 @@ class BatchConsumer:
         """Apply the events not seen before in one unit of work."""
         by_id = {str(event.id): event for event, _ in received}
         async with self.runtime.unit_of_work() as uow:
+            await self.runtime.begin_consumer_write(uow)
             fresh = await uow.first_time_many(self.name, self.topic.name, list(by_id))
             new = [event for event_id, event in by_id.items() if event_id in fresh]
             if new:

@@ -146,6 +146,7 @@ class EventConsumer:
 
     async def _apply(self, event: Event, handler: EventHandler) -> None:
         async with self.runtime.unit_of_work() as uow:
+            await self.runtime.begin_consumer_write(uow)
             if not await uow.first_time(self.name, self.topic.name, str(event.id)):
                 self.runtime.metrics.events_duplicate.labels(self.topic.name).inc()
                 return

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from pydantic import TypeAdapter
 from sqlalchemy import MetaData
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.envelope import Event
 from contracts.topics import Topic
@@ -81,6 +82,9 @@ class ServiceRuntime:
         )
         self.background_tasks: list[BackgroundTask] = [self.relay.run]
         self.batch_consumers: list[BatchConsumerDoc] = []
+        self.consumer_prelude: Callable[[AsyncSession], Awaitable[None]] | None = None
+        """Runs first in every consumer's unit of work, before the processed-events
+        check (reporting waits there for a running rebuild); None for most services."""
         self._tasks: list[asyncio.Task[None]] = []
 
     @property
@@ -91,6 +95,11 @@ class ServiceRuntime:
     def unit_of_work(self) -> UnitOfWork:
         """A new unit of work whose committed events go straight to the outbox relay."""
         return UnitOfWork(self.db, self.tables, publisher=self.relay)
+
+    async def begin_consumer_write(self, uow: UnitOfWork) -> None:
+        """Open a consumer's unit of work with the service's :attr:`consumer_prelude`."""
+        if self.consumer_prelude is not None:
+            await self.consumer_prelude(uow.session)
 
     def consume(
         self,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from services.kit.batch_consumer import BatchConsumer
 from services.kit.runtime import ServiceRuntime
 from services.reporting.adapters.orm import metadata
+from services.reporting.adapters.rebuild_lock import wait_for_rebuild
 from services.reporting.entrypoints import outcomes
 from services.reporting.entrypoints.http import router
 from services.reporting.service_layer.projections import (
@@ -20,6 +21,7 @@ from services.reporting.service_layer.projections import (
 
 runtime = ServiceRuntime("reporting", metadata)
 broker = runtime.broker
+runtime.consumer_prelude = wait_for_rebuild  # a running rebuild holds the read models
 
 claims = BatchConsumer(
     runtime,

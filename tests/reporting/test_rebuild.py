@@ -5,12 +5,16 @@ PostgreSQL, then through the real broker (replay to the high watermark, no
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from sqlalchemy import func, select
 
 from contracts.envelope import Event
 from programs.loader import load_catalog
@@ -18,13 +22,19 @@ from services.kit.database import Database
 from services.kit.schema import add_kit_tables
 from services.kit.unit_of_work import UnitOfWork
 from services.reporting.adapters.orm import metadata
+from services.reporting.adapters.rebuild_lock import rebuilding
 from services.reporting.domain.periods import Period
-from services.reporting.service_layer.projections import PROJECTIONS
+from services.reporting.service_layer.projections import PROJECTIONS, Projection, apply_events
 from services.reporting.service_layer.rebuild import rebuild, reset_read_models
 from services.reporting.service_layer.reports import (
     financial_report,
     integrity_report,
     provider_report,
+)
+from tests.infrastructure import (
+    create_postgres_database,
+    drop_postgres_database,
+    sqlalchemy_postgres_url,
 )
 from tests.reporting import test_financial, test_integrity, test_provider_cards
 from tests.reporting.conftest import Reporting, projection_of
@@ -73,18 +83,11 @@ async def _open(path: Path) -> Reporting:
     return Reporting(db, tables)
 
 
-async def test_rebuild_replays_the_topics_to_the_high_watermark(
-    bootstrap_servers: str, tmp_path: Path
-) -> None:
-    """The report cards' scenario (every topic but clients) published to the real
-    broker, rebuilt twice into one database and fed directly into another: identical
-    reports from all three. (The scenarios together reuse claim ids, so their order
-    across topics would matter; each alone does not.)
-
-    The events go to topics of this test's own (each projection's topic under a unique
-    prefix, same partitions): on the session's shared topics the platform's live
-    services would act on them (payments would fund the scenario's claims again) and
-    the replay would rightly see more than the direct feed."""
+async def _publish_to_own_topics(bootstrap_servers: str, events: list[Event]) -> list[Projection]:
+    """Each projection's topic under a unique prefix (same partitions), with ``events``
+    published to them: on the session's shared topics the platform's live services would
+    act on them (payments would fund the scenario's claims again) and the replay would
+    rightly see more than the direct feed."""
     tag = uuid.uuid4().hex[:8]
     projections = [
         replace(p, topic=replace(p.topic, name=f"test-{tag}.{p.topic.name}")) for p in PROJECTIONS
@@ -101,7 +104,6 @@ async def test_rebuild_replays_the_topics_to_the_high_watermark(
         )
     finally:
         await admin.close()
-    events = test_provider_cards.scenario()
     producer = AIOKafkaProducer(
         bootstrap_servers=bootstrap_servers, acks="all", enable_idempotence=False
     )
@@ -115,7 +117,18 @@ async def test_rebuild_replays_the_topics_to_the_high_watermark(
             )
     finally:
         await producer.stop()
+    return projections
 
+
+async def test_rebuild_replays_the_topics_to_the_high_watermark(
+    bootstrap_servers: str, tmp_path: Path
+) -> None:
+    """The report cards' scenario (every topic but clients) published to the real
+    broker, rebuilt twice into one database and fed directly into another: identical
+    reports from all three. (The scenarios together reuse claim ids, so their order
+    across topics would matter; each alone does not.)"""
+    events = test_provider_cards.scenario()
+    projections = await _publish_to_own_topics(bootstrap_servers, events)
     direct = await _open(tmp_path / "direct.db")
     rebuilt = await _open(tmp_path / "rebuilt.db")
     try:
@@ -135,3 +148,82 @@ async def test_rebuild_replays_the_topics_to_the_high_watermark(
     finally:
         await direct.db.dispose()
         await rebuilt.db.dispose()
+
+
+@pytest.fixture
+async def on_postgres() -> AsyncIterator[Reporting]:
+    """An empty reporting database on the test PostgreSQL (advisory locks)."""
+    name = await create_postgres_database()
+    tables = add_kit_tables(metadata)
+    db = Database(sqlalchemy_postgres_url(name))
+    async with db.engine.begin() as connection:
+        await connection.run_sync(metadata.create_all)
+    try:
+        yield Reporting(db, tables)
+    finally:
+        await db.dispose()
+        await drop_postgres_database(name)
+
+
+async def _processed(reporting: Reporting) -> int:
+    async with reporting.db.read_sessions() as session:
+        table = reporting.tables.processed_events
+        return int(await session.scalar(select(func.count()).select_from(table)) or 0)
+
+
+async def test_a_consumer_write_waits_while_a_rebuild_runs(on_postgres: Reporting) -> None:
+    """On PostgreSQL the rebuild holds its lock for its whole run: a consumer's unit of
+    work (the service's consumer prelude, then the events) waits, writes nothing, and
+    goes on when the rebuild ends."""
+    events = test_provider_cards.scenario()
+    async with rebuilding(on_postgres.db):
+        live = asyncio.create_task(on_postgres.feed(events))
+        await asyncio.sleep(0.5)
+        assert not live.done()
+        assert await _processed(on_postgres) == 0
+    assert await asyncio.wait_for(live, 30) == len(events)
+    assert await _processed(on_postgres) == len(events)
+
+
+async def test_rebuild_while_the_consumers_run_gives_the_same_reports(
+    bootstrap_servers: str, on_postgres: Reporting, tmp_path: Path
+) -> None:
+    """``atr reporting rebuild`` on a running service: the live consumers apply the same
+    events (redelivered, a few at a time) while the rebuild empties and replays; the
+    reports equal those of a database fed each event once. Without the lock a consumer's
+    rows written between the emptying and the replay would count twice."""
+    events = test_provider_cards.scenario()
+    projections = await _publish_to_own_topics(bootstrap_servers, events)
+    direct = await _open(tmp_path / "direct.db")
+    try:
+        await direct.feed(events)
+        # the live consumers of the test's own topics: same consumer names as the replay
+        own = {p.topic.name.split(".", 1)[1]: p for p in projections}
+
+        async def consume(chunk: list[Event]) -> int:
+            new = 0
+            for event in chunk:
+                async with on_postgres.uow() as uow:
+                    new += await apply_events(uow, own[projection_of(event).topic.name], [event])
+                    await uow.commit()
+            return new
+
+        assert await consume(events[: len(events) // 2]) == len(events) // 2
+
+        async def consumers() -> None:
+            for chunk in range(0, len(events), 4):
+                await consume(events[chunk : chunk + 4])
+                await asyncio.sleep(0)
+
+        await asyncio.gather(
+            rebuild(bootstrap_servers, on_postgres.uow, projections, db=on_postgres.db),
+            consumers(),
+        )
+        assert await consume(events) == 0  # every id is recorded: nothing applied twice
+        async with on_postgres.uow() as uow:
+            after = [*await reports(uow, "2027Q2"), *await reports(uow, "2027")]
+        async with direct.uow() as uow:
+            fed = [*await reports(uow, "2027Q2"), *await reports(uow, "2027")]
+        assert after == fed
+    finally:
+        await direct.db.dispose()

@@ -28,6 +28,7 @@ from contracts.topics import CLAIMS_ADJUDICATED, CLIENTS, PAYMENTS, PROVIDERS, V
 from contracts.vouchers import VoucherEvent, VoucherIssued, VoucherProviderSelected
 from services.kit.unit_of_work import UnitOfWork
 from services.reporting.adapters import projections as write
+from services.reporting.adapters.rebuild_lock import wait_for_rebuild
 from services.reporting.service_layer.capacity import count_provider_designated
 from services.reporting.service_layer.outcomes import CLIENT_HANDLERS, VOUCHER_HANDLERS
 
@@ -119,9 +120,15 @@ async def apply_claims(uow: UnitOfWork, events: list[Any]) -> None:
     await write.apply_claim_events(uow, events)
 
 
-async def apply_events(uow: UnitOfWork, projection: Projection, events: Sequence[Event]) -> int:
+async def apply_events(
+    uow: UnitOfWork, projection: Projection, events: Sequence[Event], *, replaying: bool = False
+) -> int:
     """Apply ``events`` of one topic once each (the processed-events guard, as the
-    kit's consumers do); how many were new. The caller commits."""
+    kit's consumers do); how many were new. The caller commits. A consumer's write first
+    waits for a running rebuild (:mod:`~services.reporting.adapters.rebuild_lock`); the
+    rebuild's own replay (``replaying``) holds that lock already."""
+    if not replaying:
+        await wait_for_rebuild(uow.session)
     by_id = {str(e.id): e for e in events}
     fresh = await uow.first_time_many(projection.consumer, projection.topic.name, list(by_id))
     new = [e for i, e in by_id.items() if i in fresh and isinstance(e, projection.accepts)]

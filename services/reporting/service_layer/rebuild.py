@@ -10,8 +10,9 @@ broker reported in its fetch responses (``consumer.highwater``), never from
 :data:`PROJECTIONS` the service's consumers use, recording the events in the
 processed-events table under the consumers' names: when the reporting service consumes
 on from its committed offsets, every event the replay applied is skipped by id, so
-nothing counts twice. Run it with the reporting service stopped (``atr up`` not serving
-reporting): a consumer writing while the tables are emptied would be overwritten.
+nothing counts twice. It may run while the reporting service consumes: on PostgreSQL
+the consumers wait for it (:mod:`~services.reporting.adapters.rebuild_lock`) and then go on
+from their committed offsets.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -26,10 +28,12 @@ from pydantic import ValidationError
 from sqlalchemy import delete
 
 from contracts.envelope import Event
+from services.kit.database import Database
 from services.kit.schema import add_kit_tables
 from services.kit.unit_of_work import UnitOfWork
 from services.reporting.adapters.orm import READ_MODELS, metadata
 from services.reporting.adapters.outcomes_orm import OUTCOME_READ_MODELS
+from services.reporting.adapters.rebuild_lock import rebuilding
 from services.reporting.service_layer.projections import PROJECTIONS, Projection, apply_events
 
 log = logging.getLogger(__name__)
@@ -101,7 +105,7 @@ async def replay_topic(
                     events.append(event)
             if events:
                 async with units_of_work() as uow:
-                    count.applied += await apply_events(uow, projection, events)
+                    count.applied += await apply_events(uow, projection, events, replaying=True)
                     await uow.commit()
             if await _caught_up(consumer, assigned):
                 return count
@@ -124,16 +128,20 @@ async def rebuild(
     bootstrap_servers: str,
     units_of_work: Callable[[], UnitOfWork],
     projections: Sequence[Projection] = PROJECTIONS,
+    *,
+    db: Database | None = None,
 ) -> dict[str, ReplayCount]:
     """Empty the read models, then replay every topic in :data:`PROJECTIONS` order
-    (claims before payments: a funding adjustment finds its line)."""
-    async with units_of_work() as uow:
-        await reset_read_models(uow, projections)
-        await uow.commit()
-    counts: dict[str, ReplayCount] = {}
-    for projection in projections:
-        counts[projection.topic.name] = await replay_topic(
-            bootstrap_servers, projection, units_of_work
-        )
-        log.info("replayed %s: %s", projection.topic.name, counts[projection.topic.name])
+    (claims before payments: a funding adjustment finds its line). Given the database
+    (``db``), the whole run holds the rebuild lock, so the service's consumers wait."""
+    async with rebuilding(db) if db is not None else nullcontext():
+        async with units_of_work() as uow:
+            await reset_read_models(uow, projections)
+            await uow.commit()
+        counts: dict[str, ReplayCount] = {}
+        for projection in projections:
+            counts[projection.topic.name] = await replay_topic(
+                bootstrap_servers, projection, units_of_work
+            )
+            log.info("replayed %s: %s", projection.topic.name, counts[projection.topic.name])
     return counts
