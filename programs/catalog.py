@@ -15,6 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from contracts.api.clients import RetentionService
 from contracts.reasons import Reason
 
 Window = Literal["day", "week", "month", "episode"]
@@ -129,6 +130,15 @@ class Attendance(Rule):
     min_minutes: int
 
 
+class GpraCategory(Rule):
+    """The GPRA item 7.1 service category the service's sessions/days count under
+    (seed 003 App. C item 7.1, "Identify the number of service sessions/days provided to
+    each client during the past 30 days"): reporting's retention counts claimed sessions
+    by it. ``source`` cites both the 7.1 item and the service description it matches."""
+
+    category: RetentionService
+
+
 class Service(BaseModel):
     """One billable service of a program."""
 
@@ -165,6 +175,7 @@ class Service(BaseModel):
     passes: PassRule | None = None
     activities: Activities | None = None
     attendance: Attendance | None = None
+    gpra_category: GpraCategory
 
     @model_validator(mode="after")
     def _cited(self) -> Service:

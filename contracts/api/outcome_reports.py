@@ -65,7 +65,14 @@ class RetentionSummary(Answer):
     """Domain 7, retention."""
 
     clients: int = Field(description="Clients of the follow-up cohort.")
-    sessions: list[SessionsPerCategory]
+    sessions: list[SessionsPerCategory] = Field(
+        description="Item 7.1 as the cohort's latest interviews reported it."
+    )
+    sessions_from_claims: list[SessionsPerCategory] = Field(
+        description="Item 7.1 from the claim lines the program allowed: each client's "
+        "distinct service dates per category in the 30 days up to their latest interview, "
+        "each catalog service under its GPRA category."
+    )
     length_of_stay: LengthOfStay
     discharges_by_reason: dict[str, int] = Field(
         description="Discharge interviews in the quarter by item 7.2 2.c reason.",

@@ -31,18 +31,22 @@ from contracts.vouchers import (
     VoucherKind,
     VoucherSnapshot,
 )
+from programs.loader import load_catalog
 from services.kit.database import Database
 from services.kit.schema import KitTables, add_kit_tables
 from services.kit.unit_of_work import UnitOfWork
 from services.reporting.adapters import outcomes_orm  # noqa: F401  (its tables)
+from services.reporting.adapters import projections as write
 from services.reporting.adapters.orm import metadata
 from services.reporting.domain.gpra import PeriodError
 from services.reporting.domain.periods import Period
 from services.reporting.service_layer import outcomes
 from services.reporting.service_layer.capacity import PROVIDERS_DESIGNATED, increment
 from services.reporting.service_layer.reports import provider_report
+from tests.reporting.builders import corrected, decided
 
 D = date.fromisoformat
+CATALOG = load_catalog("missouri_atr2")
 NONE_OF_IT = dict.fromkeys(
     ("abstinent", "employed_or_in_school", "no_arrests", "housed", "social_support"), False
 )
@@ -230,7 +234,7 @@ async def uow_factory(database_url: str) -> AsyncIterator[Any]:
 
 async def test_gpra_quarterly_report(uow_factory: Any) -> None:
     async with uow_factory() as uow:
-        report = await outcomes.gpra_report(uow, "2027Q2")
+        report = await outcomes.gpra_report(uow, "2027Q2", CATALOG)
     assert (report.starts_on, report.ends_on, report.due_on) == (
         D("2026-10-01"),
         D("2026-12-31"),
@@ -279,9 +283,52 @@ async def test_gpra_quarterly_report(uow_factory: Any) -> None:
     assert "report,due_on,2027-01-30," in text.splitlines()
 
 
+async def test_retention_from_claims_counts_each_category_by_the_catalog(
+    uow_factory: Any,
+) -> None:
+    """Seed 003 App. C item 7.1: "Identify the number of service sessions/days provided to
+    each client during the past 30 days." Counted from the lines the program allowed,
+    for the follow-up cohort (C1's discharge on Dec 1, C2's follow-up on Dec 2), each
+    service under the GPRA category the Missouri catalog maps it to."""
+    lines = [
+        # C1, window Nov 2 - Dec 1: two mentoring lines on one day are one session
+        decided("R1", D("2026-11-05"), client="C1", code="RECOVERY_MENTORING_IND"),
+        decided("R2", D("2026-11-05"), client="C1", code="RECOVERY_MENTORING_GRP"),
+        decided("R3", D("2026-11-06"), client="C1", code="TRANSPORT_MILEAGE"),
+        decided("R4", D("2026-11-01"), client="C1", code="EMERGENCY_HOUSING"),  # before
+        decided("R5", D("2026-11-20"), client="C1", code="CARE_COORDINATION", allowed=0),
+        # C2, window Nov 3 - Dec 2: both ends count
+        decided("R6", D("2026-12-02"), client="C2", code="RECOVERY_MENTORING_IND"),
+        decided("R7", D("2026-11-10"), client="C2", code="RECOVERY_MENTORING_IND"),
+        decided("R8", D("2026-11-03"), client="C2", code="PASTORAL_COUNSELING_IND"),
+        decided("R9", D("2026-11-15"), client="C2", code="RETIRED_SERVICE"),  # not in catalog
+        decided("R10", D("2026-11-20"), client="C2", code="CHILD_CARE"),
+        # C3 is not in the cohort
+        decided("R11", D("2026-11-10"), client="C3", code="RECOVERY_MENTORING_IND"),
+    ]
+    async with uow_factory() as uow:
+        await write.apply_claim_events(uow, [*lines, corrected(lines[9], 0)])  # R10 voided
+        await uow.commit()
+    async with uow_factory() as uow:
+        report = await outcomes.gpra_report(uow, "2027Q2", CATALOG)
+    claimed = [
+        (s.category, s.clients, s.sessions, s.per_client)
+        for s in report.retention.sessions_from_claims
+    ]
+    assert claimed == [
+        ("other", 1, 1, Decimal("0.50")),
+        ("recovery_coaching", 2, 3, Decimal("1.50")),
+        ("spiritual_support", 1, 1, Decimal("0.50")),
+        ("transportation", 1, 1, Decimal("0.50")),
+    ]
+    assert "domain_7,claimed_sessions_recovery_coaching,3,1.50" in (
+        outcomes.gpra_report_csv(report).splitlines()
+    )
+
+
 async def test_the_previous_quarter_compares_nobody_yet(uow_factory: Any) -> None:
     async with uow_factory() as uow:
-        report = await outcomes.gpra_report(uow, "2027Q1")
+        report = await outcomes.gpra_report(uow, "2027Q1", CATALOG)
     # C4's follow-up (Aug 1) is in Q1 with its intake (Jun 1) before it
     assert report.clients_followed_up == 1
     assert report.clients_with_intake == 1  # C1 on Sep 2
@@ -374,4 +421,4 @@ async def test_report_cards_carry_the_outcomes(uow_factory: Any) -> None:
 async def test_a_period_that_is_not_a_quarter_is_refused(uow_factory: Any) -> None:
     async with uow_factory() as uow:
         with pytest.raises(PeriodError):
-            await outcomes.gpra_report(uow, "2027-06")
+            await outcomes.gpra_report(uow, "2027-06", CATALOG)

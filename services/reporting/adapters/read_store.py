@@ -35,6 +35,26 @@ async def lines_between(
     return result.all()
 
 
+async def approved_sessions(
+    uow: UnitOfWork, client_ids: Sequence[str], starts_on: date, ends_on: date
+) -> Sequence[Row[Any, Any, Any]]:
+    """(client, service, date) of the clients' lines with allowed units (not voided) and a
+    service date in the range: the sessions/days the program paid for."""
+    if not client_ids:
+        return []
+    result = await uow.session.execute(
+        select(claim_lines.c.client_id, claim_lines.c.service_code, claim_lines.c.service_date)
+        .where(
+            claim_lines.c.client_id.in_(client_ids),
+            claim_lines.c.service_date.between(starts_on, ends_on),
+            claim_lines.c.allowed_units > 0,
+            claim_lines.c.voided.is_(False),
+        )
+        .order_by(claim_lines.c.claim_id)
+    )
+    return result.all()
+
+
 async def fundings_between(
     uow: UnitOfWork, starts_on: date, ends_on: date
 ) -> Sequence[Row[Any, Any, Any, Any]]:

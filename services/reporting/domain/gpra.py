@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -262,6 +262,57 @@ def sessions_per_category(latest: Sequence[InterviewFact]) -> list[SessionsInCat
             if count:
                 totals[category] += count
                 users[category] += 1
+    size = len(latest)
+    return [
+        SessionsInCategory(
+            category,
+            users[category],
+            totals[category],
+            (Decimal(totals[category]) / size).quantize(Decimal("0.01"), ROUND_HALF_UP),
+        )
+        for category in sorted(totals)
+    ]
+
+
+RETENTION_WINDOW_DAYS = 30
+"""Item 7.1 counts "service sessions/days provided to each client during the past 30
+days" (seed 003 App. C item 7.1): the interview day and the 29 days before it."""
+
+
+@dataclass(frozen=True)
+class ClaimedSession:
+    """A claim line the program allowed: one client, one service, one service date."""
+
+    client_id: str
+    service_code: str
+    service_date: date
+
+
+def claimed_sessions_per_category(
+    latest: Sequence[InterviewFact],
+    claimed: Iterable[ClaimedSession],
+    category_of: Callable[[str], str],
+) -> list[SessionsInCategory]:
+    """Item 7.1 from the claims (seed 003 App. C item 7.1): for each client of the cohort,
+    the sessions/days of each category in the 30 days up to their latest follow-up or
+    discharge interview, each catalog service counted under its category
+    (``category_of``). One session/day is one client, one category, one service date:
+    two lines of one category on a day are one session, a day of housing is one day.
+    Totals and per cohort client as :func:`sessions_per_category` gives them."""
+    windows = {
+        interview.client_id: (
+            interview.conducted_on - timedelta(days=RETENTION_WINDOW_DAYS - 1),
+            interview.conducted_on,
+        )
+        for interview in latest
+    }
+    days: set[tuple[str, str, date]] = set()
+    for line in claimed:
+        window = windows.get(line.client_id)
+        if window is not None and window[0] <= line.service_date <= window[1]:
+            days.add((line.client_id, category_of(line.service_code), line.service_date))
+    totals: Counter[str] = Counter(category for _, category, _ in days)
+    users: Counter[str] = Counter(category for _, category in {(c, k) for c, k, _ in days})
     size = len(latest)
     return [
         SessionsInCategory(

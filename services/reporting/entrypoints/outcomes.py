@@ -14,7 +14,8 @@ from contracts.api.outcome_reports import (
     GpraQuarterReport,
     ProviderOutcomesReport,
 )
-from services.kit.deps import UnitOfWorkDep
+from services.kit.deps import SettingsDep, UnitOfWorkDep
+from services.kit.program import active_catalog
 from services.reporting.service_layer import outcomes
 
 router = APIRouter()
@@ -25,10 +26,11 @@ Format = Annotated[Literal["json", "csv"], Query()]
 
 @router.get("/reports/gpra", response_model=GpraQuarterReport, operation_id="readGpraReport")
 async def gpra_report(
-    period: Quarter, uow: UnitOfWorkDep, format: Format = "json"
+    period: Quarter, uow: UnitOfWorkDep, settings: SettingsDep, format: Format = "json"
 ) -> GpraQuarterReport | Response:
-    """The quarter's GPRA report (SPEC §3.6), as JSON or CSV."""
-    report = await outcomes.gpra_report(uow, period)
+    """The quarter's GPRA report (SPEC §3.6), as JSON or CSV (retention by the active
+    catalog's GPRA categories)."""
+    report = await outcomes.gpra_report(uow, period, active_catalog(settings))
     if format == "csv":
         return Response(outcomes.gpra_report_csv(report), media_type="text/csv")
     return report

@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from contracts.api.outcome_reports import (
@@ -35,10 +35,12 @@ from contracts.vouchers import (
     VoucherIssued,
     VoucherProviderSelected,
 )
+from programs.catalog import Catalog
 from services.eligibility.domain.gpra_schedule import Episode
 from services.kit.consumer import EventHandler
 from services.kit.unit_of_work import UnitOfWork
 from services.reporting.adapters import outcomes_orm as store
+from services.reporting.adapters import read_store
 from services.reporting.domain import gpra
 from services.reporting.service_layer.capacity import PROVIDERS_DESIGNATED, capacity
 
@@ -94,15 +96,32 @@ VOUCHER_HANDLERS: dict[type[Event], EventHandler] = dict.fromkeys(
 # --- GPRA quarterly report --------------------------------------------------------------
 
 
-async def gpra_report(uow: UnitOfWork, period: str) -> GpraQuarterReport:
+async def gpra_report(uow: UnitOfWork, period: str, catalog: Catalog) -> GpraQuarterReport:
     """The quarter's GPRA report (SPEC §3.6; seed 003 §VI-3.1, App. C §5a and §5c.1):
     domains 1-5 at intake vs the latest follow-up or discharge (abstinence first),
-    access/capacity (items 6.1-6.3), retention (items 7.1, 7.2) and its due date."""
+    access/capacity (items 6.1-6.3), retention (items 7.1, 7.2) and its due date. Item
+    7.1 twice: as the interviews reported it, and from the claims the program allowed,
+    each of ``catalog``'s services under its GPRA category (``other`` for a code the
+    catalog does not know)."""
     quarter = gpra.parse_quarter(period)
     interviews = await store.interviews_until(uow.session, quarter.ends_on)
     vouchers = await store.vouchers_until(uow.session, quarter.ends_on)
     pairs = gpra.follow_up_pairs(interviews, quarter)
     latest = [later for _, later in pairs]
+    claimed = [
+        gpra.ClaimedSession(*row)
+        for row in await read_store.approved_sessions(
+            uow,
+            sorted({i.client_id for i in latest}),
+            quarter.starts_on - timedelta(days=gpra.RETENTION_WINDOW_DAYS),
+            quarter.ends_on,
+        )
+    ]
+
+    def category_of(code: str) -> str:
+        service = catalog.services.get(code)
+        return "other" if service is None else service.gpra_category.category
+
     stays = gpra.stay_lengths(vouchers, quarter)
     access = gpra.access_counts(vouchers, quarter)
     counters = await capacity(uow)
@@ -149,6 +168,15 @@ async def gpra_report(uow: UnitOfWork, period: str) -> GpraQuarterReport:
                     per_client=s.per_client,
                 )
                 for s in gpra.sessions_per_category(latest)
+            ],
+            sessions_from_claims=[
+                SessionsPerCategory(
+                    category=s.category,
+                    clients=s.clients,
+                    sessions=s.sessions,
+                    per_client=s.per_client,
+                )
+                for s in gpra.claimed_sessions_per_category(latest, claimed, category_of)
             ],
             length_of_stay=LengthOfStay(
                 discharges=stays.discharges,
@@ -273,6 +301,8 @@ def gpra_report_csv(report: GpraQuarterReport) -> str:
     retention = report.retention
     for s in retention.sessions:
         rows.append(["domain_7", f"sessions_{s.category}", s.sessions, s.per_client])
+    for s in retention.sessions_from_claims:
+        rows.append(["domain_7", f"claimed_sessions_{s.category}", s.sessions, s.per_client])
     stay = retention.length_of_stay
     rows.append(["domain_7", "discharges_with_stay", stay.discharges, None])
     rows.append(["domain_7", "average_stay_days", stay.average_days, None])
