@@ -1,5 +1,6 @@
 """Events on ``atr.payments.v1``: fiscal years opened, claim lines funded, holdbacks
-released or forfeited, incentive pools awarded, invoices issued (SPEC §3.5).
+released or forfeited, incentive pools awarded, invoices issued, administrative costs
+recorded (SPEC §3.5, §3.6).
 
 Funding and holdback events are keyed by ``provider_id`` (a provider's money in order); a fiscal
 year's event by its name (``FY2027``). No PHI: ids, dates and amounts only.
@@ -28,6 +29,46 @@ def fiscal_year_name(year: int) -> str:
     return f"FY{year}"
 
 
+CostModality = Literal[
+    "screening_brief_outreach_pretreatment",
+    "outpatient_non_methadone",
+    "outpatient_methadone",
+    "residential",
+    "recovery_support",
+]
+"""Seed 003 Appendix G's modalities: four treatment modalities with reasonable ranges,
+and recovery support, for which "applicants are expected to provide costs"."""
+
+AdministrativeCostCategory = Literal[
+    "provider_eligibility",
+    "client_eligibility_and_assessment",
+    "provider_screening",
+    "fiscal_cost_accounting",
+    "information_systems",
+    "quality_improvement",
+    "marketing",
+    "oversight_fraud_abuse",
+]
+"""Seed 003 Appendix B, "Services Included as Administrative Expenses", its eight
+bullets in order."""
+
+
+class ProposedCostRange(EventData):
+    """The state's proposed per-person cost range for one modality (seed 003 App. G: for
+    recovery support "applicants are expected to provide costs"; a deviation from a
+    given range needs "a justification")."""
+
+    modality: str = Field(
+        description="A ``CostModality`` (plain text here: a later modality is no error).",
+        examples=["recovery_support"],
+    )
+    low: Decimal = Field(ge=0, max_digits=14, decimal_places=2)
+    high: Decimal = Field(ge=0, max_digits=14, decimal_places=2)
+    justification: str = Field(
+        min_length=1, max_length=500, description="Where the figures come from (the application)."
+    )
+
+
 class FiscalYearOpenedData(EventData):
     """A fiscal year's funds and its four quarterly allotments."""
 
@@ -38,6 +79,10 @@ class FiscalYearOpenedData(EventData):
         description="The four quarterly allotments, released Jul 1, Oct 1, Jan 1, Apr 1."
     )
     opened_by: str | None = Field(default=None, description="Token id of the admin.")
+    proposed_costs: list[ProposedCostRange] = Field(
+        default_factory=list,
+        description="The state's per-person cost ranges where it gives them (App. G).",
+    )
 
 
 class FiscalYearOpened(Event):
@@ -199,6 +244,30 @@ class FundingAdjusted(Event):
     data: FundingAdjustedData
 
 
+class AdministrativeCostRecordedData(EventData):
+    """An administrative expense of the program (seed 003 App. B), recorded by the
+    administrative agency against a fiscal quarter."""
+
+    reference: str = Field(description="The agency's document reference, unique.")
+    fiscal_year: int
+    quarter: int = Field(ge=1, le=4)
+    category: AdministrativeCostCategory
+    amount: Decimal
+    recorded_on: date
+
+
+class AdministrativeCostRecorded(Event):
+    """Administrative costs count against the program's total expenditures; the share is
+    kept "preferably no more than 15%" (seed 003 §I-2.3, SPEC §3.6 financial report)."""
+
+    type: Literal["atr.payment.administrative_cost_recorded"] = (
+        "atr.payment.administrative_cost_recorded"
+    )
+    source: str = "/atr/payments"
+    schemaversion: Literal[1] = 1
+    data: AdministrativeCostRecordedData
+
+
 PaymentEvent = Annotated[
     FiscalYearOpened
     | LineFunded
@@ -206,6 +275,7 @@ PaymentEvent = Annotated[
     | HoldbackForfeited
     | IncentiveAwarded
     | InvoiceIssued
-    | FundingAdjusted,
+    | FundingAdjusted
+    | AdministrativeCostRecorded,
     Field(discriminator="type"),
 ]

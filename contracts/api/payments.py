@@ -10,9 +10,20 @@ from pydantic import Field, model_validator
 
 from contracts.api import Answer
 from contracts.envelope import Contract
+from contracts.payments import AdministrativeCostCategory, CostModality
 
 Money = Decimal
 Allotment = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
+
+
+class ProposedCosts(Contract):
+    """The state's proposed per-person cost range for one modality (seed 003 App. G)."""
+
+    low: Money = Field(ge=0, max_digits=14, decimal_places=2)
+    high: Money = Field(ge=0, max_digits=14, decimal_places=2)
+    justification: str = Field(
+        min_length=1, max_length=500, description="Where the figures come from (the application)."
+    )
 
 
 class CreateFiscalYear(Contract):
@@ -32,11 +43,29 @@ class CreateFiscalYear(Contract):
         description="Jul 1, Oct 1, Jan 1 and Apr 1 releases (instead of `total`).",
         examples=[["300000.00", "300000.00", "300000.00", "300000.00"]],
     )
+    proposed_costs: dict[CostModality, ProposedCosts] = Field(
+        default_factory=dict,
+        description="The state's per-person cost ranges from its application (seed 003 "
+        "App. G): required for recovery support to be checked, optional for a treatment "
+        "modality (it then replaces Appendix G's range, with its justification).",
+        examples=[
+            {
+                "recovery_support": {
+                    "low": "300.00",
+                    "high": "2500.00",
+                    "justification": "State application, budget narrative",
+                }
+            }
+        ],
+    )
 
     @model_validator(mode="after")
     def _one_way(self) -> CreateFiscalYear:
         if (self.total is None) == (self.allotments is None):
             raise ValueError("give either total or allotments")
+        for modality, proposed in self.proposed_costs.items():
+            if proposed.low > proposed.high:
+                raise ValueError(f"proposed_costs.{modality}: low is above high")
         return self
 
 
@@ -244,3 +273,26 @@ class IncentiveDistribution(Answer):
     note: str | None = Field(
         default=None, examples=["no provider had a successful completion in FY2027"]
     )
+
+
+class RecordAdministrativeCost(Contract):
+    """``POST /v1/fiscal-years/{year}/administrative-costs`` (admin): one administrative
+    expense (seed 003 App. B) of a fiscal quarter. ``reference`` makes it idempotent."""
+
+    reference: str = Field(
+        min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:/-]+$", examples=["AP-2027-0042"]
+    )
+    quarter: int = Field(ge=1, le=4)
+    category: AdministrativeCostCategory
+    amount: Money = Field(gt=0, max_digits=14, decimal_places=2, examples=["12500.00"])
+
+
+class AdministrativeCost(Answer):
+    """An administrative expense as recorded."""
+
+    reference: str
+    fiscal_year: int
+    quarter: int
+    category: str
+    amount: Money
+    recorded_on: date

@@ -64,8 +64,18 @@ class FinancialReport(Answer):
     quarters: list[QuarterSpend] = Field(description="Every quarter of the fiscal year.")
     funded: Money = Field(description="Funded for services dated in the period.")
     modalities: list[ModalityCost]
+    administrative_costs: Money = Field(
+        description="Administrative expenses recorded against the period's quarters "
+        "(seed 003 App. B)."
+    )
     administrative_cost_share: Decimal | None = Field(
-        description="Null: the platform holds no administrative-cost data."
+        description="Administrative costs as a percentage of total expenditures "
+        "(administrative + funded services of the period); null when nothing was spent.",
+        examples=["12.5"],
+    )
+    administrative_cost_above_limit: bool = Field(
+        description='The share is above 15 % (seed 003 §I-2.3: "preferably no more than '
+        '15% of total expenditures").'
     )
     administrative_cost_note: str
 

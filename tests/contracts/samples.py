@@ -46,6 +46,8 @@ def _value(annotation: Any) -> Any:
         return _value(next(a for a in arguments if a is not type(None)))
     if origin is list:
         return [_value(arguments[0])]
+    if origin is dict:
+        return {_value(arguments[0]): _value(arguments[1])}
     if isinstance(annotation, type):
         if issubclass(annotation, BaseModel):
             return sample(annotation)

@@ -66,6 +66,8 @@ TABLE: dict[tuple[str, str], dict[str, str]] = {
     # SPEC §3.5 silent on who distributes the incentive pool: the administrative agency,
     # like invoices (the matrix year has not ended: the admin's cell is a 409)
     ("POST", "/v1/fiscal-years/{fiscal_year}/incentives"): cells("admin"),
+    # seed 003 App. B: the administrative agency records its own expenses
+    ("POST", "/v1/fiscal-years/{fiscal_year}/administrative-costs"): cells("admin"),
     # -- invoices (SPEC §4: admin runs them; remittances: each provider its own, admins
     #    any provider's). The run is for a month before any claim, so it pays nothing
     ("POST", "/v1/invoice-runs"): cells("admin"),
@@ -253,6 +255,16 @@ REQUESTS: dict[tuple[str, str], Callable[[World, str], Request]] = {
     ("POST", "/v1/fiscal-years/{fiscal_year}/incentives"): lambda w, r: (
         f"/v1/fiscal-years/{MATRIX_FISCAL_YEAR}/incentives",
         None,
+        None,
+    ),
+    ("POST", "/v1/fiscal-years/{fiscal_year}/administrative-costs"): lambda w, r: (
+        f"/v1/fiscal-years/{MATRIX_FISCAL_YEAR}/administrative-costs",
+        {
+            "reference": f"AP-MATRIX-{r}",
+            "quarter": 1,
+            "category": "information_systems",
+            "amount": "10.00",
+        },
         None,
     ),
     ("POST", "/v1/invoice-runs"): lambda w, r: (

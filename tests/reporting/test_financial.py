@@ -12,7 +12,14 @@ from pydantic import TypeAdapter
 from sqlalchemy import select
 
 from contracts.api.payments import CreateFiscalYear
-from contracts.payments import FundingAdjusted, FundingAdjustedData, PaymentEvent
+from contracts.payments import (
+    AdministrativeCostRecorded,
+    AdministrativeCostRecordedData,
+    FundingAdjusted,
+    FundingAdjustedData,
+    PaymentEvent,
+    ProposedCostRange,
+)
 from services.kit.database import Database
 from services.kit.schema import add_kit_tables
 from services.kit.unit_of_work import UnitOfWork
@@ -112,14 +119,74 @@ async def test_financial_report_by_service_day_quarter_and_modality(reporting: R
         D("5000"),
         "below_range",
     )
-    assert report.administrative_cost_share is None
-    assert "no administrative-cost data" in report.administrative_cost_note
+    # no administrative expense recorded: 0 of 10.00 spent
+    assert (report.administrative_costs, report.administrative_cost_share) == (
+        D("0.00"),
+        D("0.0"),
+    )
+    assert not report.administrative_cost_above_limit
+    assert first.administrative_cost_share is None  # nothing spent at all
     assert (first.services, first.funded, first.modalities) == ([], D("0.00"), [])
 
     text = report_csv(report)
     assert "RECOVERY_MENTORING_IND,2026-10-05,5.00,2,5,25.00\r\n" in text
     assert "# quarters" in text
     assert "2027,2,25.00,10.00,15.00,1" in text
+
+
+def admin_cost(reference: str, quarter: int, amount: str) -> AdministrativeCostRecorded:
+    return AdministrativeCostRecorded(
+        subject="FY2027",
+        data=AdministrativeCostRecordedData(
+            reference=reference,
+            fiscal_year=2027,
+            quarter=quarter,
+            category="information_systems",
+            amount=D(amount),
+            recorded_on=date(2026, 12, 1),
+        ),
+    )
+
+
+async def test_the_states_proposed_range_and_the_administrative_share(
+    reporting: Reporting,
+) -> None:
+    """Seed 003 App. G: "While cost ranges for recovery support services are not
+    specified above, [...] applicants are expected to provide costs for recovery support
+    services that they intend to provide." Seed 003 §I-2.3: administration "preferably
+    no more than 15% of total expenditures"."""
+    opened = year_opened(2027, "0.00", "25.00", "100.00", "100.00")
+    proposal = ProposedCostRange(
+        modality="recovery_support", low=D("3.00"), high=D("4.00"), justification="application"
+    )
+    data = opened.data.model_copy(update={"proposed_costs": [proposal]})
+    opened = opened.model_copy(update={"data": data})
+    events = [opened, *scenario()[1:]]
+    events += [admin_cost("AP-1", 2, "2.00"), admin_cost("AP-2", 3, "100.00")]
+    events += [admin_cost("AP-1", 2, "2.00")]  # the same expense published again
+    await reporting.feed(events)
+    async with reporting.uow() as uow:
+        quarter = await financial_report(uow, Period.parse("2027Q2"))
+        year = await financial_report(uow, Period.parse("2027"))
+    [support] = quarter.modalities
+    assert (support.per_person, support.range_low, support.range_high, support.flag) == (
+        D("5.00"),
+        D("3.00"),
+        D("4.00"),
+        "above_range",
+    )
+    assert "state's proposal for FY2027" in (support.range_source or "")
+    # Q2: 2.00 of 2.00 + 10.00 funded = 16.7 %; the year: 102.00 of 112.00 = 91.1 %
+    assert (quarter.administrative_costs, quarter.administrative_cost_share) == (
+        D("2.00"),
+        D("16.7"),
+    )
+    assert quarter.administrative_cost_above_limit
+    assert (year.administrative_costs, year.administrative_cost_share) == (
+        D("102.00"),
+        D("91.1"),
+    )
+    assert "# administrative_cost_share,2.00,16.7,above_limit" in report_csv(quarter)
 
 
 async def test_funded_totals_equal_the_payments_ledger(

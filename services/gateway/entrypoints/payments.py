@@ -12,11 +12,13 @@ from fastapi.exceptions import RequestValidationError
 
 from contracts.api.errors import ERROR_RESPONSES
 from contracts.api.payments import (
+    AdministrativeCost,
     CreateFiscalYear,
     CreateInvoiceRun,
     FiscalYearFunds,
     IncentiveDistribution,
     InvoiceRun,
+    RecordAdministrativeCost,
     Remittance,
 )
 from contracts.fields import ID_PATTERN
@@ -83,6 +85,33 @@ async def distribute_incentives(
         "payments",
         f"/fiscal-years/{fiscal_year}/incentives",
         principal=principal,
+    )
+
+
+@router.post(
+    "/{fiscal_year}/administrative-costs",
+    status_code=201,
+    response_model=AdministrativeCost,
+    operation_id="recordAdministrativeCost",
+)
+async def record_administrative_cost(
+    fiscal_year: Annotated[int, Path(ge=2005, le=2100)],
+    body: RecordAdministrativeCost,
+    request: Request,
+    principal: Principal = Depends(require(Role.ADMIN)),
+) -> AdministrativeCost | Response:
+    """Record an administrative expense of a fiscal quarter (seed 003 App. B categories):
+    administrative agency only; 200 when the same reference was recorded with the same
+    figures, 409 with other figures, 404 for a year not open. The financial report
+    shows the administrative share of total expenditures against 15 % (seed 003
+    §I-2.3)."""
+    return await forward_as(
+        request,
+        AdministrativeCost,
+        "payments",
+        f"/fiscal-years/{fiscal_year}/administrative-costs",
+        principal=principal,
+        json_body=body.model_dump(mode="json"),
     )
 
 

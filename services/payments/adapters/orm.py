@@ -30,6 +30,7 @@ fiscal_years = Table(
     Column("q4", Numeric(14, 2), nullable=False),
     Column("opened_by", String(64)),
     Column("opened_at", DateTime(timezone=True), nullable=False),
+    Column("proposed_costs", JSON, nullable=False, default=dict),
 )
 """A fiscal year (named by the year it ends in) and its four allotments. Funding locks
 the row of the year it decides in (one funder at a time per year)."""
@@ -224,3 +225,18 @@ adjustments = Table(
 the differences of its funding, and what the provider's next invoice takes back: the
 payable of a line a run had already paid (``payable_clawback``) and the part of a
 released holdback (``released_clawback``). ``run_id`` is the run that took it."""
+
+administrative_costs = Table(
+    "administrative_costs",
+    metadata,
+    Column("reference", String(64), primary_key=True),
+    Column("fiscal_year", Integer, nullable=False, index=True),
+    Column("quarter", Integer, nullable=False),
+    Column("category", String(40), nullable=False),
+    Column("amount", Numeric(14, 2), nullable=False),
+    Column("recorded_on", Date, nullable=False),
+    Column("recorded_by", String(64)),
+)
+"""The program's administrative expenses (seed 003 App. B), one row per agency
+document reference (idempotent): they count toward total expenditures, not against the
+quarter's allotment for services."""

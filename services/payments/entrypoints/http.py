@@ -14,17 +14,23 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 from sqlalchemy.exc import IntegrityError
 
 from contracts.api.payments import (
+    AdministrativeCost,
     CreateFiscalYear,
     CreateInvoiceRun,
     FiscalYearFunds,
     Funding,
     IncentiveDistribution,
     InvoiceRun,
+    RecordAdministrativeCost,
     Remittance,
 )
 from contracts.payments import fiscal_year_name
 from services.kit.deps import CallerDep, UnitOfWorkDep
 from services.kit.http import problem, validation_problem
+from services.payments.service_layer.administrative_costs import (
+    ReferenceReusedError,
+    record_administrative_cost,
+)
 from services.payments.service_layer.fiscal_years import (
     FiscalYearExistsError,
     funds_of,
@@ -97,6 +103,40 @@ async def distribute_incentives(
     except IntegrityError:
         return problem(409, f"{fiscal_year_name(fiscal_year)}'s pool was distributed already")
     return distribution
+
+
+@router.post(
+    "/fiscal-years/{fiscal_year}/administrative-costs",
+    status_code=201,
+    response_model=AdministrativeCost,
+)
+async def record_administrative_expense(
+    fiscal_year: int,
+    body: RecordAdministrativeCost,
+    request: Request,
+    response: Response,
+    uow: UnitOfWorkDep,
+    actor: CallerDep,
+) -> AdministrativeCost | Response:
+    """Record an administrative expense (admin only; 200 for the same reference again,
+    409 for the reference with other figures, 404 for a year not open)."""
+    if actor.role != "admin":
+        raise HTTPException(403, "only the administrative agency records its costs")
+    try:
+        cost, new = await record_administrative_cost(
+            uow, fiscal_year, body, actor.token_id, request.app.state.clock.today()
+        )
+    except FiscalYearNotOpenError as exc:
+        raise HTTPException(404, str(exc)) from exc
+    except ReferenceReusedError as exc:
+        return problem(409, str(exc))
+    try:
+        await uow.commit()
+    except IntegrityError:
+        return problem(409, f"reference {body.reference} was recorded at the same time")
+    if not new:
+        response.status_code = 200
+    return cost
 
 
 @router.get("/fundings/{claim_id}", response_model=Funding)

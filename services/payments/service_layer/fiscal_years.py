@@ -8,7 +8,12 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from contracts.api.payments import CreateFiscalYear, FiscalYearFunds, QuarterFunds
-from contracts.payments import FiscalYearOpened, FiscalYearOpenedData, fiscal_year_name
+from contracts.payments import (
+    FiscalYearOpened,
+    FiscalYearOpenedData,
+    ProposedCostRange,
+    fiscal_year_name,
+)
 from contracts.topics import PAYMENTS
 from services.kit.unit_of_work import UnitOfWork
 from services.payments.adapters.orm import fiscal_years, incentive_distributions, quarter_totals
@@ -51,6 +56,10 @@ async def open_year(
         else tuple(command.allotments or ())
     )
     year = FiscalYear(command.fiscal_year, allotments)  # type: ignore[arg-type]
+    proposed = [
+        ProposedCostRange(modality=modality, **costs.model_dump())
+        for modality, costs in sorted(command.proposed_costs.items())
+    ]
     await uow.session.execute(
         fiscal_years.insert().values(
             fiscal_year=year.year,
@@ -60,6 +69,7 @@ async def open_year(
             q4=allotments[3],
             opened_by=opened_by,
             opened_at=datetime.now(UTC),
+            proposed_costs={c.modality: c.model_dump(mode="json") for c in proposed},
         )
     )
     uow.emit(
@@ -72,6 +82,7 @@ async def open_year(
                 ends_on=year.ends_on,
                 allotments=list(allotments),
                 opened_by=opened_by,
+                proposed_costs=proposed,
             ),
         ),
     )

@@ -77,6 +77,30 @@ allotments = Table(
     Column("amount", Money, nullable=False),
 )
 
+proposed_costs = Table(
+    "proposed_costs",
+    metadata,
+    Column("fiscal_year", Integer, primary_key=True),
+    Column("modality", String(64), primary_key=True),
+    Column("low", Money, nullable=False),
+    Column("high", Money, nullable=False),
+    Column("justification", String(500), nullable=False),
+)
+"""The state's per-person cost ranges for a fiscal year (seed 003 App. G), from
+``FiscalYearOpened``."""
+
+administrative_costs = Table(
+    "administrative_costs",
+    metadata,
+    Column("reference", String(64), primary_key=True),
+    Column("fiscal_year", Integer, nullable=False, index=True),
+    Column("quarter", Integer, nullable=False),
+    Column("category", String(40), nullable=False),
+    Column("amount", Money, nullable=False),
+)
+"""The program's administrative expenses (seed 003 App. B), from
+``AdministrativeCostRecorded``."""
+
 holdback_settlements = Table(
     "holdback_settlements",
     metadata,
@@ -160,6 +184,8 @@ READ_MODELS = (
     claim_lines,
     line_fundings,
     allotments,
+    proposed_costs,
+    administrative_costs,
     holdback_settlements,
     incentive_awards,
     invoices,

@@ -12,6 +12,7 @@ from sqlalchemy import delete, select, update
 from contracts.claims import ClaimAdjudicated, ClaimCorrected
 from contracts.clients import ChoiceExceptionRecorded
 from contracts.payments import (
+    AdministrativeCostRecorded,
     FiscalYearOpened,
     FundingAdjusted,
     HoldbackForfeited,
@@ -25,6 +26,7 @@ from contracts.vouchers import VoucherIssued, VoucherProviderSelected
 from services.kit.bulk import insert_rows
 from services.kit.unit_of_work import UnitOfWork
 from services.reporting.adapters.orm import (
+    administrative_costs,
     allotments,
     choice_exceptions,
     claim_lines,
@@ -32,6 +34,7 @@ from services.reporting.adapters.orm import (
     incentive_awards,
     invoices,
     line_fundings,
+    proposed_costs,
     providers_designated,
     self_referrals,
     vouchers_issued,
@@ -102,6 +105,45 @@ async def fiscal_year_opened(uow: UnitOfWork, event: FiscalYearOpened) -> None:
             {"fiscal_year": data.fiscal_year, "quarter": quarter, "amount": amount}
             for quarter, amount in enumerate(data.allotments, start=1)
         ],
+    )
+
+
+async def proposed_costs_of_year(uow: UnitOfWork, event: FiscalYearOpened) -> None:
+    """The state's per-person cost ranges for the year (seed 003 App. G)."""
+    data = event.data
+    await uow.session.execute(
+        delete(proposed_costs).where(proposed_costs.c.fiscal_year == data.fiscal_year)
+    )
+    await insert_rows(
+        uow.session,
+        proposed_costs,
+        [
+            {
+                "fiscal_year": data.fiscal_year,
+                "modality": costs.modality,
+                "low": costs.low,
+                "high": costs.high,
+                "justification": costs.justification,
+            }
+            for costs in data.proposed_costs
+        ],
+    )
+
+
+async def administrative_cost_recorded(uow: UnitOfWork, event: AdministrativeCostRecorded) -> None:
+    """An administrative expense (seed 003 App. B); the same reference replaces it."""
+    data = event.data
+    await uow.session.execute(
+        delete(administrative_costs).where(administrative_costs.c.reference == data.reference)
+    )
+    await uow.session.execute(
+        administrative_costs.insert().values(
+            reference=data.reference,
+            fiscal_year=data.fiscal_year,
+            quarter=data.quarter,
+            category=data.category,
+            amount=data.amount,
+        )
     )
 
 

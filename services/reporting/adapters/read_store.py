@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Row, and_, case, func, select
 
 from services.kit.unit_of_work import UnitOfWork
 from services.reporting.adapters.orm import (
+    administrative_costs,
     allotments,
     choice_exceptions,
     claim_lines,
@@ -18,6 +20,7 @@ from services.reporting.adapters.orm import (
     incentive_awards,
     invoices,
     line_fundings,
+    proposed_costs,
     providers_designated,
     self_referrals,
 )
@@ -53,6 +56,27 @@ async def approved_sessions(
         .order_by(claim_lines.c.claim_id)
     )
     return result.all()
+
+
+async def proposed_costs_of(uow: UnitOfWork, fiscal_year: int) -> Sequence[Row[Any, Any, Any]]:
+    """The state's per-person cost ranges for the fiscal year, one row per modality."""
+    result = await uow.session.execute(
+        select(proposed_costs).where(proposed_costs.c.fiscal_year == fiscal_year)
+    )
+    return result.all()
+
+
+async def administrative_costs_in(
+    uow: UnitOfWork, fiscal_year: int, quarters: Sequence[int]
+) -> Decimal:
+    """The administrative expenses recorded against the fiscal year's ``quarters``."""
+    total = await uow.session.scalar(
+        select(func.coalesce(func.sum(administrative_costs.c.amount), 0)).where(
+            administrative_costs.c.fiscal_year == fiscal_year,
+            administrative_costs.c.quarter.in_(quarters),
+        )
+    )
+    return Decimal(total or 0)
 
 
 async def fundings_between(

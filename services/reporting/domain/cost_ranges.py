@@ -17,13 +17,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
-Modality = Literal[
-    "screening_brief_outreach_pretreatment",
-    "outpatient_non_methadone",
-    "outpatient_methadone",
-    "residential",
-    "recovery_support",
-]
+from contracts.payments import CostModality
+
+Modality = CostModality
 
 Flag = Literal["below_range", "within_range", "above_range", "no_range"]
 
@@ -76,9 +72,23 @@ def modality_of(service_code: str, mapping: Mapping[str, str] | None = None) -> 
     return table.get(service_code, DEFAULT_MODALITY)
 
 
-def cost_flag(modality: str, per_person: Decimal) -> Flag:
-    """Where a per-person cost stands against the modality's Appendix G range."""
-    reasonable = REASONABLE_RANGES.get(modality)
+def applicable_range(
+    modality: str, proposed: Mapping[str, CostRange] | None = None
+) -> CostRange | None:
+    """The range a modality's per-person cost is checked against: the state's own where
+    it proposed one (App. G: for recovery support "applicants are expected to provide
+    costs"; a deviation from a given range comes with "a justification"), else
+    Appendix G's, else none."""
+    if proposed and modality in proposed:
+        return proposed[modality]
+    return REASONABLE_RANGES.get(modality)
+
+
+def cost_flag(
+    modality: str, per_person: Decimal, proposed: Mapping[str, CostRange] | None = None
+) -> Flag:
+    """Where a per-person cost stands against the modality's applicable range."""
+    reasonable = applicable_range(modality, proposed)
     if reasonable is None:
         return "no_range"
     if per_person < reasonable.low:

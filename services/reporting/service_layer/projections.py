@@ -14,6 +14,7 @@ from contracts.claims import ClaimAdjudicated, ClaimAdjudicatedEvent, ClaimCorre
 from contracts.clients import ChoiceExceptionRecorded, ClientEvent
 from contracts.envelope import Event
 from contracts.payments import (
+    AdministrativeCostRecorded,
     FiscalYearOpened,
     FundingAdjusted,
     HoldbackForfeited,
@@ -85,13 +86,14 @@ PROJECTIONS: tuple[Projection, ...] = (
         PAYMENTS,
         TypeAdapter(PaymentEvent),
         {
-            FiscalYearOpened: write.fiscal_year_opened,
+            FiscalYearOpened: _each(write.fiscal_year_opened, write.proposed_costs_of_year),
             LineFunded: write.line_funded,
             FundingAdjusted: write.funding_adjusted,
             HoldbackReleased: write.holdback_released,
             HoldbackForfeited: write.holdback_forfeited,
             IncentiveAwarded: write.incentive_awarded,
             InvoiceIssued: write.invoice_issued,
+            AdministrativeCostRecorded: write.administrative_cost_recorded,
         },
     ),
     Projection(

@@ -30,7 +30,12 @@ from contracts.api.reports import (
 from programs.catalog import Catalog
 from services.kit.unit_of_work import UnitOfWork
 from services.reporting.adapters import read_store
-from services.reporting.domain.cost_ranges import REASONABLE_RANGES, cost_flag, modality_of
+from services.reporting.domain.cost_ranges import (
+    CostRange,
+    applicable_range,
+    cost_flag,
+    modality_of,
+)
 from services.reporting.domain.patterns import BilledLine, daily_limits, unusual_patterns
 from services.reporting.domain.periods import Period
 from services.reporting.service_layer.outcomes import provider_outcomes
@@ -38,10 +43,14 @@ from services.reporting.service_layer.outcomes import provider_outcomes
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
 
+ADMINISTRATIVE_COST_LIMIT = Decimal("15")
+"""Seed 003 §I-2.3: administration "preferably no more than 15% of total expenditures"."""
+
 ADMINISTRATIVE_COST_NOTE = (
-    "Not reported: the platform's topics carry no administrative-cost data (only claim "
-    "lines, funding and payments), so the administrative cost share cannot be computed "
-    "from them."
+    "Administrative expenses (seed 003 App. B) recorded by the administrative agency "
+    "against the period's quarters, as a percentage of total expenditures: those "
+    "expenses plus the services funded for the period; flagged above 15 % (seed 003 "
+    '§I-2.3: "preferably no more than 15% of total expenditures").'
 )
 
 INELIGIBILITY_RULE = (
@@ -63,7 +72,9 @@ async def financial_report(
     amount at the rate; spend (funded, net of corrections) against the allotment per
     quarter of the fiscal year (SPEC §3.5); per-person cost per modality against seed
     003 Appendix G (persons: clients with a funded line of the modality dated in the
-    period; cost: those lines' funded amount); no administrative cost share (no data)."""
+    period; cost: those lines' funded amount), against the state's proposed range for
+    the fiscal year where it gave one, else Appendix G's; the administrative cost share
+    of total expenditures (seed 003 App. B, §I-2.3)."""
     lines = await read_store.lines_between(uow, period.starts_on, period.ends_on)
     days: dict[tuple[str, object, Decimal | None], list[Decimal]] = {}
     for line in lines:
@@ -107,6 +118,23 @@ async def financial_report(
         modality = modality_of(funding.service_code, modalities)
         funded_by_modality[modality] += funding.amount
         persons[modality].add(funding.client_id)
+    proposed = {
+        row.modality: CostRange(
+            Decimal(row.low),
+            Decimal(row.high),
+            f"state's proposal for FY{period.fiscal_year} (seed 003 App. G): {row.justification}",
+        )
+        for row in await read_store.proposed_costs_of(uow, period.fiscal_year)
+    }
+    funded = _cents(sum((f.amount for f in fundings if f.funded), ZERO))
+    quarters_of_period = [period.quarter] if period.quarter else [1, 2, 3, 4]
+    administrative = _cents(
+        await read_store.administrative_costs_in(uow, period.fiscal_year, quarters_of_period)
+    )
+    total = administrative + funded
+    share = (
+        (administrative * 100 / total).quantize(Decimal("0.1"), ROUND_HALF_UP) if total else None
+    )
     return FinancialReport(
         period=period.name,
         starts_on=period.starts_on,
@@ -115,20 +143,25 @@ async def financial_report(
         allowed_units=sum(s.units for s in services),
         allowed_amount=_cents(sum((s.amount for s in services), ZERO)),
         quarters=quarters,
-        funded=_cents(sum((f.amount for f in fundings if f.funded), ZERO)),
+        funded=funded,
         modalities=[
-            _modality_cost(modality, len(persons[modality]), funded_by_modality[modality])
+            _modality_cost(modality, len(persons[modality]), funded_by_modality[modality], proposed)
             for modality in sorted(funded_by_modality)
         ],
-        administrative_cost_share=None,
+        administrative_costs=administrative,
+        administrative_cost_share=share,
+        administrative_cost_above_limit=share is not None and share > ADMINISTRATIVE_COST_LIMIT,
         administrative_cost_note=ADMINISTRATIVE_COST_NOTE,
     )
 
 
-def _modality_cost(modality: str, persons: int, funded: Decimal) -> ModalityCost:
-    """Seed 003 Appendix G: per-person cost = the modality's funded amount / persons."""
+def _modality_cost(
+    modality: str, persons: int, funded: Decimal, proposed: Mapping[str, CostRange]
+) -> ModalityCost:
+    """Seed 003 Appendix G: per-person cost = the modality's funded amount / persons,
+    against the applicable range (:func:`applicable_range`)."""
     per_person = _cents(funded / persons)
-    reasonable = REASONABLE_RANGES.get(modality)
+    reasonable = applicable_range(modality, proposed)
     return ModalityCost(
         modality=modality,
         persons=persons,
@@ -137,7 +170,7 @@ def _modality_cost(modality: str, persons: int, funded: Decimal) -> ModalityCost
         range_low=reasonable.low if reasonable else None,
         range_high=reasonable.high if reasonable else None,
         range_source=reasonable.source if reasonable else None,
-        flag=cost_flag(modality, per_person),
+        flag=cost_flag(modality, per_person, proposed),
     )
 
 
@@ -393,7 +426,12 @@ def report_csv(report: FinancialReport | ProviderReport | IntegrityReport) -> st
         _section(out, "services", report.services)
         _section(out, "quarters", report.quarters)
         _section(out, "modalities", report.modalities)
-        out.write(f"# administrative_cost_share,,{report.administrative_cost_note}\r\n")
+        share = report.administrative_cost_share
+        limit = "above_limit" if report.administrative_cost_above_limit else "within_limit"
+        out.write(
+            f"# administrative_cost_share,{report.administrative_costs},"
+            f"{'' if share is None else share},{limit}\r\n"
+        )
     elif isinstance(report, ProviderReport):
         _section(out, "providers", report.providers)
         out.write("# denials\r\n")
