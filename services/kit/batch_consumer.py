@@ -32,6 +32,7 @@ from contracts.topics import Topic
 from services.kit.consumer import names_another_type, type_hint
 from services.kit.dead_letter import dead_letter_record, describe_validation_error
 from services.kit.failures import describe_failure, is_transient
+from services.kit.kafka_clients import client_options
 from services.kit.metrics import ServiceMetrics
 from services.kit.unit_of_work import UnitOfWork
 
@@ -74,7 +75,7 @@ async def consume_in_batches(
     """
     consumer = AIOKafkaConsumer(
         topic,
-        bootstrap_servers=settings.kafka_bootstrap_servers,
+        **client_options(settings),
         group_id=group_id,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
