@@ -8,6 +8,8 @@ atr token create ROLE [--provider-id ID] [--label L]
 atr token revoke TOKEN_ID
 atr payments check             check the payments ledger's invariants (exit 1 if violated)
 atr reporting rebuild          empty reporting's read models and replay every topic it reads
+atr deadletter list [--topic T]                 list the dead-letter topic (no payloads)
+atr deadletter replay (--id ID ...|--all) [--topic T]   republish to the original topics
 """
 
 from __future__ import annotations
@@ -53,6 +55,15 @@ def main(argv: list[str] | None = None) -> int:
         help="empty the read models and replay every topic from the beginning (SPEC §3.6); "
         "on PostgreSQL the running reporting service's consumers wait for it",
     )
+    dead = sub.add_parser("deadletter", help="list or replay the dead-letter topic")
+    dead_sub = dead.add_subparsers(dest="action", required=True)
+    dead_list = dead_sub.add_parser("list", help="one line per entry, without its payload")
+    dead_list.add_argument("--topic", help="only entries set aside from this topic")
+    dead_replay = dead_sub.add_parser("replay", help="republish to the original topic")
+    chosen = dead_replay.add_mutually_exclusive_group(required=True)
+    chosen.add_argument("--id", action="append", dest="ids", help="PARTITION:OFFSET")
+    chosen.add_argument("--all", action="store_true", dest="replay_all")
+    dead_replay.add_argument("--topic", help="only entries set aside from this topic")
     args = parser.parse_args(argv)
 
     if args.command == "up":
@@ -93,6 +104,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "reporting":
         with _platform_database("reporting"):
             return asyncio.run(_rebuild_reporting())
+    if args.command == "deadletter":
+        from services.kit import dead_letter_cli
+        from services.kit.settings import Settings
+
+        if args.action == "list":
+            return asyncio.run(dead_letter_cli.list_command(Settings(), args.topic))
+        return asyncio.run(
+            dead_letter_cli.replay_command(Settings(), args.ids or [], args.replay_all, args.topic)
+        )
     return 2
 
 

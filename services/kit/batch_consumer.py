@@ -32,6 +32,7 @@ from contracts.topics import Topic
 from services.kit.consumer import names_another_type, type_hint
 from services.kit.dead_letter import dead_letter_record, describe_validation_error
 from services.kit.failures import describe_failure, is_transient
+from services.kit.kafka_clients import client_options
 from services.kit.metrics import ServiceMetrics
 from services.kit.unit_of_work import UnitOfWork
 
@@ -74,7 +75,7 @@ async def consume_in_batches(
     """
     consumer = AIOKafkaConsumer(
         topic,
-        bootstrap_servers=settings.kafka_bootstrap_servers,
+        **client_options(settings),
         group_id=group_id,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
@@ -88,6 +89,7 @@ async def consume_in_batches(
             fetched = await consumer.getmany(timeout_ms=200, max_records=max_records)
             if metrics is not None:
                 metrics.partitions_assigned.labels(group_id).set(len(consumer.assignment()))
+                metrics.record_lag(group_id, await _lag(consumer))
             if fetched and linger_s > 0:
                 fetched = await _fetch_more(consumer, fetched, max_records, linger_s)
             ordered = sorted(fetched, key=lambda tp: (tp.topic, tp.partition))
@@ -114,6 +116,17 @@ async def consume_in_batches(
                 log.warning("%s: offset commit failed after rebalance: %s", group_id, exc)
     finally:
         await consumer.stop()
+
+
+async def _lag(consumer: AIOKafkaConsumer) -> dict[tuple[str, int], int]:
+    """High watermark minus position of each held partition whose watermark the last
+    fetch reported (the records of the batch in hand are already past the position)."""
+    lags: dict[tuple[str, int], int] = {}
+    for tp in consumer.assignment():
+        highwater = consumer.highwater(tp)
+        if highwater is not None:
+            lags[(tp.topic, tp.partition)] = max(highwater - await consumer.position(tp), 0)
+    return lags
 
 
 async def _process_or_set_aside(

@@ -13,7 +13,7 @@ import contextlib
 import logging
 from collections.abc import Iterable
 
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
@@ -21,6 +21,7 @@ from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from opentelemetry.sdk.trace import TracerProvider
 
 from contracts.topics import ALL_TOPICS, Topic
+from services.kit.kafka_clients import broker_security, new_topic, security_options, token_provider
 from services.kit.metrics import ServiceMetrics
 from services.kit.settings import Settings
 
@@ -32,9 +33,12 @@ MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 def make_broker(
     settings: Settings, metrics: ServiceMetrics, tracer_provider: TracerProvider | None
 ) -> KafkaBroker:
-    """The service's broker: ``acks=all``, no idempotence, tracing and metrics on."""
+    """The service's broker: ``acks=all``, no idempotence, tracing and metrics on, TLS
+    and SASL as the ``KAFKA_*`` settings say (:mod:`services.kit.kafka_clients`)."""
     return KafkaBroker(
         settings.kafka_bootstrap_servers,
+        security=broker_security(settings),
+        sasl_oauth_token_provider=token_provider(settings),
         client_id=f"atr-{settings.service}",
         acks="all",
         enable_idempotence=False,
@@ -55,15 +59,25 @@ def make_broker(
 
 
 async def ensure_topics(
-    bootstrap_servers: str, topics: Iterable[Topic] = ALL_TOPICS, *, timeout_s: float = 30.0
+    bootstrap_servers: str,
+    topics: Iterable[Topic] = ALL_TOPICS,
+    *,
+    timeout_s: float = 30.0,
+    settings: Settings | None = None,
 ) -> None:
     """Create every registry topic that does not exist yet (idempotent).
 
+    With ``settings`` the admin client connects with their TLS/SASL options and topics
+    get their replication factor, claims partition count and retention
+    (:func:`~services.kit.kafka_clients.new_topic`); without, the embedded defaults.
     Retries while the broker is still coming up, up to ``timeout_s``.
     """
+    security = security_options(settings) if settings is not None else {}
     deadline = asyncio.get_running_loop().time() + timeout_s
     while True:
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=10_000)
+        admin = AIOKafkaAdminClient(
+            bootstrap_servers=bootstrap_servers, request_timeout_ms=10_000, **security
+        )
         try:
             await admin.start()
             existing = set(await admin.list_topics())
@@ -71,17 +85,7 @@ async def ensure_topics(
             if missing:
                 # another service may create one between list and create
                 with contextlib.suppress(TopicAlreadyExistsError):
-                    await admin.create_topics(
-                        [
-                            NewTopic(
-                                topic.name,
-                                num_partitions=topic.partitions,
-                                replication_factor=1,
-                                topic_configs={"cleanup.policy": topic.cleanup_policy},
-                            )
-                            for topic in missing
-                        ]
-                    )
+                    await admin.create_topics([new_topic(topic, settings) for topic in missing])
                 log.info("created topics %s", [topic.name for topic in missing])
             return
         except (KafkaConnectionError, OSError) as exc:

@@ -28,8 +28,17 @@ broker to append and for consumers to decode."""
 class KafkaSender:
     """Sends raw records; started lazily on the first send."""
 
-    def __init__(self, bootstrap_servers: str, tracer_provider: TracerProvider | None = None):
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        tracer_provider: TracerProvider | None = None,
+        *,
+        security: Mapping[str, Any] | None = None,
+    ):
+        """``security``: TLS/SASL keyword arguments
+        (:func:`services.kit.kafka_clients.security_options`); none for plaintext."""
         self._bootstrap = bootstrap_servers
+        self._security = dict(security or {})
         self._producer: AIOKafkaProducer | None = None
         self._lock = asyncio.Lock()
         self._tracer = tracer_provider.get_tracer(__name__) if tracer_provider is not None else None
@@ -44,6 +53,7 @@ class KafkaSender:
                     linger_ms=5,
                     max_batch_size=MAX_BATCH_BYTES,
                     max_request_size=4 * 1024 * 1024,
+                    **self._security,
                 )
                 await producer.start()
                 self._producer = producer

@@ -1,7 +1,10 @@
-"""Prometheus metrics, named ``atr_<service>_<what>_<unit>``.
+"""Prometheus metrics, named ``atr_<service>_<what>_<unit>``; families added later
+(``atr_consumer_lag_messages``) carry the service as a ``service`` label instead, the
+Prometheus practice the operators' rules and dashboards (deploy/) lean on.
 
 One registry per process. FastStream's ``KafkaPrometheusMiddleware`` adds the message
-metrics; this module adds HTTP request metrics, consumer outcomes and outbox lag.
+metrics; this module adds HTTP request metrics, consumer outcomes, outbox backlog and
+consumer lag.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 class ServiceMetrics:
     """The metrics every service exposes on ``/metrics``."""
 
+    service: str
     registry: CollectorRegistry
     http_requests: Counter
     http_latency: Histogram
@@ -25,6 +29,7 @@ class ServiceMetrics:
     outbox_pending: Gauge
     partitions_assigned: Gauge
     background_restarts: Counter
+    consumer_lag: Gauge
 
     @classmethod
     def create(cls, service: str) -> ServiceMetrics:
@@ -32,6 +37,7 @@ class ServiceMetrics:
         registry = CollectorRegistry()
         prefix = f"atr_{service}"
         return cls(
+            service=service,
             registry=registry,
             http_requests=Counter(
                 f"{prefix}_http_requests",
@@ -87,4 +93,22 @@ class ServiceMetrics:
                 ["task"],
                 registry=registry,
             ),
+            consumer_lag=Gauge(
+                "atr_consumer_lag_messages",
+                "Records on a partition this process holds that its consumer group has "
+                "not yet read (high watermark minus position)",
+                ["service", "group", "topic", "partition"],
+                registry=registry,
+            ),
         )
+
+    def record_lag(self, group: str, lags: dict[tuple[str, int], int]) -> None:
+        """Export the lag of every partition ``group`` holds in this process and drop
+        the partitions it no longer holds (a rebalance moved them to another worker)."""
+        held = {(topic, str(partition)) for topic, partition in lags}
+        for labels in list(self.consumer_lag._metrics):
+            _, labelled_group, labelled_topic, labelled_partition = labels
+            if labelled_group == group and (labelled_topic, labelled_partition) not in held:
+                self.consumer_lag.remove(*labels)
+        for (topic, partition), lag in lags.items():
+            self.consumer_lag.labels(self.service, group, topic, str(partition)).set(lag)

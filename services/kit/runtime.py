@@ -27,6 +27,7 @@ from services.kit.caller import require_caller
 from services.kit.consumer import EventConsumer, EventHandler, subscribe_events
 from services.kit.database import Database
 from services.kit.http import health_router, install_problem_details, install_request_metrics
+from services.kit.kafka_clients import security_options
 from services.kit.kafka_sender import KafkaSender
 from services.kit.logs import configure_logging
 from services.kit.metrics import ServiceMetrics
@@ -72,6 +73,7 @@ class ServiceRuntime:
         self.sender = KafkaSender(
             self.settings.kafka_bootstrap_servers,
             self.tracer_provider if self.settings.otel_traces != "none" else None,
+            security=security_options(self.settings),
         )
         self.relay = OutboxRelay(
             self.db,
@@ -158,7 +160,7 @@ class ServiceRuntime:
     async def prestart(self) -> None:
         """Migrate the database to head and create the registry's topics."""
         await asyncio.to_thread(upgrade_to_head, self.service, self.db.url)
-        await ensure_topics(self.settings.kafka_bootstrap_servers)
+        await ensure_topics(self.settings.kafka_bootstrap_servers, settings=self.settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(self, _app: FastAPI) -> AsyncIterator[None]:

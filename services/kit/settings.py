@@ -16,8 +16,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, model_validator
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from contracts.topics import CLAIMS_SUBMITTED
 
 SERVICES: tuple[str, ...] = ("eligibility", "vouchers", "claims", "payments", "reporting")
 """Back-end services, in start order; the gateway starts after them."""
@@ -25,6 +27,7 @@ SERVICES: tuple[str, ...] = ("eligibility", "vouchers", "claims", "payments", "r
 DEVELOPMENT_SECRET = "development-only-secret-change-me"  # noqa: S105 - refused outside development
 DEVELOPMENT_INTERNAL_KEY = "development-only-internal-key-change-me"
 DEVELOPMENT_SSN_KEY = "development-only-ssn-key-change-me"
+SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER"]
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 
 
@@ -56,6 +59,85 @@ class Settings(BaseSettings):
     )
     kafka_session_timeout_ms: int = 10_000
     kafka_heartbeat_interval_ms: int = 3_000
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        default="PLAINTEXT",
+        validation_alias=AliasChoices("KAFKA_SECURITY_PROTOCOL", "ATR_KAFKA_SECURITY_PROTOCOL"),
+        description="How every Kafka client connects: PLAINTEXT (embedded broker, compose), "
+        "SSL (TLS), SASL_PLAINTEXT or SASL_SSL (SASL over TLS, what a state cluster runs).",
+    )
+    kafka_sasl_mechanism: SaslMechanism | None = Field(
+        default=None,
+        validation_alias=AliasChoices("KAFKA_SASL_MECHANISM", "ATR_KAFKA_SASL_MECHANISM"),
+        description="SASL mechanism; required with a SASL_* security protocol.",
+    )
+    kafka_sasl_username: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("KAFKA_SASL_USERNAME", "ATR_KAFKA_SASL_USERNAME"),
+    )
+    kafka_sasl_password: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("KAFKA_SASL_PASSWORD", "ATR_KAFKA_SASL_PASSWORD"),
+    )
+    kafka_ssl_cafile: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("KAFKA_SSL_CAFILE", "ATR_KAFKA_SSL_CAFILE"),
+        description="PEM file of the CA that signed the brokers' certificates (SSL, "
+        "SASL_SSL); unset: the system's trust store.",
+    )
+    kafka_ssl_certfile: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("KAFKA_SSL_CERTFILE", "ATR_KAFKA_SSL_CERTFILE"),
+        description="Client certificate (PEM) when the cluster authenticates clients by TLS.",
+    )
+    kafka_ssl_keyfile: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("KAFKA_SSL_KEYFILE", "ATR_KAFKA_SSL_KEYFILE"),
+    )
+    kafka_oauth_token_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("KAFKA_OAUTH_TOKEN_URL", "ATR_KAFKA_OAUTH_TOKEN_URL"),
+        description="OAUTHBEARER: the OAuth2 token endpoint (client-credentials grant).",
+    )
+    kafka_oauth_client_id: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("KAFKA_OAUTH_CLIENT_ID", "ATR_KAFKA_OAUTH_CLIENT_ID"),
+    )
+    kafka_oauth_client_secret: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("KAFKA_OAUTH_CLIENT_SECRET", "ATR_KAFKA_OAUTH_CLIENT_SECRET"),
+    )
+    kafka_oauth_scope: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("KAFKA_OAUTH_SCOPE", "ATR_KAFKA_OAUTH_SCOPE"),
+    )
+    kafka_replication_factor: int = Field(
+        default=1,
+        ge=1,
+        validation_alias=AliasChoices("KAFKA_REPLICATION_FACTOR", "ATR_KAFKA_REPLICATION_FACTOR"),
+        description="Replication factor of the topics the platform creates (1 for the "
+        "embedded broker; 3 on a production cluster).",
+    )
+    kafka_min_insync_replicas: int | None = Field(
+        default=None,
+        ge=1,
+        validation_alias=AliasChoices("KAFKA_MIN_INSYNC_REPLICAS", "ATR_KAFKA_MIN_INSYNC_REPLICAS"),
+        description="min.insync.replicas of created topics (with acks=all: 2 of 3).",
+    )
+    kafka_claims_partitions: int = Field(
+        default=CLAIMS_SUBMITTED.partitions,
+        ge=1,
+        validation_alias=AliasChoices("KAFKA_CLAIMS_PARTITIONS", "ATR_KAFKA_CLAIMS_PARTITIONS"),
+        description="Partitions of the claims topics: the most claim workers that can work "
+        "at once. Size it for the largest worker count wanted; Kafka can add partitions "
+        "later but never remove them, and adding them moves clients between partitions.",
+    )
+    kafka_retention_ms: dict[str, int] = Field(
+        default_factory=dict,
+        validation_alias=AliasChoices("KAFKA_RETENTION_MS", "ATR_KAFKA_RETENTION_MS"),
+        description="retention.ms by topic name for the topics the platform creates (JSON, "
+        "e.g. KAFKA_RETENTION_MS='{\"atr.deadletter.v1\": 2592000000}'); -1 keeps forever. "
+        "Unlisted topics get the broker's default.",
+    )
 
     database_url: str | None = Field(
         default=None, validation_alias=AliasChoices("DATABASE_URL", "ATR_DATABASE_URL")
@@ -224,6 +306,36 @@ class Settings(BaseSettings):
             raise ValueError(
                 "ATR_BOOTSTRAP_ADMIN_TOKEN is a development convenience and is refused in "
                 "production: create tokens with `atr token create`"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _kafka_security_is_complete(self) -> Settings:
+        """A SASL protocol names its mechanism and that mechanism's credentials."""
+        sasl = self.kafka_security_protocol.startswith("SASL_")
+        if sasl != (self.kafka_sasl_mechanism is not None):
+            raise ValueError(
+                "KAFKA_SASL_MECHANISM goes with KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT or "
+                f"SASL_SSL (protocol={self.kafka_security_protocol}, "
+                f"mechanism={self.kafka_sasl_mechanism})"
+            )
+        if self.kafka_sasl_mechanism == "OAUTHBEARER":
+            needed = {
+                "KAFKA_OAUTH_TOKEN_URL": self.kafka_oauth_token_url,
+                "KAFKA_OAUTH_CLIENT_ID": self.kafka_oauth_client_id,
+                "KAFKA_OAUTH_CLIENT_SECRET": self.kafka_oauth_client_secret,
+            }
+        elif self.kafka_sasl_mechanism is not None:
+            needed = {
+                "KAFKA_SASL_USERNAME": self.kafka_sasl_username,
+                "KAFKA_SASL_PASSWORD": self.kafka_sasl_password,
+            }
+        else:
+            needed = {}
+        missing = [name for name, value in needed.items() if not value]
+        if missing:
+            raise ValueError(
+                f"KAFKA_SASL_MECHANISM={self.kafka_sasl_mechanism} needs {', '.join(missing)}"
             )
         return self
 
