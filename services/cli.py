@@ -119,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
 async def _rebuild_reporting() -> int:
     """Migrate reporting's database, empty its read models and replay its topics."""
     from services.kit.database import Database
+    from services.kit.kafka_clients import security_options
     from services.kit.migrations import upgrade_to_head
     from services.kit.schema import add_kit_tables
     from services.kit.settings import Settings
@@ -132,7 +133,10 @@ async def _rebuild_reporting() -> int:
     tables = add_kit_tables(metadata)
     try:
         counts = await rebuild(
-            settings.kafka_bootstrap_servers, lambda: UnitOfWork(db, tables), db=db
+            settings.kafka_bootstrap_servers,
+            lambda: UnitOfWork(db, tables),
+            db=db,
+            security=security_options(settings),
         )
     finally:
         await db.dispose()

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from pydantic import ValidationError
@@ -69,12 +70,14 @@ async def replay_topic(
     *,
     timeout_s: float = 300.0,
     max_records: int = 2000,
+    security: Mapping[str, Any] | None = None,
 ) -> ReplayCount:
     """Apply every event of ``projection``'s topic from the beginning up to the high
     watermark each partition had when the replay reached it (TimeoutError when it
     cannot get there within ``timeout_s``)."""
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap_servers,
+        **(security or {}),
         group_id=None,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
@@ -130,10 +133,12 @@ async def rebuild(
     projections: Sequence[Projection] = PROJECTIONS,
     *,
     db: Database | None = None,
+    security: Mapping[str, Any] | None = None,
 ) -> dict[str, ReplayCount]:
     """Empty the read models, then replay every topic in :data:`PROJECTIONS` order
     (claims before payments: a funding adjustment finds its line). Given the database
-    (``db``), the whole run holds the rebuild lock, so the service's consumers wait."""
+    (``db``), the whole run holds the rebuild lock, so the service's consumers wait;
+    ``security`` are the TLS/SASL client options (``kafka_clients.security_options``)."""
     async with rebuilding(db) if db is not None else nullcontext():
         async with units_of_work() as uow:
             await reset_read_models(uow, projections)
@@ -141,7 +146,7 @@ async def rebuild(
         counts: dict[str, ReplayCount] = {}
         for projection in projections:
             counts[projection.topic.name] = await replay_topic(
-                bootstrap_servers, projection, units_of_work
+                bootstrap_servers, projection, units_of_work, security=security
             )
             log.info("replayed %s: %s", projection.topic.name, counts[projection.topic.name])
     return counts
