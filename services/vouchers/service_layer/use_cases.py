@@ -7,6 +7,7 @@ transaction that made it, so state systems see exactly the committed history in 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from typing import Protocol
 
 from sqlalchemy import select
@@ -65,6 +66,10 @@ class PricedCatalog(Protocol):
         """Whether ``role`` may create vouchers for the service."""
         ...
 
+    def missing_for_voucher(self, code: str, attributes: Iterable[str]) -> list[str]:
+        """The client attributes a voucher for the service needs and the client lacks."""
+        ...
+
 
 class ForbiddenError(Exception):
     """The actor may not do this (HTTP 403) or may not see the voucher (HTTP 404)."""
@@ -77,8 +82,17 @@ def new_voucher_id(seed: str | None = None) -> str:
     return f"VCH-{value.hex[:12].upper()}"
 
 
-def check_services(services: list[AuthorizedService], catalog: PricedCatalog, role: str) -> None:
-    """Refuse unknown, unpriced or role-restricted services (SPEC §3.4 Illinois; seed 000 §2)."""
+def check_services(
+    services: list[AuthorizedService],
+    catalog: PricedCatalog,
+    role: str,
+    attributes: Iterable[str] = (),
+) -> None:
+    """Refuse unknown, unpriced or role-restricted services (SPEC §3.4 Illinois; seed 000
+    §2), and services the client's assessed attributes do not open (seed 001 Recovery
+    Home: "Only National Guard referrals are eligible for recovery home services" —
+    refused when the voucher is issued, not only denied at claim time)."""
+    attributes = frozenset(attributes)
     for index, service in enumerate(services):
         field = f"authorized_services.{index}.service_code"
         try:
@@ -89,6 +103,11 @@ def check_services(services: list[AuthorizedService], catalog: PricedCatalog, ro
             raise RuleViolationError(field, "the program has no price for this service")
         if not catalog.may_create_voucher(service.service_code, role):
             raise RuleViolationError(field, f"role {role} may not create vouchers for this service")
+        missing = catalog.missing_for_voucher(service.service_code, attributes)
+        if missing:
+            raise RuleViolationError(
+                field, f"the client's assessment does not record {', '.join(missing)}"
+            )
 
 
 async def create_voucher(
@@ -113,7 +132,12 @@ async def create_voucher(
             )
     elif actor.role not in ("assessor", "system"):
         raise ForbiddenError("only assessors create service vouchers")
-    check_services(command.authorized_services, catalog, actor.role)
+    check_services(
+        command.authorized_services,
+        catalog,
+        actor.role,
+        await repository.client_attributes_of(uow, command.client_id),
+    )
     voucher = lifecycle.issue(
         voucher_id=new_voucher_id(),
         client_id=command.client_id,
@@ -158,14 +182,28 @@ async def on_eligibility(uow: UnitOfWork, event: EligibilityDetermined, clock: C
 async def on_assessment(
     uow: UnitOfWork, event: ClientAssessed, catalog: PricedCatalog, clock: Clock
 ) -> None:
-    """An assessment with authorised services creates the 365-day service voucher."""
+    """An assessment with authorised services creates the 365-day service voucher.
+
+    The assessment's attributes are kept as the client's (``client_attributes``): a
+    voucher created later for the client checks them (seed 001 Recovery Home). A service
+    the voucher may not carry (unpriced, or lacking a required attribute; the assessment
+    route refuses both with 422) is left off it.
+    """
     data = event.data
+    await repository.record_client_attributes(
+        uow, data.client_id, data.attributes, data.assessed_on, data.assessment_id
+    )
     if not data.authorized_services:
         return
     voucher_id = new_voucher_id(f"assessment:{data.assessment_id}")
     if await repository.exists(uow, voucher_id):
         return
-    priced = [s for s in data.authorized_services if _priced(catalog, s.service_code)]
+    priced = [
+        s
+        for s in data.authorized_services
+        if _priced(catalog, s.service_code)
+        and not catalog.missing_for_voucher(s.service_code, data.attributes)
+    ]
     if not priced:
         return
     voucher = lifecycle.issue(
