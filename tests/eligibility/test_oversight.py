@@ -111,16 +111,12 @@ async def test_app_e_3_written_notice_of_the_right_to_a_provider_without_religio
                 "treatment_status": "level_1",
             }
         )
-    assert [e["loc"] for e in missing.value.errors()] == [
-        ("religious_objection_notice_given_at",)
-    ]
+    assert [e["loc"] for e in missing.value.errors()] == [("religious_objection_notice_given_at",)]
     client_id = (await enrol(service, ALICE)).client_id
     await _eligible_on(service, client_id, DETERMINED)
     assessed_on = DETERMINED + timedelta(days=3)
     with pytest.raises(ChoiceNoticeInvalidError) as late:
-        await _assess(
-            service, client_id, _assessment(assessed_on, assessed_on + timedelta(days=1))
-        )
+        await _assess(service, client_id, _assessment(assessed_on, assessed_on + timedelta(days=1)))
     assert late.value.problems[0]["item"] == "religious_objection_notice_given_at"
     await _assess(service, client_id, _assessment(assessed_on, DETERMINED))
     async with service.uow() as uow:
