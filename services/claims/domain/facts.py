@@ -119,6 +119,7 @@ class Facts:
 
     ``voucher``, ``provider``, ``staff`` (the roster entry of the line's staff member)
     and ``client`` are the local replicas; ``None`` when unknown locally.
+    ``client_vouchers`` are the client's vouchers (the concurrent-provider rule).
     ``authoritative`` is the vouchers service's answer on the line's voucher, used by
     the read-your-writes rule only; ``today`` is the date the decision is made on.
     ``current`` is False when a replica the line depends on could not be confirmed to
@@ -133,6 +134,9 @@ class Facts:
     staff: StaffRecord | None = None
     client: Client | None = None
     authoritative: Authoritative = UNREACHABLE
+    client_vouchers: tuple[Voucher, ...] = ()
+    """Every voucher of the line's client in the replica (its own included): who else
+    holds the client for the service on the service date (SPEC §3.3)."""
 
 
 @dataclass
