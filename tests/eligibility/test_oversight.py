@@ -10,13 +10,14 @@ import pytest
 from pydantic import ValidationError
 
 from contracts.api.clients import Assess, DetermineEligibility, EligibilityInputs
+from contracts.api.providers import UpdateProvider
 from services.eligibility.domain.assessment_voucher import Determination, redeemable_voucher
 from services.eligibility.domain.errors import (
     AssessmentVoucherNotValidError,
     ChoiceNoticeInvalidError,
 )
-from services.eligibility.service_layer import assessments, clients
-from tests.eligibility.test_use_cases import ASSESSOR, TODAY, Service, enrol, service
+from services.eligibility.service_layer import assessments, clients, providers
+from tests.eligibility.test_use_cases import ASSESSOR, SERVICE, TODAY, Service, enrol, service
 
 __all__ = ["service"]  # the fixture, shared with the use-case tests
 from tests.phi_fixtures import ALICE
@@ -122,3 +123,44 @@ async def test_app_e_3_written_notice_of_the_right_to_a_provider_without_religio
     async with service.uow() as uow:
         summary = await assessments.assessment_summary(uow, client_id, ASSESSOR, TODAY)
     assert summary is None  # no consent: the notice is stored, the summary stays gated
+
+
+async def test_app_e_6_ineligible_next_fiscal_year_stays_on_choice_lists_until_july_1(
+    service: Service,
+) -> None:
+    """Seed 003 App. E §6: "At the end of the first year, however, four of the six
+    providers were still unable to provide the outcomes information in each of the seven
+    domains. As a result, PIB declared these four providers ineligible for the voucher
+    program for the next year." The decision takes effect when the next fiscal year
+    ("the fiscal year (July 1 to June 30)") begins: until then the provider is on
+    choice lists and in the directory; from July 1 it is on neither."""
+    decided_on = date(2026, 9, 1)
+    async with service.uow() as uow:
+        snapshot = await providers.update_provider(
+            uow, "PRV-B", UpdateProvider(status="ineligible_next_fiscal_year"), decided_on
+        )
+        await uow.commit()
+    assert snapshot.ineligible_from == date(2027, 7, 1)
+    client_id = (await enrol(service, ALICE)).client_id
+
+    async def offered(on: date) -> tuple[list[str], list[str]]:
+        async with service.uow() as uow:
+            listed = await clients.choices(uow, client_id, SERVICE, None, ASSESSOR, on)
+            entries = await providers.directory(
+                uow, service=SERVICE, county=None, faith_based=None, on=on
+            )
+            await uow.commit()
+        return (
+            [p["provider_id"] for p in listed["providers"]],
+            [e["provider_id"] for e in entries],
+        )
+
+    assert await offered(date(2027, 6, 30)) == (["PRV-A", "PRV-B"], ["PRV-A", "PRV-B"])
+    assert await offered(date(2027, 7, 1)) == (["PRV-A"], ["PRV-A"])
+    # reinstated before the year turns: never ineligible
+    async with service.uow() as uow:
+        again = await providers.update_provider(
+            uow, "PRV-B", UpdateProvider(status="active"), date(2027, 1, 5)
+        )
+        await uow.commit()
+    assert again.ineligible_from is None

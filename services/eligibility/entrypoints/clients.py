@@ -5,6 +5,7 @@ use case in one unit of work, and reply."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 from fastapi import APIRouter, Request, Response
@@ -100,17 +101,18 @@ async def objections(
 async def choices(
     client_id: str,
     service: str,
+    request: Request,
     uow: UnitOfWorkDep,
     actor: CallerDep,
     county: str | None = None,
 ) -> object:
     """The choice list for one service; records a choice exception when unmet."""
-    answer = await client_cases.choices(uow, client_id, service, county, actor)
+    answer = await client_cases.choices(uow, client_id, service, county, actor, _today(request))
     await uow.commit()
     return answer
 
 
-def _voucher_refusal(catalog: Catalog, code: str, attributes: list[str]) -> str | None:
+def _voucher_refusal(catalog: Catalog, code: str, attributes: Sequence[str]) -> str | None:
     """Why the service voucher cannot carry ``code`` (None: it can): not a priced service
     of the program (SPEC §3.4), or an attribute the service needs at issuance is not
     assessed (seed 001 Recovery Home: "Only National Guard referrals are eligible")."""

@@ -22,6 +22,7 @@ from contracts.api.vouchers import (
 )
 from contracts.claims import ClaimAdjudicated, ClaimCorrected, ClaimCorrectedData
 from contracts.clients import AuthorizedService, ClientAssessed, EligibilityDetermined
+from contracts.payments import next_fiscal_year_start
 from contracts.providers import ProviderRegistered, ProviderUpdated
 from contracts.vouchers import (
     ActivatedData,
@@ -45,6 +46,7 @@ from contracts.vouchers import (
 )
 from services.kit.actor import Actor
 from services.kit.clock import Clock
+from services.kit.provider_status import receives_vouchers_on
 from services.kit.unit_of_work import UnitOfWork
 from services.vouchers.adapters.orm import voucher_providers, vouchers
 from services.vouchers.domain import lifecycle
@@ -244,7 +246,12 @@ async def get_voucher(uow: UnitOfWork, voucher_id: str, actor: Actor) -> Voucher
 async def select_provider(
     uow: UnitOfWork, voucher_id: str, command: SelectProvider, actor: Actor, clock: Clock
 ) -> VoucherSnapshot:
-    """The client's choice, recorded with who recorded it; self-referrals flagged (§3.2)."""
+    """The client's choice, recorded with who recorded it; self-referrals flagged (§3.2).
+
+    Only a provider eligible today may be chosen: not a suspended one (SPEC §3.2), and
+    one declared ineligible for the next fiscal year only until that year begins (seed
+    003 App. E §6; ``services.kit.provider_status``).
+    """
     voucher = await repository.load(uow, voucher_id)
     provider = (
         await uow.session.execute(
@@ -253,7 +260,7 @@ async def select_provider(
     ).first()
     if provider is None:
         raise RuleViolationError("provider_id", "unknown provider")
-    if provider.status != "active":
+    if not receives_vouchers_on(provider.status, provider.ineligible_from, clock.today()):
         raise RuleViolationError("provider_id", "the provider may not receive vouchers")
     missing = {s.service_code for s in voucher.authorized_services} - set(provider.services)
     if missing:
@@ -292,19 +299,32 @@ async def admit(
     Refused when another provider already subsidises one of the voucher's services for
     this client (no concurrent subsidy, SPEC §3.3), and when the provider is suspended:
     "suspending a provider removes it from choice lists and stops new admissions" (SPEC
-    §3.2). A provider ineligible next fiscal year still admits in this one (the decision
-    takes effect at the year's turn).
+    §3.2). A provider ineligible next fiscal year still admits in this one: an admission
+    dated before ``ineligible_from`` is accepted, one on or after it refused (seed 003
+    App. E §6 "ineligible for the voucher program for the next year").
     """
     voucher = await repository.load(uow, voucher_id)
     if not visible_to(voucher, actor):
         raise repository.VoucherNotFoundError(voucher_id)
     provider_id = actor.provider_id or voucher.provider_id or ""
-    status = await uow.session.scalar(
-        select(voucher_providers.c.status).where(voucher_providers.c.provider_id == provider_id)
-    )
-    if status == "suspended":
+    provider = (
+        await uow.session.execute(
+            select(voucher_providers.c.status, voucher_providers.c.ineligible_from).where(
+                voucher_providers.c.provider_id == provider_id
+            )
+        )
+    ).first()
+    if provider is not None and provider.status == "suspended":
         raise lifecycle.InvalidTransitionError(
             voucher, "admit on", "the provider is suspended: it may not admit new clients"
+        )
+    if provider is not None and not receives_vouchers_on(
+        provider.status, provider.ineligible_from, command.admitted_on
+    ):
+        raise lifecycle.InvalidTransitionError(
+            voucher,
+            "admit on",
+            "the provider is ineligible from the fiscal year the admission falls in",
         )
     others = await repository.client_vouchers(uow, voucher.client_id)
     clash = lifecycle.concurrent_conflict(voucher, provider_id, others)
@@ -505,14 +525,24 @@ async def on_claims_adjudicated(
 
 
 async def on_provider(uow: UnitOfWork, event: ProviderRegistered | ProviderUpdated) -> None:
-    """Replica of the provider registry: only active providers may be selected (§3.2)."""
+    """Replica of the provider registry: status and, for a provider ineligible next
+    fiscal year, the day that takes effect (SPEC §3.2; seed 003 App. E §6)."""
     snapshot = event.data
     current = await uow.session.scalar(
         select(voucher_providers.c.as_of).where(
             voucher_providers.c.provider_id == snapshot.provider_id
         )
     )
-    values = {"status": snapshot.status, "services": snapshot.services, "as_of": event.time}
+    ineligible_from = snapshot.ineligible_from
+    if snapshot.status == "ineligible_next_fiscal_year" and ineligible_from is None:
+        # a snapshot from before the registry published the date: the year after the event
+        ineligible_from = next_fiscal_year_start(event.time.date())
+    values = {
+        "status": snapshot.status,
+        "ineligible_from": ineligible_from,
+        "services": snapshot.services,
+        "as_of": event.time,
+    }
     if current is None:
         await uow.session.execute(
             voucher_providers.insert().values(provider_id=snapshot.provider_id, **values)
