@@ -24,6 +24,19 @@ class FundingReason(StrEnum):
     FUNDS_EXHAUSTED = "FUNDS_EXHAUSTED"
 
 
+FISCAL_YEAR_START_MONTH = 7
+"""Seed 003 App. E §6: "the fiscal year (July 1 to June 30)"; every service that needs a
+fiscal year's first day (payments' allotments, a provider's ineligibility "for the next
+year") reads it from here."""
+
+
+def next_fiscal_year_start(day: date) -> date:
+    """The first day of the fiscal year after the one ``day`` falls in (July 1; seed 003
+    App. E §6 "the fiscal year (July 1 to June 30)")."""
+    year = day.year + (1 if day.month >= FISCAL_YEAR_START_MONTH else 0)
+    return date(year, FISCAL_YEAR_START_MONTH, 1)
+
+
 def fiscal_year_name(year: int) -> str:
     """``FY2027`` for the fiscal year ending June 30, 2027."""
     return f"FY{year}"

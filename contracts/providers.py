@@ -41,7 +41,16 @@ class ProviderSnapshot(EventData):
     faith_based: bool = Field(examples=[True])
     religious_affiliation: str | None = Field(default=None, examples=["Methodist"])
     status: Literal["active", "suspended", "ineligible_next_fiscal_year"] = Field(
-        description="Only `active` providers receive vouchers and admissions."
+        description="Only `active` providers receive vouchers and admissions; one "
+        "`ineligible_next_fiscal_year` does until `ineligible_from`."
+    )
+    ineligible_from: date | None = Field(
+        default=None,
+        description="With `ineligible_next_fiscal_year`: the first day of the next fiscal "
+        "year after the decision, from which the provider is ineligible (seed 003 App. E "
+        '§6: "declared these four providers ineligible for the voucher program for the '
+        'next year"). Services before it are those of an eligible provider.',
+        examples=["2027-07-01"],
     )
     staff: list[StaffSnapshot] = Field(default_factory=list)
 

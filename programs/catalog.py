@@ -9,6 +9,7 @@ loader refuses a catalog with a rule that does not.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 from typing import Literal
@@ -162,6 +163,12 @@ class Service(BaseModel):
     status_source: str | None = None
     requires_attributes: list[str] = Field(default_factory=list)
     attributes_source: str | None = None
+    voucher_requires_attributes: list[str] = Field(
+        default_factory=list,
+        description="Client attributes (as assessed) without which no voucher may carry the "
+        "service: refused when the voucher is issued, not only denied at claim time.",
+    )
+    voucher_attributes_source: str | None = None
     qualification: Qualification | None = None
     documentation: list[Literal["client_signature", "start_end_times", "face_to_face"]] = Field(
         default_factory=list
@@ -183,6 +190,7 @@ class Service(BaseModel):
             (self.group_min is not None or self.group_max is not None, self.group_source),
             (bool(self.eligible_statuses or self.excluded_statuses), self.status_source),
             (bool(self.requires_attributes), self.attributes_source),
+            (bool(self.voucher_requires_attributes), self.voucher_attributes_source),
             (bool(self.documentation), self.documentation_source),
             (self.voucher_roles is not None, self.voucher_roles_source),
         ]
@@ -229,6 +237,12 @@ class Catalog(BaseModel):
         """A voucher may carry the service: it has a rate, or is priced per pass (seed 000 §16)."""
         service = self.services[code]
         return service.rate is not None or service.unit == "pass"
+
+    def missing_for_voucher(self, code: str, attributes: Iterable[str]) -> list[str]:
+        """The client attributes a voucher for the service needs and the client lacks
+        (``voucher_requires_attributes``; seed 001 Recovery Home: "Only National Guard
+        referrals are eligible for recovery home services")."""
+        return sorted(set(self.services[code].voucher_requires_attributes) - set(attributes))
 
     def may_create_voucher(self, code: str, role: str) -> bool:
         """Whether ``role`` may create vouchers for the service (seed 000 §2: DOC THU)."""

@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
 from contracts.api import Answer
 from contracts.clients import AuthorizedService, GpraKind, TreatmentStatus
@@ -253,6 +253,16 @@ class Assess(Contract):
     gpra_intake: GpraInterview | None = Field(
         default=None, description="The GPRA intake interview (kind must be `intake`)."
     )
+    religious_objection_notice_given_at: AwareDatetime = Field(
+        description=(
+            "When the client was given written notice of the right to genuine and "
+            "independent choice among eligible providers, including the right to an "
+            "alternative provider to whom the client has no religious objection (seed 003 "
+            "App. E §3; §VIII Participant Protection, adequate consent procedures). Required: "
+            "no assessment without it; on or before the assessment date (UTC day)."
+        ),
+        examples=["2026-08-28T14:05:00Z"],
+    )
 
 
 class ChangeTreatmentStatus(Contract):
@@ -417,6 +427,10 @@ class AssessmentSummary(Answer):
     date_of_birth: date
     case_number: int = Field(ge=1)
     assessed_on: date
+    religious_objection_notice_given_at: AwareDatetime | None = Field(
+        default=None,
+        description="When the notice of the right to choose was given (seed 003 App. E §3).",
+    )
     instrument: str = Field(examples=["ASI"])
     scores: dict[str, Decimal] = Field(default_factory=dict)
     screenings: list[ScreeningAnswer] = Field(default_factory=list)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -117,6 +117,7 @@ ASSESSMENT = Assess(
     level_of_care="outpatient",
     treatment_status="level_1",
     max_value=Decimal("500.00"),
+    religious_objection_notice_given_at=datetime(2026, 9, 1, 9, tzinfo=UTC),
 )
 
 

@@ -18,7 +18,7 @@ import asyncio
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -195,6 +195,7 @@ def _assessment() -> dict[str, Any]:
         "treatment_status": "level_1",
         "authorized_services": [{"service_code": SERVICE, "units": 20}],
         "max_value": "400.00",
+        "religious_objection_notice_given_at": datetime.now(UTC).isoformat(),
         "gpra_intake": _gpra("intake"),
     }
 

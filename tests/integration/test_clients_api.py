@@ -6,6 +6,7 @@ Every person comes from ``tests.phi_fixtures`` so the PHI scan can look for them
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -130,6 +131,13 @@ async def test_assessment_chain_consent_gate_choices_and_outcomes(
     refused = await gateway.post(f"{base}/assessments", headers=assessor, json=unpriced)
     assert refused.status_code == 422, refused.text
     assert refused.json()["errors"][0]["loc"][-3:] == ["authorized_services", 1, "service_code"]
+    # seed 003 App. E §3: the notice of the right to a provider without religious
+    # objection is part of the assessment record; without it the assessment is refused
+    unnoticed = _assessment()
+    del unnoticed["religious_objection_notice_given_at"]
+    refused = await gateway.post(f"{base}/assessments", headers=assessor, json=unnoticed)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["errors"][0]["loc"][-1] == "religious_objection_notice_given_at"
     assessed = await gateway.post(f"{base}/assessments", headers=assessor, json=_assessment())
     assert assessed.status_code == 201, assessed.text
     assert assessed.json()["case_number"] == 1
@@ -251,6 +259,7 @@ def _assessment(*, with_gpra: bool = True) -> dict[str, Any]:
         "treatment_status": "level_1",
         "authorized_services": [{"service_code": SERVICE, "units": 20}],
         "max_value": "400.00",
+        "religious_objection_notice_given_at": datetime.now(UTC).isoformat(),
         "attributes": ["national_guard_referral"],
         **({"gpra_intake": _gpra("intake")} if with_gpra else {}),
     }

@@ -117,6 +117,9 @@ class Scenario:
                         "substance_use_disorder": True,
                     },
                     "eligible": True,
+                    # the assessment (30 days ago) redeems this 30-day assessment
+                    # voucher (seed 003 App. E §4)
+                    "determined_on": _day(40),
                 },
                 headers=self.assessor,
             )
@@ -179,6 +182,7 @@ class Scenario:
                     "level_of_care": "outpatient",
                     "treatment_status": "level_1",
                     "assessed_on": _day(30),
+                    "religious_objection_notice_given_at": f"{_day(40)}T12:00:00Z",
                 },
                 headers=self.assessor,
             ),

@@ -10,7 +10,7 @@ Every case goes through the real use cases, so the history is what they log.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -50,6 +50,9 @@ class Catalog:
 
     def may_create_voucher(self, code: str, role: str) -> bool:
         return True
+
+    def missing_for_voucher(self, code: str, attributes: Iterable[str]) -> list[str]:
+        return []
 
 
 class Vouchers:

@@ -10,7 +10,7 @@ claims, expiry by the scheduler with an injectable clock).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -55,6 +55,9 @@ class Catalog:
 
     def may_create_voucher(self, code: str, role: str) -> bool:
         return code != "REENTRY_COORDINATION" or role == "doc_thu"
+
+    def missing_for_voucher(self, code: str, attributes: Iterable[str]) -> list[str]:
+        return []
 
 
 class Service:

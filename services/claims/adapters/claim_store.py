@@ -85,6 +85,9 @@ class Loaded:
     ``lines`` (the fence compares them with the owners')."""
     totals: Mapping[str, int] = field(default_factory=dict)
     """Per fact topic, the replica's count of all applied facts."""
+    client_vouchers: Mapping[str, tuple[Voucher, ...]] = field(default_factory=dict)
+    """Every voucher of each client of ``lines`` in the replica (who else holds the
+    client for a service: SPEC §3.3 no concurrent subsidy)."""
 
 
 Redecide = Callable[[Loaded], list[Decided]]
@@ -208,6 +211,7 @@ class SqlClaimStore:
             pending_clients=loaded.pending_clients - waiting,
             versions=loaded.versions,
             totals=loaded.totals,
+            client_vouchers=loaded.client_vouchers,
         )
 
     async def save_pending(self, uow: UnitOfWork, decided: Sequence[Decided], now: datetime) -> int:
@@ -262,6 +266,7 @@ class SqlClaimStore:
             mark=mark,
             versions=loaded.versions,
             totals=loaded.totals,
+            client_vouchers=loaded.client_vouchers,
         )
 
     async def _new_only(self, session: AsyncSession, lines: Sequence[ClaimLine]) -> list[ClaimLine]:
@@ -342,6 +347,12 @@ async def _facts(
             )
         )
     }
+    client_vouchers: dict[str, list[Voucher]] = {}
+    for row in await session.execute(
+        select(voucher_replica.c.snapshot).where(voucher_replica.c.client_id.in_(client_ids))
+    ):
+        voucher = claim_lines.voucher_from_snapshot(VoucherSnapshot.model_validate(row.snapshot))
+        client_vouchers.setdefault(voucher.client_id, []).append(voucher)
     providers = {
         row.provider_id: claim_lines.provider_from_row(row)
         for row in await session.execute(
@@ -374,6 +385,7 @@ async def _facts(
         pending_clients=frozenset(pending),
         versions=versions,
         totals=totals,
+        client_vouchers={c: tuple(v) for c, v in client_vouchers.items()},
     )
 
 

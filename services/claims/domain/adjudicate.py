@@ -27,7 +27,8 @@ def adjudicate(line: ClaimLine, facts: Facts, history: History, catalog: Catalog
        on may miss a fact its owner acknowledged before the claim) decide nothing: the
        line is pended (README "When a claim is decided").
     1. Faults of the whole line: date and parties, the voucher, a duplicate
-       (same provider, service, date and start time under another claim id), the
+       (same provider, service, date and start time under another claim id), another
+       provider holding the client for the service (``CONCURRENT_PROVIDER``), the
        catalog's whole-line rules. The line is denied with the first of them in
        :data:`PRECEDENCE`.
     2. Read-your-writes (SPEC §3.4): when that first fault is voucher state this
@@ -80,6 +81,8 @@ def _faults(
     faults = checks.party_faults(line, facts) | checks.voucher_faults(line, voucher)
     if history.lines.duplicate_of(line) is not None:
         faults.add(Reason.DUPLICATE_CLAIM)
+    if checks.held_by_another_provider(line, voucher, facts.client_vouchers):
+        faults.add(Reason.CONCURRENT_PROVIDER)
     return faults | engine.whole_line_faults(catalog, line, history)
 
 

@@ -1,8 +1,9 @@
 """Checks that do not depend on the program catalog (SPEC §3.3, §3.4).
 
-Voucher found / in date / not closed / this provider selected / admitted, provider
-eligible, service authorised, staff on the roster, client eligible, future date, and
-the voucher's remaining units and value. Pure functions over
+Voucher found / in date / not closed / this provider selected / admitted, no other
+provider holding the client for the service, provider eligible, service authorised,
+staff on the roster, client eligible, future date, and the voucher's remaining units and
+value. Pure functions over
 :mod:`~services.claims.domain.facts`; the catalog rules run in
 :mod:`services.claims.domain.engine`, and :mod:`services.claims.domain.adjudicate`
 puts them together.
@@ -10,6 +11,8 @@ puts them together.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from contracts.reasons import Reason
@@ -58,6 +61,61 @@ def voucher_faults(claim: ClaimLine, voucher: Voucher | None) -> set[Reason]:
     if claim.service_code not in voucher.authorised:
         faults.add(Reason.SERVICE_NOT_AUTHORIZED)
     return faults
+
+
+def held_by_another_provider(
+    claim: ClaimLine, voucher: Voucher | None, others: Iterable[Voucher]
+) -> bool:
+    """Whether another provider held the client for the line's service on its date.
+
+    Seed 003 App. E §6: "Clients could not receive subsidies for the same type of
+    clinical treatment or recovery support service from more than one provider at a
+    time, so separation information was necessary if a client was being re-placed"
+    (SPEC §3.3). Admission refuses a second provider while the first is subsidised; a
+    claim is checked on its service date too (``CONCURRENT_PROVIDER``): another voucher
+    of the client, with another provider, authorising the same service, admitted on or
+    before the date and not separated (discharged, closed) before it, and admitted
+    before the line's own voucher (the first provider keeps the client; the second is
+    the one denied). A line whose voucher has no admission is ``VOUCHER_NOT_ACTIVE``
+    already and is not compared.
+    """
+    if voucher is None or voucher.admitted_on is None:
+        return False
+    day = claim.service_date
+    mine = _admission_order(voucher)
+    return any(
+        other.voucher_id != voucher.voucher_id
+        and other.client_id == claim.client_id
+        and other.provider_id not in (None, claim.provider_id)
+        and claim.service_code in other.authorised
+        and _holds_on(other, day)
+        and _admission_order(other) < mine
+        for other in others
+    )
+
+
+def _holds_on(voucher: Voucher, day: date) -> bool:
+    """The voucher's provider is subsidised for the client on ``day``: admitted by then,
+    not discharged or closed before it, within validity, in a chargeable status."""
+    return (
+        voucher.admitted_on is not None
+        and voucher.admitted_on <= day
+        and (voucher.discharged_on is None or day <= voucher.discharged_on)
+        and not (
+            voucher.status == "closed" and (voucher.closed_on is None or day >= voucher.closed_on)
+        )
+        and voucher.valid_from <= day <= voucher.valid_until
+        and voucher.status in CHARGEABLE_STATUSES
+    )
+
+
+def _admission_order(voucher: Voucher) -> tuple[date, datetime]:
+    """Who was admitted first: the admission date, then when it was recorded."""
+    assert voucher.admitted_on is not None
+    return (voucher.admitted_on, voucher.admission_recorded_at or LATEST)
+
+
+LATEST = datetime.max.replace(tzinfo=UTC)
 
 
 def party_faults(claim: ClaimLine, facts: Facts) -> set[Reason]:

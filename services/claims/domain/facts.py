@@ -13,6 +13,7 @@ from decimal import Decimal
 from enum import Enum
 from types import MappingProxyType
 
+from contracts.payments import next_fiscal_year_start
 from services.claims.domain.model import PriorLines, StaffRecord, StatusPeriod
 
 
@@ -66,26 +67,29 @@ class Provider:
         The status that held on that day decides, never today's (a suspension does not
         re-decide services rendered before it): ``active`` is eligible, ``suspended``
         is not, and ``ineligible_next_fiscal_year`` takes effect at the next fiscal year
-        (July 1 after the decision; seed 003 App. E §6: "declared these four providers
-        ineligible for the voucher program for the next year"): services in the year
-        it was decided are paid.
+        (seed 003 App. E §6: "declared these four providers ineligible for the voucher
+        program for the next year"): services in the year it was decided are paid. The
+        registry publishes the day it takes effect (``ineligible_from``), kept in the
+        history as an :data:`INELIGIBLE` entry; an older entry without one takes effect
+        on the first day of the fiscal year after the decision.
         Before the first status seen, the first one holds.
         """
         if not self.history:
             return self.status == "active"
         since, status = self.history[0]
+        scheduled = False
         for first_day, later in self.history:
             if first_day > day:
+                scheduled = scheduled or later == INELIGIBLE
                 break
             since, status = first_day, later
         if status == "ineligible_next_fiscal_year":
-            return day <= fiscal_year_end(since)
+            return scheduled or day < next_fiscal_year_start(since)
         return status == "active"
 
 
-def fiscal_year_end(day: date) -> date:
-    """June 30 ending the fiscal year (July to June) that ``day`` falls in (SPEC §3.5)."""
-    return date(day.year + (1 if day.month >= 7 else 0), 6, 30)
+INELIGIBLE = "ineligible"
+"""The status-history entry of the day a provider's ineligibility takes effect."""
 
 
 @dataclass(frozen=True)
@@ -119,6 +123,7 @@ class Facts:
 
     ``voucher``, ``provider``, ``staff`` (the roster entry of the line's staff member)
     and ``client`` are the local replicas; ``None`` when unknown locally.
+    ``client_vouchers`` are the client's vouchers (the concurrent-provider rule).
     ``authoritative`` is the vouchers service's answer on the line's voucher, used by
     the read-your-writes rule only; ``today`` is the date the decision is made on.
     ``current`` is False when a replica the line depends on could not be confirmed to
@@ -133,6 +138,9 @@ class Facts:
     staff: StaffRecord | None = None
     client: Client | None = None
     authoritative: Authoritative = UNREACHABLE
+    client_vouchers: tuple[Voucher, ...] = ()
+    """Every voucher of the line's client in the replica (its own included): who else
+    holds the client for the service on the service date (SPEC §3.3)."""
 
 
 @dataclass

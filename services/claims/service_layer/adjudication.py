@@ -48,6 +48,7 @@ def facts_of(
         staff=provider.staff.get(line.staff_id) if provider is not None else None,
         client=loaded.clients.get(line.client_id),
         authoritative=authoritative.get(line.voucher_id, UNREACHABLE),
+        client_vouchers=loaded.client_vouchers.get(line.client_id, ()),
     )
 
 

@@ -7,7 +7,7 @@ client's pending lines are decided at once (SPEC §3.4 event lag).
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 
@@ -17,11 +17,29 @@ from contracts.clients import (
     EligibilityDetermined,
     TreatmentStatusChanged,
 )
-from contracts.providers import ProviderRegistered, ProviderUpdated
+from contracts.providers import ProviderRegistered, ProviderSnapshot, ProviderUpdated
 from contracts.topics import CLIENTS, PROVIDERS
 from contracts.vouchers import VoucherSnapshot
 from services.claims.adapters.orm import client_replica, provider_replica, voucher_replica
+from services.claims.domain.facts import INELIGIBLE
 from services.kit.unit_of_work import UnitOfWork
+
+
+def scheduled_history(
+    history: list[list[str]], day: date, snapshot: ProviderSnapshot
+) -> list[list[str]]:
+    """The status history with ``snapshot``'s status from ``day``.
+
+    A provider ineligible next fiscal year (seed 003 App. E §6) gets two entries: the
+    decision from ``day`` (still eligible) and ``ineligible`` from the snapshot's
+    ``ineligible_from``. A later status replaces what was scheduled after its own day
+    (a provider reinstated before the year turns is never ineligible).
+    """
+    kept = [entry for entry in history if date.fromisoformat(entry[0]) <= day]
+    kept.append([day.isoformat(), snapshot.status])
+    if snapshot.status == "ineligible_next_fiscal_year" and snapshot.ineligible_from:
+        kept.append([snapshot.ineligible_from.isoformat(), INELIGIBLE])
+    return kept
 
 
 async def apply_provider_snapshot(
@@ -44,7 +62,7 @@ async def apply_provider_snapshot(
     current = row.as_of if row is not None else None
     history = list(row.status_history or []) if row is not None else []
     if row is None or row.status != snapshot.status or not history:
-        history.append([event.time.date().isoformat(), snapshot.status])
+        history = scheduled_history(history, event.time.date(), snapshot)
     values = {
         "status": snapshot.status,
         "services": snapshot.services,

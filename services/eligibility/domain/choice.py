@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Literal
 
 from services.eligibility.domain.identity import normalise_name
+from services.kit.provider_status import receives_vouchers_on
 
 ChoiceShortfall = Literal["FEWER_THAN_TWO_PROVIDERS", "NO_PROVIDER_WITHOUT_OBJECTION"]
 
@@ -27,6 +29,7 @@ class ProviderFacts:
     counties: tuple[str, ...]
     faith_based: bool
     religious_affiliation: str | None
+    ineligible_from: date | None = None
 
 
 @dataclass(frozen=True)
@@ -76,11 +79,14 @@ def choice_list(
     service_code: str,
     objections: Objections,
     county: str | None = None,
+    on: date | None = None,
 ) -> ChoiceList:
     """Eligible providers for ``service_code`` and the choice-rule verdict.
 
-    Only ``active`` providers offering the service are offered (a suspended provider is
-    removed from choice lists, SPEC §3.2); with ``county`` only those serving it. The
+    Only providers eligible ``on`` that day offering the service are offered (a
+    suspended provider is removed from choice lists, SPEC §3.2; one ineligible next
+    fiscal year stays until the year turns, seed 003 App. E §6; without ``on`` only
+    ``active`` ones); with ``county`` only those serving it. The
     rule (seed 003 App. C §1a) needs at least two of them and at least one the client
     has no religious objection to; each unmet half is a shortfall. Providers the client
     objects to stay on the list, marked, after the others: the choice remains the
@@ -89,7 +95,11 @@ def choice_list(
     eligible = [
         p
         for p in providers
-        if p.status == "active"
+        if (
+            p.status == "active"
+            if on is None
+            else receives_vouchers_on(p.status, p.ineligible_from, on)
+        )
         and service_code in p.services
         and (county is None or county in p.counties)
     ]

@@ -107,3 +107,22 @@ class ConsentNotFoundError(EligibilityError):
     code = "CONSENT_NOT_FOUND"
     http_status = 404
     message = "consent not found"
+
+
+class AssessmentVoucherNotValidError(EligibilityError):
+    """No 30-day assessment voucher covers the assessment date (seed 003 App. E §4
+    "30-day vouchers for an assessment"): assessed before the eligible determination or
+    after its voucher's 30 days."""
+
+    code = "ASSESSMENT_VOUCHER_NOT_VALID"
+    http_status = 409
+    message = "no 30-day assessment voucher of the client covers the assessment date"
+
+
+class ChoiceNoticeInvalidError(EligibilityError):
+    """The notice of the right to choose is dated after the assessment (seed 003 App. E
+    §3: given with the assessment voucher, before the assessment)."""
+
+    code = "CHOICE_NOTICE_INVALID"
+    http_status = 422
+    message = "the choice notice must be given on or before the assessment date"

@@ -5,6 +5,7 @@ use case in one unit of work, and reply."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 from fastapi import APIRouter, Request, Response
@@ -30,6 +31,7 @@ from contracts.api.clients import (
     ReligiousObjections,
     TreatmentStatusAnswer,
 )
+from programs.catalog import Catalog
 from services.eligibility.domain.errors import ConsentRequiredError
 from services.eligibility.service_layer import assessments as assessment_cases
 from services.eligibility.service_layer import clients as client_cases
@@ -99,14 +101,25 @@ async def objections(
 async def choices(
     client_id: str,
     service: str,
+    request: Request,
     uow: UnitOfWorkDep,
     actor: CallerDep,
     county: str | None = None,
 ) -> object:
     """The choice list for one service; records a choice exception when unmet."""
-    answer = await client_cases.choices(uow, client_id, service, county, actor)
+    answer = await client_cases.choices(uow, client_id, service, county, actor, _today(request))
     await uow.commit()
     return answer
+
+
+def _voucher_refusal(catalog: Catalog, code: str, attributes: Sequence[str]) -> str | None:
+    """Why the service voucher cannot carry ``code`` (None: it can): not a priced service
+    of the program (SPEC §3.4), or an attribute the service needs at issuance is not
+    assessed (seed 001 Recovery Home: "Only National Guard referrals are eligible")."""
+    if code not in catalog.services or not catalog.is_priced(code):
+        return "not a priced service of the program"
+    missing = catalog.missing_for_voucher(code, attributes)
+    return f"the assessment does not record {', '.join(missing)}" if missing else None
 
 
 @router.post(
@@ -126,12 +139,11 @@ async def assess(
     errors = [
         {
             "loc": ["body", "authorized_services", index, "service_code"],
-            "msg": "not a priced service of the program",
+            "msg": refusal,
             "type": "value_error",
         }
         for index, service in enumerate(body.authorized_services)
-        if service.service_code not in catalog.services
-        or not catalog.is_priced(service.service_code)
+        if (refusal := _voucher_refusal(catalog, service.service_code, body.attributes))
     ]
     if errors:
         return validation_problem(errors)

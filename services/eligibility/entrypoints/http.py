@@ -7,7 +7,7 @@ program office's (``admin`` through the gateway) or a service's (``system``).
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Request
 
 from contracts.api.providers import AddStaff, DirectoryEntry, RegisterProvider, UpdateProvider
 from contracts.providers import ProviderSnapshot
@@ -48,14 +48,19 @@ async def register_provider(body: RegisterProvider, uow: UnitOfWorkDep) -> Provi
 
 @router.get("/providers", response_model=list[DirectoryEntry], operation_id="listProviders")
 async def directory(
+    request: Request,
     uow: UnitOfWorkDep,
     service: str | None = None,
     county: str | None = None,
     faith_based: bool | None = None,
 ) -> object:
-    """Public directory entries."""
+    """Public directory entries (providers eligible today)."""
     return await provider_cases.directory(
-        uow, service=service, county=county, faith_based=faith_based
+        uow,
+        service=service,
+        county=county,
+        faith_based=faith_based,
+        on=request.app.state.clock.today(),
     )
 
 
@@ -66,11 +71,13 @@ async def directory(
     operation_id="updateProvider",
 )
 async def update_provider(
-    provider_id: str, body: UpdateProvider, uow: UnitOfWorkDep
+    provider_id: str, body: UpdateProvider, request: Request, uow: UnitOfWorkDep
 ) -> ProviderSnapshot:
     """Change a provider's record; 404 when unknown."""
     try:
-        snapshot = await provider_cases.update_provider(uow, provider_id, body)
+        snapshot = await provider_cases.update_provider(
+            uow, provider_id, body, request.app.state.clock.today()
+        )
     except provider_cases.ProviderNotFoundError as exc:
         raise HTTPException(404, "provider not found") from exc
     await uow.commit()

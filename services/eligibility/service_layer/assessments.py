@@ -24,12 +24,20 @@ from services.eligibility.adapters.orm import (
     clients,
     consents,
     disclosures,
+    eligibility_determinations,
     providers,
     treatment_statuses,
+)
+from services.eligibility.domain.assessment_voucher import (
+    Determination,
+    notice_precedes_assessment,
+    redeemable_voucher,
 )
 from services.eligibility.domain.consent import Consent, consent_for
 from services.eligibility.domain.errors import (
     AssessmentNotFoundError,
+    AssessmentVoucherNotValidError,
+    ChoiceNoticeInvalidError,
     ClientNotEligibleError,
     ConsentNotFoundError,
     GpraInvalidError,
@@ -50,7 +58,13 @@ async def assess(
     """Record an assessment (seed 003 App. D; App. E §3) and publish ``ClientAssessed``.
 
     Needs an eligible determination first (App. E §4: the assessment follows the
-    assessment voucher). The case number "counts the client's assessments" (App. E §3).
+    assessment voucher), and the assessment date must fall within the 30 days of one
+    (App. E §4 "30-day vouchers for an assessment"; ``domain.assessment_voucher``;
+    409 ``ASSESSMENT_VOUCHER_NOT_VALID``). The written notice of the right to choose,
+    including "the right to an alternative provider to whom the client had no religious
+    objection" (App. E §3), is recorded with it: required by the request, not after the
+    assessment day (422 naming ``religious_objection_notice_given_at``).
+    The case number "counts the client's assessments" (App. E §3).
     The treatment status is recorded from the assessment date (``TreatmentStatusChanged``);
     a GPRA intake given with it is recorded as ``POST /gpra`` would (App. C §5a note 1).
     Diagnosis, instrument and scores stay here: the event carries no clinical detail.
@@ -60,6 +74,16 @@ async def assess(
         raise ClientNotEligibleError()
     assessed_on = command.assessed_on or on
     not_after(assessed_on, on)
+    notice_at = command.religious_objection_notice_given_at
+    not_after(notice_at.astimezone(UTC).date(), on)
+    if not notice_precedes_assessment(notice_at.astimezone(UTC).date(), assessed_on):
+        raise ChoiceNoticeInvalidError(
+            problems=[{"code": "AFTER_ASSESSMENT", "item": "religious_objection_notice_given_at"}]
+        )
+    if redeemable_voucher(await _determinations(uow, client_id), assessed_on) is None:
+        raise AssessmentVoucherNotValidError(
+            problems=[{"code": "NO_ASSESSMENT_VOUCHER_ON_DATE", "item": "assessed_on"}]
+        )
     if command.gpra_intake is not None and command.gpra_intake.kind != "intake":
         raise GpraInvalidError(problems=[{"code": "NOT_INTAKE", "item": "gpra_intake.kind"}])
     count = await uow.session.scalar(
@@ -82,6 +106,7 @@ async def assess(
             max_value=command.max_value,
             attributes=list(command.attributes),
             assessed_on=assessed_on,
+            religious_objection_notice_given_at=notice_at,
             assessed_by=caller.token_id,
             organisation_id=caller.organisation_id,
             recorded_at=datetime.now(UTC),
@@ -112,6 +137,15 @@ async def assess(
     if command.gpra_intake is not None:
         answer["gpra_intake"] = await record_gpra(uow, client_id, command.gpra_intake, caller, on)
     return answer
+
+
+async def _determinations(uow: UnitOfWork, client_id: str) -> list[Determination]:
+    rows = await uow.session.execute(
+        select(
+            eligibility_determinations.c.determined_on, eligibility_determinations.c.eligible
+        ).where(eligibility_determinations.c.client_id == client_id)
+    )
+    return [Determination(r.determined_on, r.eligible) for r in rows]
 
 
 async def _record_status(
@@ -263,6 +297,9 @@ async def assessment_summary(
         "date_of_birth": person.date_of_birth.isoformat(),
         "case_number": latest.case_number,
         "assessed_on": latest.assessed_on.isoformat(),
+        "religious_objection_notice_given_at": None
+        if latest.religious_objection_notice_given_at is None
+        else latest.religious_objection_notice_given_at.isoformat(),
         "instrument": latest.instrument,
         "scores": latest.scores,
         "screenings": latest.screenings,

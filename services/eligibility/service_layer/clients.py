@@ -249,7 +249,12 @@ async def load_objections(uow: UnitOfWork, client_id: str) -> Objections:
 
 
 async def choices(
-    uow: UnitOfWork, client_id: str, service_code: str, county: str | None, caller: Actor
+    uow: UnitOfWork,
+    client_id: str,
+    service_code: str,
+    county: str | None,
+    caller: Actor,
+    on: date | None = None,
 ) -> dict[str, Any]:
     """The client's choice list for a service (SPEC §3.2; seed 003 App. C §1a).
 
@@ -269,10 +274,17 @@ async def choices(
             counties=tuple(r.counties),
             faith_based=r.faith_based,
             religious_affiliation=r.religious_affiliation,
+            ineligible_from=r.ineligible_from,
         )
         for r in rows
     ]
-    verdict = choice_list(facts, service_code, await load_objections(uow, client_id), county)
+    verdict = choice_list(
+        facts,
+        service_code,
+        await load_objections(uow, client_id),
+        county,
+        on or datetime.now(UTC).date(),
+    )
     exception_id = None
     if not verdict.satisfied:
         exception_id = str(uuid.uuid4())

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import select
 
 from contracts.api.providers import AddStaff, RegisterProvider, UpdateProvider
+from contracts.payments import next_fiscal_year_start
 from contracts.providers import (
     ProviderRegistered,
     ProviderSnapshot,
@@ -17,6 +18,7 @@ from contracts.providers import (
 )
 from contracts.topics import PROVIDERS
 from services.eligibility.adapters.orm import providers
+from services.kit.provider_status import receives_vouchers_on
 from services.kit.unit_of_work import UnitOfWork
 
 
@@ -47,22 +49,32 @@ async def register_provider(uow: UnitOfWork, command: RegisterProvider) -> Provi
     )
     now = datetime.now(UTC)
     await uow.session.execute(
-        providers.insert().values(
-            **snapshot.model_dump(mode="json"), created_at=now, updated_at=now
-        )
+        providers.insert().values(**_row(snapshot), created_at=now, updated_at=now)
     )
     uow.emit(PROVIDERS, ProviderRegistered(subject=provider_id, data=snapshot))
     return snapshot
 
 
+def _row(snapshot: ProviderSnapshot) -> dict[str, Any]:
+    """The ``providers`` row of a snapshot (JSON values, the date column as a date)."""
+    return {**snapshot.model_dump(mode="json"), "ineligible_from": snapshot.ineligible_from}
+
+
 async def directory(
-    uow: UnitOfWork, *, service: str | None, county: str | None, faith_based: bool | None
+    uow: UnitOfWork,
+    *,
+    service: str | None,
+    county: str | None,
+    faith_based: bool | None,
+    on: date,
 ) -> list[dict[str, Any]]:
-    """The public directory (SPEC §3.2): eligible providers, filtered; no PHI, no staff."""
+    """The public directory (SPEC §3.2): providers eligible ``on`` that day, filtered;
+    no PHI, no staff. One ineligible next fiscal year is listed until the year turns
+    (seed 003 App. E §6; ``services.kit.provider_status``)."""
     rows = (await uow.session.execute(select(providers).order_by(providers.c.name))).all()
     entries = []
     for row in rows:
-        if row.status != "active":
+        if not receives_vouchers_on(row.status, row.ineligible_from, on):
             continue
         if service and service not in row.services:
             continue
@@ -107,24 +119,33 @@ async def _save(uow: UnitOfWork, snapshot: ProviderSnapshot) -> None:
     await uow.session.execute(
         providers.update()
         .where(providers.c.provider_id == snapshot.provider_id)
-        .values(**snapshot.model_dump(mode="json"), updated_at=datetime.now(UTC))
+        .values(**_row(snapshot), updated_at=datetime.now(UTC))
     )
     uow.emit(PROVIDERS, ProviderUpdated(subject=snapshot.provider_id, data=snapshot))
 
 
 async def update_provider(
-    uow: UnitOfWork, provider_id: str, command: UpdateProvider
+    uow: UnitOfWork, provider_id: str, command: UpdateProvider, today: date
 ) -> ProviderSnapshot:
     """Change status, services, counties or faith details; publish ``ProviderUpdated``.
 
     SPEC §3.2: a suspended provider leaves choice lists and takes no new admissions
-    (consumers read the status from the snapshot).
+    (consumers read the status from the snapshot). Seed 003 App. E §6: providers
+    "declared ... ineligible for the voucher program for the next year" stay eligible in
+    this one: the decision records ``ineligible_from``, the first day of the next fiscal
+    year after ``today`` (``contracts.payments.next_fiscal_year_start``); repeating it
+    keeps the first date, any other status clears it.
     """
     current = await _load(uow, provider_id)
     changes = command.model_dump(exclude_unset=True)
     for key in ("services", "counties"):
         if key in changes:
             changes[key] = sorted(set(changes[key]))
+    status = changes.get("status", current.status)
+    if status != "ineligible_next_fiscal_year":
+        changes["ineligible_from"] = None
+    elif current.status != status or current.ineligible_from is None:
+        changes["ineligible_from"] = next_fiscal_year_start(today)
     updated = current.model_copy(update=changes)
     await _save(uow, updated)
     return updated

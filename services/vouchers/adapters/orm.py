@@ -42,7 +42,20 @@ voucher_providers = Table(
     metadata,
     Column("provider_id", String(64), primary_key=True),
     Column("status", String(40), nullable=False),
+    Column("ineligible_from", Date),
     Column("services", JSON, nullable=False),
     Column("as_of", DateTime(timezone=True), nullable=False),
 )
-"""Replica of ``atr.providers.v1``: who may be selected (active providers only)."""
+"""Replica of ``atr.providers.v1``: who may be selected (eligible providers only); a
+provider ineligible next fiscal year stays eligible until ``ineligible_from``."""
+
+client_attributes = Table(
+    "client_attributes",
+    metadata,
+    Column("client_id", String(64), primary_key=True),
+    Column("attributes", JSON, nullable=False),
+    Column("assessed_on", Date, nullable=False),
+    Column("assessment_id", String(64), nullable=False),
+)
+"""Replica of the latest ``ClientAssessed`` per client: the attributes (referrals) a
+voucher's services may need when it is issued (seed 001 Recovery Home)."""

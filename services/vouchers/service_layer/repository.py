@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import and_, bindparam, select
@@ -13,7 +13,7 @@ from contracts.topics import VOUCHERS
 from contracts.vouchers import VoucherSnapshot
 from services.kit.bulk import insert_rows
 from services.kit.unit_of_work import UnitOfWork
-from services.vouchers.adapters.orm import voucher_decisions, vouchers
+from services.vouchers.adapters.orm import client_attributes, voucher_decisions, vouchers
 
 
 class VoucherNotFoundError(Exception):
@@ -181,3 +181,42 @@ async def save_many(
     )
     for _, event, _ in changes:
         uow.emit(VOUCHERS, event)
+
+
+async def client_attributes_of(uow: UnitOfWork, client_id: str) -> frozenset[str]:
+    """The attributes of the client's latest assessment seen (none before one)."""
+    found = await uow.session.scalar(
+        select(client_attributes.c.attributes).where(client_attributes.c.client_id == client_id)
+    )
+    return frozenset(found or ())
+
+
+async def record_client_attributes(
+    uow: UnitOfWork,
+    client_id: str,
+    attributes: Sequence[str],
+    assessed_on: date,
+    assessment_id: str,
+) -> None:
+    """Keep the attributes of the client's latest assessment (by assessment date, then
+    id: a replayed older assessment never replaces a newer one)."""
+    current = (
+        await uow.session.execute(
+            select(client_attributes.c.assessed_on, client_attributes.c.assessment_id).where(
+                client_attributes.c.client_id == client_id
+            )
+        )
+    ).first()
+    values = {
+        "attributes": sorted(set(attributes)),
+        "assessed_on": assessed_on,
+        "assessment_id": assessment_id,
+    }
+    if current is None:
+        await uow.session.execute(client_attributes.insert().values(client_id=client_id, **values))
+    elif (assessed_on, assessment_id) >= (current.assessed_on, current.assessment_id):
+        await uow.session.execute(
+            client_attributes.update()
+            .where(client_attributes.c.client_id == client_id)
+            .values(**values)
+        )

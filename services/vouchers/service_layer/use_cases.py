@@ -7,6 +7,7 @@ transaction that made it, so state systems see exactly the committed history in 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from typing import Protocol
 
 from sqlalchemy import select
@@ -21,6 +22,7 @@ from contracts.api.vouchers import (
 )
 from contracts.claims import ClaimAdjudicated, ClaimCorrected, ClaimCorrectedData
 from contracts.clients import AuthorizedService, ClientAssessed, EligibilityDetermined
+from contracts.payments import next_fiscal_year_start
 from contracts.providers import ProviderRegistered, ProviderUpdated
 from contracts.vouchers import (
     ActivatedData,
@@ -44,6 +46,7 @@ from contracts.vouchers import (
 )
 from services.kit.actor import Actor
 from services.kit.clock import Clock
+from services.kit.provider_status import receives_vouchers_on
 from services.kit.unit_of_work import UnitOfWork
 from services.vouchers.adapters.orm import voucher_providers, vouchers
 from services.vouchers.domain import lifecycle
@@ -65,6 +68,10 @@ class PricedCatalog(Protocol):
         """Whether ``role`` may create vouchers for the service."""
         ...
 
+    def missing_for_voucher(self, code: str, attributes: Iterable[str]) -> list[str]:
+        """The client attributes a voucher for the service needs and the client lacks."""
+        ...
+
 
 class ForbiddenError(Exception):
     """The actor may not do this (HTTP 403) or may not see the voucher (HTTP 404)."""
@@ -77,8 +84,17 @@ def new_voucher_id(seed: str | None = None) -> str:
     return f"VCH-{value.hex[:12].upper()}"
 
 
-def check_services(services: list[AuthorizedService], catalog: PricedCatalog, role: str) -> None:
-    """Refuse unknown, unpriced or role-restricted services (SPEC §3.4 Illinois; seed 000 §2)."""
+def check_services(
+    services: list[AuthorizedService],
+    catalog: PricedCatalog,
+    role: str,
+    attributes: Iterable[str] = (),
+) -> None:
+    """Refuse unknown, unpriced or role-restricted services (SPEC §3.4 Illinois; seed 000
+    §2), and services the client's assessed attributes do not open (seed 001 Recovery
+    Home: "Only National Guard referrals are eligible for recovery home services" —
+    refused when the voucher is issued, not only denied at claim time)."""
+    attributes = frozenset(attributes)
     for index, service in enumerate(services):
         field = f"authorized_services.{index}.service_code"
         try:
@@ -89,6 +105,11 @@ def check_services(services: list[AuthorizedService], catalog: PricedCatalog, ro
             raise RuleViolationError(field, "the program has no price for this service")
         if not catalog.may_create_voucher(service.service_code, role):
             raise RuleViolationError(field, f"role {role} may not create vouchers for this service")
+        missing = catalog.missing_for_voucher(service.service_code, attributes)
+        if missing:
+            raise RuleViolationError(
+                field, f"the client's assessment does not record {', '.join(missing)}"
+            )
 
 
 async def create_voucher(
@@ -113,7 +134,12 @@ async def create_voucher(
             )
     elif actor.role not in ("assessor", "system"):
         raise ForbiddenError("only assessors create service vouchers")
-    check_services(command.authorized_services, catalog, actor.role)
+    check_services(
+        command.authorized_services,
+        catalog,
+        actor.role,
+        await repository.client_attributes_of(uow, command.client_id),
+    )
     voucher = lifecycle.issue(
         voucher_id=new_voucher_id(),
         client_id=command.client_id,
@@ -158,14 +184,28 @@ async def on_eligibility(uow: UnitOfWork, event: EligibilityDetermined, clock: C
 async def on_assessment(
     uow: UnitOfWork, event: ClientAssessed, catalog: PricedCatalog, clock: Clock
 ) -> None:
-    """An assessment with authorised services creates the 365-day service voucher."""
+    """An assessment with authorised services creates the 365-day service voucher.
+
+    The assessment's attributes are kept as the client's (``client_attributes``): a
+    voucher created later for the client checks them (seed 001 Recovery Home). A service
+    the voucher may not carry (unpriced, or lacking a required attribute; the assessment
+    route refuses both with 422) is left off it.
+    """
     data = event.data
+    await repository.record_client_attributes(
+        uow, data.client_id, data.attributes, data.assessed_on, data.assessment_id
+    )
     if not data.authorized_services:
         return
     voucher_id = new_voucher_id(f"assessment:{data.assessment_id}")
     if await repository.exists(uow, voucher_id):
         return
-    priced = [s for s in data.authorized_services if _priced(catalog, s.service_code)]
+    priced = [
+        s
+        for s in data.authorized_services
+        if _priced(catalog, s.service_code)
+        and not catalog.missing_for_voucher(s.service_code, data.attributes)
+    ]
     if not priced:
         return
     voucher = lifecycle.issue(
@@ -206,7 +246,12 @@ async def get_voucher(uow: UnitOfWork, voucher_id: str, actor: Actor) -> Voucher
 async def select_provider(
     uow: UnitOfWork, voucher_id: str, command: SelectProvider, actor: Actor, clock: Clock
 ) -> VoucherSnapshot:
-    """The client's choice, recorded with who recorded it; self-referrals flagged (§3.2)."""
+    """The client's choice, recorded with who recorded it; self-referrals flagged (§3.2).
+
+    Only a provider eligible today may be chosen: not a suspended one (SPEC §3.2), and
+    one declared ineligible for the next fiscal year only until that year begins (seed
+    003 App. E §6; ``services.kit.provider_status``).
+    """
     voucher = await repository.load(uow, voucher_id)
     provider = (
         await uow.session.execute(
@@ -215,7 +260,7 @@ async def select_provider(
     ).first()
     if provider is None:
         raise RuleViolationError("provider_id", "unknown provider")
-    if provider.status != "active":
+    if not receives_vouchers_on(provider.status, provider.ineligible_from, clock.today()):
         raise RuleViolationError("provider_id", "the provider may not receive vouchers")
     missing = {s.service_code for s in voucher.authorized_services} - set(provider.services)
     if missing:
@@ -254,19 +299,32 @@ async def admit(
     Refused when another provider already subsidises one of the voucher's services for
     this client (no concurrent subsidy, SPEC §3.3), and when the provider is suspended:
     "suspending a provider removes it from choice lists and stops new admissions" (SPEC
-    §3.2). A provider ineligible next fiscal year still admits in this one (the decision
-    takes effect at the year's turn).
+    §3.2). A provider ineligible next fiscal year still admits in this one: an admission
+    dated before ``ineligible_from`` is accepted, one on or after it refused (seed 003
+    App. E §6 "ineligible for the voucher program for the next year").
     """
     voucher = await repository.load(uow, voucher_id)
     if not visible_to(voucher, actor):
         raise repository.VoucherNotFoundError(voucher_id)
     provider_id = actor.provider_id or voucher.provider_id or ""
-    status = await uow.session.scalar(
-        select(voucher_providers.c.status).where(voucher_providers.c.provider_id == provider_id)
-    )
-    if status == "suspended":
+    provider = (
+        await uow.session.execute(
+            select(voucher_providers.c.status, voucher_providers.c.ineligible_from).where(
+                voucher_providers.c.provider_id == provider_id
+            )
+        )
+    ).first()
+    if provider is not None and provider.status == "suspended":
         raise lifecycle.InvalidTransitionError(
             voucher, "admit on", "the provider is suspended: it may not admit new clients"
+        )
+    if provider is not None and not receives_vouchers_on(
+        provider.status, provider.ineligible_from, command.admitted_on
+    ):
+        raise lifecycle.InvalidTransitionError(
+            voucher,
+            "admit on",
+            "the provider is ineligible from the fiscal year the admission falls in",
         )
     others = await repository.client_vouchers(uow, voucher.client_id)
     clash = lifecycle.concurrent_conflict(voucher, provider_id, others)
@@ -467,14 +525,24 @@ async def on_claims_adjudicated(
 
 
 async def on_provider(uow: UnitOfWork, event: ProviderRegistered | ProviderUpdated) -> None:
-    """Replica of the provider registry: only active providers may be selected (§3.2)."""
+    """Replica of the provider registry: status and, for a provider ineligible next
+    fiscal year, the day that takes effect (SPEC §3.2; seed 003 App. E §6)."""
     snapshot = event.data
     current = await uow.session.scalar(
         select(voucher_providers.c.as_of).where(
             voucher_providers.c.provider_id == snapshot.provider_id
         )
     )
-    values = {"status": snapshot.status, "services": snapshot.services, "as_of": event.time}
+    ineligible_from = snapshot.ineligible_from
+    if snapshot.status == "ineligible_next_fiscal_year" and ineligible_from is None:
+        # a snapshot from before the registry published the date: the year after the event
+        ineligible_from = next_fiscal_year_start(event.time.date())
+    values = {
+        "status": snapshot.status,
+        "ineligible_from": ineligible_from,
+        "services": snapshot.services,
+        "as_of": event.time,
+    }
     if current is None:
         await uow.session.execute(
             voucher_providers.insert().values(provider_id=snapshot.provider_id, **values)
