@@ -6,6 +6,7 @@ atr export-schemas [DIR]       write the JSON Schemas of every Kafka event
 atr asyncapi [FILE]            write the AsyncAPI document of every service
 atr token create ROLE [--provider-id ID] [--label L]
 atr token revoke TOKEN_ID
+atr program explain CODE [--program P]   the rules a service is decided by, with citations
 atr payments check             check the payments ledger's invariants (exit 1 if violated)
 atr reporting rebuild          empty reporting's read models and replay every topic it reads
 atr deadletter list [--topic T]                 list the dead-letter topic (no payloads)
@@ -45,6 +46,12 @@ def main(argv: list[str] | None = None) -> int:
     create_cmd.add_argument("--label")
     revoke_cmd = token_sub.add_parser("revoke")
     revoke_cmd.add_argument("token_id")
+    program = sub.add_parser("program", help="the program catalog")
+    explain_cmd = program.add_subparsers(dest="action", required=True).add_parser(
+        "explain", help="print the rules a service is decided by, each with its citation"
+    )
+    explain_cmd.add_argument("service_code")
+    explain_cmd.add_argument("--program", help="a catalog name (default: ATR_PROGRAM)")
     payments = sub.add_parser("payments", help="payments ledger")
     payments.add_subparsers(dest="action", required=True).add_parser(
         "check", help="check the ledger's invariants (SPEC §3.5)"
@@ -98,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
                     create(args.role, args.provider_id, args.organisation_id, args.label)
                 )
             return asyncio.run(revoke(args.token_id))
+    if args.command == "program":
+        return _explain(args.service_code, args.program)
     if args.command == "payments":
         with _platform_database("payments"):
             return asyncio.run(_check_payments_ledger())
@@ -114,6 +123,21 @@ def main(argv: list[str] | None = None) -> int:
             dead_letter_cli.replay_command(Settings(), args.ids or [], args.replay_all, args.topic)
         )
     return 2
+
+
+def _explain(code: str, program: str | None) -> int:
+    """Print the service's rules and citations; 2 for a code the catalog lacks."""
+    from programs.explain import explain
+    from programs.loader import load_catalog
+    from services.kit.settings import Settings
+
+    catalog = load_catalog(program or Settings().program)
+    if code not in catalog.services:
+        known = ", ".join(sorted(catalog.services))
+        print(f"atr: {catalog.program} has no service {code} (it has: {known})", file=sys.stderr)
+        return 2
+    print(explain(catalog, code), end="")
+    return 0
 
 
 async def _rebuild_reporting() -> int:
