@@ -136,7 +136,9 @@ def _wait(container: Any, what: str, probe: Any, timeout_s: float) -> None:
         if _exited(container):
             raise RuntimeError(f"the {what} container exited while starting:\n{_logs(container)}")
         time.sleep(0.2)
-    raise RuntimeError(f"the {what} container did not answer in {timeout_s:g} s:\n{_logs(container)}")
+    raise RuntimeError(
+        f"the {what} container did not answer within {timeout_s:g} s:\n{_logs(container)}"
+    )
 
 
 @contextmanager

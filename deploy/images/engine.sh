@@ -2,7 +2,8 @@
 # A Docker engine for the local images and the testcontainers run, on this machine only.
 #
 #   engine.sh ensure   install Debian's docker.io when dockerd is missing; when no engine
-#                      answers, start one; print the DOCKER_HOST to use (last line)
+#                      answers, start one; print shell assignments: DOCKER_HOST (empty:
+#                      the client's default) and STARTED (1 when this call started it)
 #   engine.sh stop     stop the engine this script started (its pid file), if it runs
 #
 # An engine that already answers (DOCKER_HOST, else the default socket) is used as it is.
@@ -64,12 +65,14 @@ start_private() {
     exit 1
 }
 
+emit() { printf 'DOCKER_HOST=%q\nSTARTED=%s\n' "$1" "$2"; }
+
 ensure() {
     install_docker
     if [ -n "${DOCKER_HOST:-}" ] && [ "$DOCKER_HOST" != "$PRIVATE_HOST" ]; then
         if answers "$DOCKER_HOST"; then
             say "using the engine at DOCKER_HOST=$DOCKER_HOST"
-            echo "$DOCKER_HOST"
+            emit "$DOCKER_HOST" 0
             return
         fi
         say "DOCKER_HOST=$DOCKER_HOST does not answer"
@@ -77,15 +80,16 @@ ensure() {
     fi
     if [ -z "${DOCKER_HOST:-}" ] && answers ""; then
         say "using the engine on the default socket"
-        echo ""
+        emit "" 0
         return
     fi
     if answers "$PRIVATE_HOST"; then
         say "using the running engine at $PRIVATE_HOST"
+        emit "$PRIVATE_HOST" 0
     else
         start_private
+        emit "$PRIVATE_HOST" 1
     fi
-    echo "$PRIVATE_HOST"
 }
 
 stop() {
