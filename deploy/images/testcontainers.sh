@@ -13,10 +13,12 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 cd "$ROOT"
 
+STARTED=0
 eval "$("$HERE/engine.sh" ensure)"
 if [ -n "$DOCKER_HOST" ]; then export DOCKER_HOST; else unset DOCKER_HOST; fi
 ENGINE_STARTED=$STARTED
 
+# shellcheck disable=SC2317  # called by the EXIT trap
 finish() {
     local leftovers
     leftovers=$(docker ps -aq --filter label=org.atr.tests=1 2>/dev/null || true)
