@@ -40,13 +40,19 @@ unset KAFKA_BOOTSTRAP_SERVERS ATR_TEST_POSTGRES_DSN ATR_TEST_CONTAINERS
 export TESTCONTAINERS_RYUK_DISABLED=true
 
 if [ $# -eq 0 ]; then set -- tests/integration; fi
-since=$(date +%s)
+# which containers the run starts, from the engine's event stream (the engine keeps only
+# the last few hundred events, and health checks fill them, so listen while it runs)
+started_log=$(mktemp)
+docker events --filter type=container --filter event=start --filter label=org.atr.tests=1 \
+    --format '{{.From}}' >"$started_log" &
+events_pid=$!
 started=$SECONDS
 status=0
 "$ROOT/.venv/bin/pytest" -q "$@" || status=$?
 echo "testcontainers: pytest $* exited $status after $((SECONDS - started)) s" >&2
+kill "$events_pid" 2>/dev/null || true
+wait "$events_pid" 2>/dev/null || true
 echo "testcontainers: containers the run started (image, label org.atr.tests=1):" >&2
-docker events --since "$since" --until "$(date +%s)" --filter type=container \
-    --filter event=start --filter label=org.atr.tests=1 --format '  {{.From}}' \
-    | sort | uniq -c >&2
+sort "$started_log" | uniq -c >&2
+rm -f "$started_log"
 exit $status
