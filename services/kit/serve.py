@@ -23,7 +23,15 @@ def serve(service: str, app_path: str) -> None:
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=10,
+        timeout_keep_alive=SERVER_KEEP_ALIVE_S,
     )
+
+
+SERVER_KEEP_ALIVE_S = 30
+"""How long uvicorn keeps an idle connection open. Longer than the callers' pools keep
+one (httpx: 5 s): with both at 5 s, a caller can send a request on a pooled connection
+in the instant the server closes it and read nothing back (``ReadError``), which the
+gateway turns into a 503. The caller always lets go first."""
 
 
 def tune_gc(gen0_threshold: int) -> None:
