@@ -65,7 +65,7 @@ def test_asyncapi_documents_the_providers_channel_and_its_messages() -> None:
 
 
 def test_asyncapi_documents_every_published_topic_and_event_type() -> None:
-    """Issues 4-6: clients, vouchers and claims channels with every event type, no PHI."""
+    """The clients, vouchers and claims channels with every event type, no PHI."""
     from contracts.registry import events_of
     from contracts.topics import CLAIMS_ADJUDICATED, CLAIMS_SUBMITTED, CLIENTS, VOUCHERS
 
