@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from services.gateway.adapters.orm import metadata
 from services.gateway.adapters.token_store import create_token, list_tokens, revoke_token
-from services.gateway.domain.tokens import Role, format_scopes, parse_scopes
+from services.gateway.domain.tokens import (
+    Role,
+    format_scopes,
+    parse_scopes,
+    validate_binding,
+    validate_expiry,
+)
 from services.kit.database import Database
 from services.kit.migrations import upgrade_to_head
 from services.kit.schema import add_kit_tables
@@ -26,11 +33,17 @@ async def create(
 ) -> int:
     """Create a token and print it once (only its hash is stored); ``scopes`` empty:
     everything the role may do; ``expires_in_days`` None: never expires."""
-    settings = Settings(service="gateway")
-    await asyncio.to_thread(upgrade_to_head, "gateway", settings.resolved_database_url)
     expires_at = (
         None if expires_in_days is None else datetime.now(UTC) + timedelta(days=expires_in_days)
     )
+    try:
+        validate_binding(Role(role), provider_id)
+        validate_expiry(expires_at, datetime.now(UTC))
+    except ValueError as refused:
+        print(f"atr token create: {refused}", file=sys.stderr)
+        return 2
+    settings = Settings(service="gateway")
+    await asyncio.to_thread(upgrade_to_head, "gateway", settings.resolved_database_url)
     db = Database(settings.resolved_database_url)
     try:
         async with UnitOfWork(db, add_kit_tables(metadata)) as uow:
