@@ -4,7 +4,8 @@ atr up                         run the whole platform (README command 1)
 atr migrate SERVICE            apply a service's migrations (prestart step)
 atr export-schemas [DIR]       write the JSON Schemas of every Kafka event
 atr asyncapi [FILE]            write the AsyncAPI document of every service
-atr token create ROLE [--provider-id ID] [--label L]
+atr token create ROLE [--provider-id ID] [--label L] [--scope S ...] [--expires-in-days N]
+atr token list [--all]          tokens (never their values); --all: revoked and expired too
 atr token revoke TOKEN_ID
 atr program explain CODE [--program P]   the rules a service is decided by, with citations
 atr payments check             check the payments ledger's invariants (exit 1 if violated)
@@ -35,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     schemas.add_argument("directory", nargs="?", default="docs/schemas")
     asyncapi = sub.add_parser("asyncapi", help="write the AsyncAPI document")
     asyncapi.add_argument("file", nargs="?", default="docs/asyncapi.json")
-    token = sub.add_parser("token", help="create or revoke API tokens")
+    token = sub.add_parser("token", help="create, list or revoke API tokens")
     token_sub = token.add_subparsers(dest="action", required=True)
     create_cmd = token_sub.add_parser("create")
     create_cmd.add_argument(
@@ -44,6 +45,20 @@ def main(argv: list[str] | None = None) -> int:
     create_cmd.add_argument("--provider-id")
     create_cmd.add_argument("--organisation-id")
     create_cmd.add_argument("--label")
+    create_cmd.add_argument(
+        "--scope",
+        action="append",
+        dest="scopes",
+        choices=["atr:read", "atr:write"],
+        help="limit the token within its role (repeatable); none: all the role may do",
+    )
+    create_cmd.add_argument(
+        "--expires-in-days", type=float, help="the token stops working after this; none: never"
+    )
+    list_cmd = token_sub.add_parser("list", help="one line per token, never its value")
+    list_cmd.add_argument(
+        "--all", action="store_true", dest="include_inactive", help="revoked and expired too"
+    )
     revoke_cmd = token_sub.add_parser("revoke")
     revoke_cmd.add_argument("token_id")
     program = sub.add_parser("program", help="the program catalog")
@@ -97,13 +112,22 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {args.file}")
         return 0
     if args.command == "token":
-        from services.gateway.token_cli import create, revoke
+        from services.gateway.token_cli import create, list_command, revoke
 
         with _platform_database("gateway"):
             if args.action == "create":
                 return asyncio.run(
-                    create(args.role, args.provider_id, args.organisation_id, args.label)
+                    create(
+                        args.role,
+                        args.provider_id,
+                        args.organisation_id,
+                        args.label,
+                        args.scopes or (),
+                        args.expires_in_days,
+                    )
                 )
+            if args.action == "list":
+                return asyncio.run(list_command(args.include_inactive))
             return asyncio.run(revoke(args.token_id))
     if args.command == "program":
         return _explain(args.service_code, args.program)

@@ -106,9 +106,16 @@ def _documented(status: int, description: str, detail: str, **extensions: Any) -
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: _documented(400, "The body is not JSON (cannot be decoded).", "the body is not JSON"),
-    401: _documented(401, "No, unknown or revoked bearer token.", "invalid or revoked token"),
+    401: _documented(
+        401,
+        "No bearer token, an unknown, revoked or expired one, or an OAuth2 access token "
+        "that does not verify (signature, issuer, audience, expiry, role claims).",
+        "invalid, revoked or expired token",
+    ),
     403: _documented(
-        403, "The token's role or provider may not do this.", "role provider may not do this"
+        403,
+        "The token's role, provider or scopes may not do this.",
+        "role provider may not do this",
     ),
     404: _documented(404, "Not found, or not visible to this token.", "voucher not found"),
     409: _documented(

@@ -12,6 +12,7 @@ from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 
 from contracts.claims import ClaimSubmittedEvent
 from contracts.topics import CLAIMS_SUBMITTED
+from services.gateway.adapters.access_tokens import access_token_verifier
 from services.gateway.adapters.orm import metadata
 from services.gateway.adapters.token_store import create_token
 from services.gateway.domain.tokens import Role
@@ -90,10 +91,14 @@ async def _lifespan(fastapi_app: FastAPI) -> AsyncIterator[None]:
     async with _service_lifespan(fastapi_app), httpx.AsyncClient(timeout=30.0) as client:
         HTTPXClientInstrumentor.instrument_client(client, tracer_provider=runtime.tracer_provider)
         fastapi_app.state.http = client
+        # built at start, so a bad issuer key file stops the gateway instead of a request
+        verifier = fastapi_app.state.access_tokens = access_token_verifier(runtime.settings)
         await bootstrap_admin_token()
         try:
             yield
         finally:
+            if verifier is not None:
+                await verifier.keys.aclose()
             intake = getattr(fastapi_app.state, "claim_intake", None)
             if intake is not None:
                 await intake.close()  # before the database it commits to is disposed

@@ -56,8 +56,10 @@ TABLE: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/v1/providers"): cells(*ROLES, public=True),
     ("PATCH", "/v1/providers/{provider_id}"): cells("admin"),
     ("POST", "/v1/providers/{provider_id}/staff"): cells("admin"),
-    # -- tokens: SPEC §4 is silent; the code lets admins only grant and revoke (SPEC §5)
+    # -- tokens: SPEC §4 is silent; the code lets admins only grant, list and revoke
+    #    (SPEC §5)
     ("POST", "/v1/tokens"): cells("admin"),
+    ("GET", "/v1/tokens"): cells("admin"),
     ("DELETE", "/v1/tokens/{token_id}"): cells("admin"),
     # -- fiscal years (SPEC §4: admin opens; SPEC silent on reading: admins and state
     #    systems, who report spend against allotments)
@@ -319,6 +321,7 @@ REQUESTS: dict[tuple[str, str], Callable[[World, str], Request]] = {
         {"role": "state_system", "label": "authorization matrix"},
         None,
     ),
+    ("GET", "/v1/tokens"): lambda w, r: ("/v1/tokens", None, {"include_inactive": "true"}),
     ("DELETE", "/v1/tokens/{token_id}"): lambda w, r: (
         f"/v1/tokens/{w.token_to_revoke}",
         None,

@@ -17,7 +17,11 @@ api_tokens = Table(
     Column("label", String(200)),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("revoked_at", DateTime(timezone=True)),
+    Column("expires_at", DateTime(timezone=True)),
+    Column("scopes", String(100)),
 )
+"""Bearer tokens, stored as keyed hashes. ``expires_at`` null: never expires; ``scopes``
+(space-separated) null: everything the role may do."""
 
 claim_keys = Table(
     "claim_keys",

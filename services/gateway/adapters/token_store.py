@@ -5,11 +5,24 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.gateway.adapters.orm import api_tokens
-from services.gateway.domain.tokens import Principal, Role, hash_token, new_token, validate_binding
+from services.gateway.domain.tokens import (
+    Principal,
+    Role,
+    Scope,
+    TokenRecord,
+    as_utc,
+    format_scopes,
+    hash_token,
+    is_expired,
+    new_token,
+    parse_scopes,
+    validate_binding,
+    validate_expiry,
+)
 
 
 async def create_token(
@@ -21,13 +34,17 @@ async def create_token(
     organisation_id: str | None = None,
     label: str | None = None,
     token: str | None = None,
+    scopes: frozenset[Scope] | None = None,
+    expires_at: datetime | None = None,
 ) -> tuple[str, str]:
     """Store a new token (hashed) and return ``(token_id, token)``; the token is shown once.
 
     ``token`` lets the development bootstrap choose the value; an existing identical
-    token is reused, so the bootstrap is idempotent.
+    token is reused, so the bootstrap is idempotent. ``scopes`` None: everything the
+    role may do; ``expires_at`` None: never expires (README "Tokens and security").
     """
     validate_binding(role, provider_id)
+    validate_expiry(expires_at, datetime.now(UTC))
     token = token or new_token()
     digest = hash_token(secret_key, token)
     existing = await session.scalar(
@@ -45,6 +62,8 @@ async def create_token(
             organisation_id=organisation_id,
             label=label,
             created_at=datetime.now(UTC),
+            expires_at=expires_at,
+            scopes=format_scopes(scopes),
         )
     )
     return token_id, token
@@ -61,7 +80,7 @@ async def revoke_token(session: AsyncSession, token_id: str) -> bool:
 
 
 async def authenticate(session: AsyncSession, secret_key: str, token: str) -> Principal | None:
-    """The principal of an active token, or None."""
+    """The principal of an active token (known, not revoked, not expired), or None."""
     row = (
         await session.execute(
             select(api_tokens).where(
@@ -70,11 +89,48 @@ async def authenticate(session: AsyncSession, secret_key: str, token: str) -> Pr
             )
         )
     ).first()
-    if row is None:
+    if row is None or is_expired(row.expires_at, datetime.now(UTC)):
         return None
     return Principal(
         token_id=row.token_id,
         role=Role(row.role),
         provider_id=row.provider_id,
         organisation_id=row.organisation_id,
+        scopes=_scopes(row.scopes),
     )
+
+
+async def list_tokens(
+    session: AsyncSession, *, include_inactive: bool = False
+) -> list[TokenRecord]:
+    """Every stored token, oldest first; only active ones unless ``include_inactive``."""
+    query = select(api_tokens).order_by(api_tokens.c.created_at, api_tokens.c.token_id)
+    if not include_inactive:
+        query = query.where(api_tokens.c.revoked_at.is_(None))
+    records = [_record(row) for row in (await session.execute(query)).all()]
+    if include_inactive:
+        return records
+    now = datetime.now(UTC)
+    return [record for record in records if record.state(now) == "active"]
+
+
+def _scopes(stored: str | None) -> frozenset[Scope] | None:
+    return parse_scopes(stored.split()) if stored else None
+
+
+def _record(row: Row[tuple[object, ...]]) -> TokenRecord:
+    return TokenRecord(
+        token_id=row.token_id,
+        role=Role(row.role),
+        provider_id=row.provider_id,
+        organisation_id=row.organisation_id,
+        label=row.label,
+        scopes=_scopes(row.scopes),
+        created_at=as_utc(row.created_at),
+        expires_at=_utc_or_none(row.expires_at),
+        revoked_at=_utc_or_none(row.revoked_at),
+    )
+
+
+def _utc_or_none(moment: datetime | None) -> datetime | None:
+    return None if moment is None else as_utc(moment)

@@ -1,10 +1,16 @@
 """Authentication and role checks as FastAPI dependencies (SPEC §4: 401 / 403).
 
-Failed authentications (a token presented but unknown or revoked) are logged with the
-client address, never the token, and counted per address: past
-``ATR_AUTH_FAILURE_LIMIT`` within ``ATR_AUTH_FAILURE_WINDOW_S`` the address gets 429 with
-``Retry-After`` (services/gateway/domain/throttle.py). A missing token is not counted:
-it guesses nothing.
+A bearer token is either opaque (looked up by its keyed hash: unknown, revoked and
+expired tokens are refused) or, when ``ATR_JWT_ISSUER`` is set, a JWT access token of
+that OAuth2 issuer (:mod:`services.gateway.adapters.access_tokens`); with no issuer
+configured every token is looked up as an opaque one. A token's scopes then limit it to
+reading or writing (403 otherwise) before any role check.
+
+Failed authentications (a token presented but unknown, revoked, expired or not
+verifying) are logged with the client address and the reason, never the token, and
+counted per address: past ``ATR_AUTH_FAILURE_LIMIT`` within ``ATR_AUTH_FAILURE_WINDOW_S``
+the address gets 429 with ``Retry-After`` (services/gateway/domain/throttle.py). A
+missing token is not counted: it guesses nothing.
 """
 
 from __future__ import annotations
@@ -16,13 +22,20 @@ from collections.abc import Awaitable, Callable
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from services.gateway.adapters.access_tokens import (
+    AccessTokenVerifier,
+    IssuerKeysUnavailableError,
+    access_token_verifier,
+)
 from services.gateway.adapters.token_store import authenticate
+from services.gateway.domain.access_tokens import AccessTokenError, looks_like_jwt
 from services.gateway.domain.throttle import FailedAuthThrottle
-from services.gateway.domain.tokens import Principal, Role
+from services.gateway.domain.tokens import Principal, Role, scope_of
 
 log = logging.getLogger(__name__)
 
 bearer = HTTPBearer(auto_error=False)
+CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
 def throttle_of(request: Request) -> FailedAuthThrottle:
@@ -37,11 +50,23 @@ def throttle_of(request: Request) -> FailedAuthThrottle:
     return throttle
 
 
+def verifier_of(request: Request) -> AccessTokenVerifier | None:
+    """The gateway's JWT access-token verifier, None when no OAuth2 issuer is configured
+    (built by the app's lifespan, or here on first use)."""
+    state = request.app.state
+    if not hasattr(state, "access_tokens"):
+        state.access_tokens = access_token_verifier(state.runtime.settings)
+    verifier: AccessTokenVerifier | None = state.access_tokens
+    return verifier
+
+
 async def current_principal(
     request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)
 ) -> Principal:
-    """The caller behind ``Authorization: Bearer``; 401 when absent, unknown or revoked,
-    429 while the client address is over its failed-authentication limit."""
+    """The caller behind ``Authorization: Bearer``; 401 when absent, unknown, revoked,
+    expired or (an access token) not verifying, 403 when the token's scopes do not
+    permit the request's method, 429 while the client address is over its
+    failed-authentication limit, 503 when the issuer's keys cannot be fetched."""
     address = request.client.host if request.client else "unknown"
     throttle = throttle_of(request)
     wait_s = throttle.retry_after(address, time.monotonic())
@@ -52,29 +77,54 @@ async def current_principal(
             headers={"Retry-After": str(wait_s)},
         )
     if credentials is None or credentials.scheme.lower() != "bearer":
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing bearer token", CHALLENGE)
+    token = credentials.credentials
+    verifier = verifier_of(request)
+    if verifier is not None and looks_like_jwt(token):
+        principal = await _verified_access_token(verifier, token, throttle, address)
+    else:
+        principal = await _stored_token(request, token, throttle, address)
+    if not principal.may(request.method):
         raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            "missing bearer token",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    runtime = request.app.state.runtime
-    async with runtime.db.sessions() as session:
-        principal = await authenticate(
-            session, runtime.settings.secret_key, credentials.credentials
-        )
-    if principal is None:
-        failures = throttle.record_failure(address, time.monotonic())
-        log.warning(
-            "authentication failed: invalid or revoked token from %s (%d in the window)",
-            address,
-            failures,
-        )
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            "invalid or revoked token",
-            headers={"WWW-Authenticate": "Bearer"},
+            status.HTTP_403_FORBIDDEN,
+            f"this token's scopes do not include {scope_of(request.method)}",
         )
     return principal
+
+
+async def _stored_token(
+    request: Request, token: str, throttle: FailedAuthThrottle, address: str
+) -> Principal:
+    runtime = request.app.state.runtime
+    async with runtime.db.sessions() as session:
+        principal = await authenticate(session, runtime.settings.secret_key, token)
+    if principal is None:
+        _refused(throttle, address, "invalid, revoked or expired token")
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, "invalid, revoked or expired token", CHALLENGE
+        )
+    return principal
+
+
+async def _verified_access_token(
+    verifier: AccessTokenVerifier, token: str, throttle: FailedAuthThrottle, address: str
+) -> Principal:
+    try:
+        return await verifier.verify(token)
+    except AccessTokenError as refused:
+        _refused(throttle, address, f"access token refused ({refused.reason})")
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, refused.detail, CHALLENGE) from None
+    except IssuerKeysUnavailableError:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            "the token issuer's keys cannot be fetched; retry shortly",
+            headers={"Retry-After": "5"},
+        ) from None
+
+
+def _refused(throttle: FailedAuthThrottle, address: str, why: str) -> None:
+    failures = throttle.record_failure(address, time.monotonic())
+    log.warning("authentication failed: %s from %s (%d in the window)", why, address, failures)
 
 
 def require(*roles: Role) -> Callable[..., Awaitable[Principal]]:
