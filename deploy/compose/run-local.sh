@@ -138,7 +138,7 @@ say "up -d (Tansu, PostgreSQL, topics, migrations, services, gateway)"
 if ! timeout "$TIMEOUT" "${COMPOSE[@]}" up -d >"$WORK/up.log" 2>&1; then
     cat "$WORK/up.log" >&2
     "${COMPOSE[@]}" ps >&2 || true
-    show_logs kafka-topics postgres "${SERVICES[@]}"
+    show_logs kafka-topics postgres "${SERVICES[@]/#/migrate-}" "${SERVICES[@]}"
     exit 1
 fi
 
