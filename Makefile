@@ -8,7 +8,7 @@ VENV := .venv
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 .PHONY: up test setup browser lint typecheck pytest bench schemas asyncapi clean \
-	docker-engine docker-engine-stop images testcontainers
+	docker-engine docker-engine-stop images testcontainers compose-up-local
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -74,6 +74,12 @@ images: setup
 
 testcontainers: setup browser
 	deploy/images/testcontainers.sh $(TC_TESTS)
+
+# docker-compose.yml on this machine (deploy/compose/local.override.yml): the images above
+# and the service image, Tansu for Kafka; every container healthy, every /readyz asked,
+# then `down -v` (and the engine stopped if this run started it)
+compose-up-local: setup
+	deploy/compose/run-local.sh
 
 clean:
 	rm -rf $(VENV) .tools var

