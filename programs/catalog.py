@@ -244,6 +244,38 @@ class Catalog(BaseModel):
         referrals are eligible for recovery home services")."""
         return sorted(set(self.services[code].voucher_requires_attributes) - set(attributes))
 
+    def credentials(self) -> dict[str, list[str]]:
+        """Every staff credential the program's qualification rules name (seed 002
+        qualifications and the other programs' staff rules), with the services that
+        accept it, by credential, sorted."""
+        found: dict[str, set[str]] = {}
+        for service in self.services.values():
+            if service.qualification is None:
+                continue
+            for option in service.qualification.any_of:
+                for credential in option.credentials:
+                    found.setdefault(credential, set()).add(service.code)
+        return {credential: sorted(codes) for credential, codes in sorted(found.items())}
+
+    def activities(self) -> dict[str, tuple[bool, list[str]]]:
+        """Every activity code the program's services name: whether it is billable and
+        the services that name it, by activity, sorted."""
+        found: dict[str, tuple[bool, set[str]]] = {}
+        for service in self.services.values():
+            if service.activities is None:
+                continue
+            for billable, codes in (
+                (True, service.activities.billable),
+                (False, service.activities.non_billable),
+            ):
+                for activity in codes:
+                    was, services = found.get(activity, (billable, set()))
+                    found[activity] = (was or billable, services | {service.code})
+        return {
+            activity: (billable, sorted(codes))
+            for activity, (billable, codes) in sorted(found.items())
+        }
+
     def may_create_voucher(self, code: str, role: str) -> bool:
         """Whether ``role`` may create vouchers for the service (seed 000 §2: DOC THU)."""
         roles = self.services[code].voucher_roles

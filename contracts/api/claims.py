@@ -1,4 +1,5 @@
-"""Claim answers (SPEC §4 ``/v1/claims``): accepted lines and a claim's status."""
+"""Claim answers (SPEC §4 ``/v1/claims``): accepted lines, a claim's status and the
+claims list."""
 
 from __future__ import annotations
 
@@ -10,6 +11,13 @@ from pydantic import Field
 
 from contracts.api import Answer
 from contracts.api.payments import Funding
+
+LineStatus = Literal["pending", "approved", "partially_approved", "denied", "voided"]
+"""A stored line's status, what ``GET /v1/claims?status=`` filters on: ``pending`` while
+it waits for voucher state, then its outcome, or ``voided`` by a correction to 0 units."""
+
+CLAIM_PAGE_LIMIT = 100
+"""Most lines one page of ``GET /v1/claims`` lists (``limit=``)."""
 
 
 class ClaimAccepted(Answer):
@@ -41,7 +49,8 @@ class ClaimStatus(Answer):
     claim_id: str = Field(examples=["CLM-0F9A6C21D4E8"])
     claim_ref: str = Field(examples=["EHR-2026-000123"])
     status: str = Field(
-        description="received, pending, approved, partially_approved or denied.",
+        description="received, pending, approved, partially_approved, denied or voided "
+        "(a correction to 0 units).",
         examples=["partially_approved"],
     )
     provider_id: str | None = Field(default=None, examples=["PRV-0001"])
@@ -62,7 +71,34 @@ class ClaimStatus(Answer):
     )
     submitted_at: datetime | None = None
     decided_at: datetime | None = None
+    updated_at: datetime | None = Field(
+        default=None,
+        description="When the claims service last wrote the line: stored, decided or "
+        "corrected (what ``GET /v1/claims?updated_since=`` compares).",
+    )
     funding_status: str | None = Field(
         default=None, description="funded or unfunded once payments decided an approved line."
     )
     funding: Funding | None = None
+
+
+class ClaimPage(Answer):
+    """``GET /v1/claims``: one page of the claims list, in the order lines were last
+    written (stored, decided, corrected); a line written again is listed again further
+    on, as it now is.
+
+    Pass ``next_cursor`` back (with the same filters) for the next page; it is given on
+    the last page too, so an EHR polls with it later and receives only what changed."""
+
+    items: list[ClaimStatus] = Field(
+        description="Each line as ``GET /v1/claims/{id}`` answers it (funding included)."
+    )
+    next_cursor: str = Field(
+        description="Opaque: where the next page starts (bound to these filters).",
+        examples=["WzEsMTIzNDUsIkNMTS0wRjlBNkMyMUQ0RTgiLCI0ZjFhIl0"],
+    )
+    has_more: bool = Field(
+        description="More lines are listed already: ask for the next page now. False: "
+        "poll ``next_cursor`` later for lines written since.",
+        examples=[False],
+    )

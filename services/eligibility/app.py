@@ -39,7 +39,11 @@ async def _domain_error(request: Request, exc: EligibilityError) -> Response:
     the code and rule problems as extension members (a 422's problems that name an item
     also as its field ``errors``); never the input."""
     fields = [
-        {"loc": ["body", *p["item"].split(".")], "msg": p.get("code", ""), "type": exc.code}
+        {
+            "loc": ["body", *p["item"].split(".")],
+            "msg": p.get("msg", p.get("code", "")),
+            "type": exc.code,
+        }
         for p in exc.problems
         if "item" in p
     ]

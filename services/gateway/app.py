@@ -22,6 +22,7 @@ from services.gateway.entrypoints import (
     dashboard,
     outcome_reports,
     payments,
+    program,
     providers,
     reports,
     tokens,
@@ -63,6 +64,7 @@ app = runtime.http_app(
     payments.invoice_router,
     outcome_reports.router,
     reports.router,
+    program.router,
     title="ATR voucher platform API",
     description="Provider EHRs, assessors, the state program office and state systems "
     "use this API. Every call except the provider directory and health checks needs "

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kit.actor import Actor, current_actor
 from services.kit.settings import Settings
@@ -34,6 +35,13 @@ async def unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
         yield uow
 
 
+async def read_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """A session for a route that only reads (SQLite: a deferred transaction, no write
+    lock; PostgreSQL: an ordinary one), closed when the route is done."""
+    async with service_runtime(request).db.read_sessions() as session:
+        yield session
+
+
 def units_of_work(request: Request) -> Callable[[], UnitOfWork]:
     """A factory of units of work, for a route that may retry in a fresh transaction."""
     runtime = service_runtime(request)
@@ -47,6 +55,9 @@ def units_of_work(request: Request) -> Callable[[], UnitOfWork]:
 
 UnitOfWorkDep = Annotated[UnitOfWork, Depends(unit_of_work, scope="function")]
 """The route's unit of work (closed before the answer goes out)."""
+
+ReadSessionDep = Annotated[AsyncSession, Depends(read_session, scope="function")]
+"""The route's read-only session (closed before the answer goes out)."""
 
 UnitsOfWorkDep = Annotated[Callable[[], UnitOfWork], Depends(units_of_work)]
 """A factory of fresh units of work (a route that retries in a new transaction)."""

@@ -85,6 +85,11 @@ TABLE: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/v1/claims/{claim_id}"): cells("admin", "provider_own", not_found=OTHER),
     # SPEC silent on corrections: the line's provider, or the administrative agency
     ("POST", "/v1/claims/{claim_id}/corrections"): cells("admin", "provider_own", not_found=OTHER),
+    # the claims list (SPEC §4: provider, admin; state_system refused, see the route):
+    # every cell asks for the own provider's lines, which the other provider may not
+    ("GET", "/v1/claims"): cells("admin", "provider_own"),
+    # -- the active program (SPEC §4 "any token")
+    ("GET", "/v1/program"): cells(*(role for role in ROLES if role != "none")),
     # -- vouchers. Create: assessor (service), doc_thu (re-entry). The lifecycle row
     #    "admin / provider" is read as the code does: extension and closure admin only,
     #    admission the selected provider, discharge the provider or admin
@@ -313,7 +318,7 @@ REQUESTS: dict[tuple[str, str], Callable[[World, str], Request]] = {
     ),
     ("POST", "/v1/providers/{provider_id}/staff"): lambda w, r: (
         f"/v1/providers/{w.spare}/staff",
-        {"staff_id": w.unique("STF"), "credentials": ["CADC"]},
+        {"staff_id": w.unique("STF"), "credentials": ["addictions_academy_graduate"]},
         None,
     ),
     ("POST", "/v1/tokens"): lambda w, r: (
@@ -334,6 +339,8 @@ REQUESTS: dict[tuple[str, str], Callable[[World, str], Request]] = {
         None,
     ),
     ("GET", "/v1/claims/{claim_id}"): lambda w, r: (f"/v1/claims/{w.claim_id}", None, None),
+    ("GET", "/v1/claims"): lambda w, r: ("/v1/claims", None, {"provider_id": w.own}),
+    ("GET", "/v1/program"): lambda w, r: ("/v1/program", None, None),
     ("POST", "/v1/claims/{claim_id}/corrections"): lambda w, r: (
         f"/v1/claims/{w.claim_id}/corrections",
         {"units": 1},  # the billed units: changes nothing

@@ -5,6 +5,7 @@ place that maps their fields (wire contracts are not domain types).
 - a :class:`ClaimLine` and its :class:`Decision` → a ``claims`` row and a
   ``ClaimAdjudicated`` event (SPEC §3.4);
 - a stored allowed line → :class:`PriorLine` (what later lines of the client read);
+- a ``claims`` row → the ``ClaimStatus`` answer (one line of ``/v1/claims``);
 - voucher snapshots and replica rows → :class:`Voucher`, :class:`Provider`,
   :class:`Client`.
 
@@ -23,6 +24,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
+from contracts.api.claims import ClaimStatus
 from contracts.claims import ClaimAdjudicated, ClaimAdjudicatedData, ClaimSubmittedData
 from contracts.vouchers import VoucherSnapshot
 from services.claims.adapters.orm import claims
@@ -77,9 +79,11 @@ def line_values(line: ClaimLine, received_at: datetime) -> dict[str, Any]:
 def decision_values(
     decision: Decision, decided_at: datetime, decision_seq: int | None
 ) -> dict[str, Any]:
-    """The ``claims`` columns of a decision (a pending one: nothing decided yet)."""
+    """The ``claims`` columns of a decision (a pending one: nothing decided yet),
+    written at ``decided_at`` (``updated_at``; ``changed_in`` is the writer's to set)."""
     if decision.pending:
         return {
+            "updated_at": decided_at,
             "status": "pending",
             "allowed_units": 0,
             "denied_units": 0,
@@ -91,6 +95,7 @@ def decision_values(
             "decision_seq": None,
         }
     return {
+        "updated_at": decided_at,
         "status": decision.outcome,
         "allowed_units": decision.allowed_units,
         "denied_units": decision.denied_units,
@@ -129,6 +134,31 @@ def adjudicated_event(
             reasons=[str(reason) for reason in decision.reasons],
             adjudicated_at=decided_at,
         ),
+    )
+
+
+def claim_view(row: Any) -> ClaimStatus:
+    """A ``claims`` row as ``GET /v1/claims/{id}`` and the claims list show it: status,
+    allowed/denied units and amounts, reasons (SPEC §4; funding is payments' to add)."""
+    return ClaimStatus(
+        claim_id=row.claim_id,
+        claim_ref=row.claim_ref,
+        provider_id=row.provider_id,
+        client_id=row.client_id,
+        voucher_id=row.voucher_id,
+        service_code=row.service_code,
+        service_date=row.service_date,
+        status=row.status,
+        billed_units=row.billed_units,
+        allowed_units=row.allowed_units,
+        denied_units=row.denied_units,
+        unit_rate=row.unit_rate,
+        allowed_amount=row.allowed_amount,
+        denied_amount=row.denied_amount,
+        reasons=row.reasons,
+        submitted_at=row.submitted_at,
+        decided_at=row.decided_at,
+        updated_at=row.updated_at,
     )
 
 

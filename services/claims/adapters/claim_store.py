@@ -5,7 +5,9 @@ which claim ids are new, the replicas and histories a batch is decided on (histo
 through the worker's :class:`~services.claims.adapters.history.HistoryCache`), the
 watermark that tells whether another writer touched the same clients or replicas
 since, and the one writing transaction that numbers the decisions and stores lines
-and outgoing events together (transactional outbox). Writers are ordered per client
+(each with the transaction's number, the claims list's order:
+:mod:`~services.claims.adapters.claim_feed`) and outgoing events together
+(transactional outbox). Writers are ordered per client
 (the ``client_heads`` rows, :func:`~services.claims.adapters.history.advance_heads`),
 never globally: two claim workers block each other only on a client they both write,
 which happens only around a partition hand-over.
@@ -24,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts.topics import CLAIMS_ADJUDICATED, CLAIMS_SUBMITTED, CLIENTS, PROVIDERS, VOUCHERS
 from contracts.vouchers import VoucherSnapshot
 from services.claims.adapters import claim_lines
+from services.claims.adapters.claim_feed import change_number
 from services.claims.adapters.history import (
     HistoryCache,
     StoredHistory,
@@ -163,6 +166,7 @@ class SqlClaimStore:
             seqs = await self._number(uow.session, decided)
             if rows is not None:
                 rows.set_column("decision_seq", seqs)
+                rows.set_column("changed_in", [await change_number(uow.session)] * len(decided))
                 await execute_prepared(uow.session, rows)
             await uow.commit()
         written: dict[str, tuple[int, list[PriorLine]]] = {
@@ -222,11 +226,12 @@ class SqlClaimStore:
             return 0
         self._emit(uow, done, now)
         seqs = await self._number(uow.session, done)
+        changed_in = await change_number(uow.session)
         for (line, decision), seq in zip(done, seqs, strict=True):
             await uow.session.execute(
                 claims.update()
                 .where(claims.c.claim_id == line.claim_id)
-                .values(**claim_lines.decision_values(decision, now, seq))
+                .values(**claim_lines.decision_values(decision, now, seq), changed_in=changed_in)
             )
         return len(done)
 
@@ -295,7 +300,9 @@ class SqlClaimStore:
         if not decided:
             return None
         rows = [
-            claim_lines.line_values(line, now) | claim_lines.decision_values(decision, now, None)
+            claim_lines.line_values(line, now)
+            | claim_lines.decision_values(decision, now, None)
+            | {"changed_in": 0}  # the writing transaction's number, set under the locks
             for line, decision in decided
         ]
         return prepare_rows(claims, self.runtime.db.engine.dialect, rows)

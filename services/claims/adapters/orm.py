@@ -71,6 +71,8 @@ claims = Table(
     Column("received_at", DateTime(timezone=True), nullable=False),
     Column("decided_at", DateTime(timezone=True)),
     Column("decision_seq", BigInteger().with_variant(Integer, "sqlite")),
+    Column("changed_in", BigInteger, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 """Every claim line the workers received, its status and decision.
 
@@ -81,11 +83,19 @@ rule engine reads of earlier lines; ``line`` keeps the whole submission.
 (:data:`DECISION_SEQ` on PostgreSQL). ``status`` is ``pending`` while the
 line waits for voucher state (SPEC §3.4 event lag), then the outcome.
 
+``changed_in`` is the number of the transaction that last wrote the row (stored,
+decided or corrected; :func:`services.claims.adapters.claim_feed.change_number`) and
+``updated_at`` when; the claims list (``GET /v1/claims``) reads lines in
+(``changed_in``, ``claim_id``) order (:mod:`services.claims.adapters.claim_feed`).
+
 Indexes are what the queries use and no more (each is a B-tree insert per line inside
 the writers' transaction): ``claim_id``, ``client_id`` (histories) and
 ``ix_claims_pending``, a partial index of
 the pending lines that decided lines never enter. Queries on it say
 :data:`IS_PENDING`, whose literal lets SQLite prove the partial index applies.
+``ix_claims_changes`` and ``ix_claims_provider_changes`` serve the claims list (all
+lines, and one provider's); a write appends at their right edge (its transaction number
+is the highest), a page or so per provider, not a scattered insert per line.
 """
 
 IS_PENDING = claims.c.status == literal_column("'pending'")
@@ -97,6 +107,9 @@ Index(
     sqlite_where=text("status = 'pending'"),
     postgresql_where=text("status = 'pending'"),
 )
+
+Index("ix_claims_changes", claims.c.changed_in, claims.c.claim_id)
+Index("ix_claims_provider_changes", claims.c.provider_id, claims.c.changed_in, claims.c.claim_id)
 
 DECISION_SEQ = Sequence("claims_decision_seq", metadata=metadata)
 """PostgreSQL: where decision numbers come from (SQLite, single-writer, counts on)."""

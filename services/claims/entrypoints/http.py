@@ -1,38 +1,73 @@
-"""The claims service's internal HTTP API (SPEC §4 ``/v1/claims``): a claim's status
-and corrections of decided lines."""
+"""The claims service's internal HTTP API (SPEC §4 ``/v1/claims``): the claims list,
+a claim's status and corrections of decided lines."""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import UTC, datetime
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from sqlalchemy import select
 
-from contracts.api.claims import ClaimStatus
+from contracts.api.claims import CLAIM_PAGE_LIMIT, ClaimPage, ClaimStatus, LineStatus
 from contracts.claims import CorrectClaim
+from contracts.fields import ID_PATTERN
+from services.claims.adapters.claim_lines import claim_view
 from services.claims.adapters.orm import claims
+from services.claims.domain.claim_feed import BadCursorError, FeedFilter
 from services.claims.domain.correction import CorrectionRefusedError, NotDecidedError
+from services.claims.service_layer import claim_list
 from services.claims.service_layer.corrections import ClaimNotFoundError, correct_claim
-from services.kit.deps import CallerDep, UnitOfWorkDep
+from services.kit.deps import CallerDep, ReadSessionDep, UnitOfWorkDep
 from services.kit.http import problem, validation_problem
 
 router = APIRouter(prefix="/claims")
 
 
+@router.get("", response_model=ClaimPage, operation_id="listClaims")
+async def list_claims(
+    session: ReadSessionDep,
+    actor: CallerDep,
+    provider_id: Annotated[
+        str | None, Query(min_length=1, max_length=64, pattern=ID_PATTERN)
+    ] = None,
+    status: LineStatus | None = None,
+    updated_since: datetime | None = None,
+    cursor: Annotated[str | None, Query(min_length=1, max_length=512)] = None,
+    limit: Annotated[int, Query(ge=1, le=CLAIM_PAGE_LIMIT)] = 50,
+) -> ClaimPage | Response:
+    """One page of the claims list (its provider's lines for a provider, any
+    provider's for admin; 403 otherwise), 422 naming ``cursor`` for a cursor that is
+    malformed or was issued with other filters."""
+    try:
+        scope = claim_list.scope_of(actor, provider_id)
+    except claim_list.ListRefusedError as exc:
+        raise HTTPException(403, str(exc)) from None
+    if updated_since is not None and updated_since.tzinfo is None:
+        updated_since = updated_since.replace(tzinfo=UTC)
+    feed_filter = FeedFilter(provider_id=scope, status=status, updated_since=updated_since)
+    try:
+        return await claim_list.list_claims(session, feed_filter, cursor, limit)
+    except BadCursorError as exc:
+        return validation_problem(
+            [{"loc": ["query", "cursor"], "msg": str(exc), "type": "value_error"}]
+        )
+
+
 @router.get("/{claim_id}", response_model=ClaimStatus, operation_id="readClaim")
-async def claim_status(claim_id: str, uow: UnitOfWorkDep, actor: CallerDep) -> dict[str, Any]:
+async def claim_status(claim_id: str, uow: UnitOfWorkDep, actor: CallerDep) -> ClaimStatus:
     """Status, allowed/denied units and amounts and reasons; 404 for another provider."""
     query = select(claims).where(claims.c.claim_id == claim_id)
     row = (await uow.session.execute(query)).first()
     if row is None or (actor.role == "provider" and row.provider_id != actor.provider_id):
         raise HTTPException(404, "claim not found")
-    return _status(row)
+    return claim_view(row)
 
 
 @router.post("/{claim_id}/corrections", response_model=ClaimStatus, operation_id="correctClaim")
 async def correct(
     claim_id: str, body: CorrectClaim, request: Request, uow: UnitOfWorkDep, actor: CallerDep
-) -> dict[str, Any] | Response:
+) -> ClaimStatus | Response:
     """Reduce or void a decided line (its provider or the administrative agency):
     404 for another provider's line, 409 while pending, 422 naming ``units`` when the
     correction would add units; the corrected line's status otherwise."""
@@ -51,27 +86,4 @@ async def correct(
     await uow.commit()
     async with request.app.state.runtime.db.read_sessions() as session:
         row = (await session.execute(select(claims).where(claims.c.claim_id == claim_id))).one()
-    return _status(row)
-
-
-def _status(row: Any) -> dict[str, Any]:
-    return {
-        "claim_id": row.claim_id,
-        "claim_ref": row.claim_ref,
-        "provider_id": row.provider_id,
-        "client_id": row.client_id,
-        "voucher_id": row.voucher_id,
-        "service_code": row.service_code,
-        "service_date": row.service_date.isoformat(),
-        "status": row.status,
-        "billed_units": row.billed_units,
-        "allowed_units": row.allowed_units,
-        "denied_units": row.denied_units,
-        "unit_rate": None if row.unit_rate is None else str(row.unit_rate),
-        "allowed_amount": str(row.allowed_amount),
-        "denied_amount": str(row.denied_amount),
-        "reasons": row.reasons,
-        "submitted_at": row.submitted_at.isoformat(),
-        "decided_at": row.decided_at.isoformat() if row.decided_at else None,
-        "funding_status": None,
-    }
+    return claim_view(row)

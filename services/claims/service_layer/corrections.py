@@ -6,10 +6,10 @@ The correction is a write to the client's lines like a worker's: it locks and mo
 client's head (:func:`~services.claims.adapters.history.advance_heads`), so a worker
 deciding the same client's new lines at the same time decides them again on the
 corrected history, and every worker's cached history of the client is read again.
-The line's row is updated, the correction kept in ``claim_corrections``, and a
-``ClaimCorrected`` event goes out through the outbox on ``atr.claims.adjudicated.v1``
-(keyed by client, after the line's decision): vouchers give the units back, payments
-reverses the funding (SPEC §3.5).
+The line's row is updated (it moves to the end of the claims list), the correction
+kept in ``claim_corrections``, and a ``ClaimCorrected`` event goes out through the
+outbox on ``atr.claims.adjudicated.v1`` (keyed by client, after the line's decision):
+vouchers give the units back, payments reverses the funding (SPEC §3.5).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from contracts.claims import ClaimCorrected, ClaimCorrectedData, CorrectClaim
 from contracts.ids import uuid7
 from contracts.reasons import Reason
 from contracts.topics import CLAIMS_ADJUDICATED
+from services.claims.adapters.claim_feed import change_number
 from services.claims.adapters.history import advance_heads
 from services.claims.adapters.orm import claim_corrections, claims
 from services.claims.domain.correction import VOIDED, Correction, correct
@@ -77,6 +78,8 @@ async def correct_claim(
             denied_units=after.denied_units,
             allowed_amount=after.allowed_amount,
             denied_amount=after.denied_amount,
+            changed_in=await change_number(uow.session),
+            updated_at=now,
         )
     )
     correction_id = str(uuid7())

@@ -126,3 +126,12 @@ class ChoiceNoticeInvalidError(EligibilityError):
     code = "CHOICE_NOTICE_INVALID"
     http_status = 422
     message = "the choice notice must be given on or before the assessment date"
+
+
+class UnknownCredentialError(EligibilityError):
+    """A staff credential the active program's catalog does not know: no qualification
+    rule could ever count it (seed 002 qualifications; ``GET /v1/program`` lists them)."""
+
+    code = "CREDENTIAL_UNKNOWN"
+    http_status = 422
+    message = "a credential is not one the active program knows"

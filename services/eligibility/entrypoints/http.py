@@ -14,7 +14,8 @@ from contracts.providers import ProviderSnapshot
 from services.eligibility.entrypoints.clients import router as clients_router
 from services.eligibility.service_layer import providers as provider_cases
 from services.kit.actor import Actor
-from services.kit.deps import CallerDep, UnitOfWorkDep
+from services.kit.deps import CallerDep, SettingsDep, UnitOfWorkDep
+from services.kit.program import active_catalog
 
 router = APIRouter()
 
@@ -91,10 +92,13 @@ async def update_provider(
     response_model=ProviderSnapshot,
     operation_id="addProviderStaff",
 )
-async def add_staff(provider_id: str, body: AddStaff, uow: UnitOfWorkDep) -> ProviderSnapshot:
-    """Add a staff member with credentials; 404 when the provider is unknown."""
+async def add_staff(
+    provider_id: str, body: AddStaff, uow: UnitOfWorkDep, settings: SettingsDep
+) -> ProviderSnapshot:
+    """Add a staff member with credentials; 404 when the provider is unknown, 422
+    naming ``credentials.<i>`` for a credential the active program does not know."""
     try:
-        snapshot = await provider_cases.add_staff(uow, provider_id, body)
+        snapshot = await provider_cases.add_staff(uow, provider_id, body, active_catalog(settings))
     except provider_cases.ProviderNotFoundError as exc:
         raise HTTPException(404, "provider not found") from exc
     await uow.commit()

@@ -17,7 +17,9 @@ from contracts.providers import (
     StaffSnapshot,
 )
 from contracts.topics import PROVIDERS
+from programs.catalog import Catalog
 from services.eligibility.adapters.orm import providers
+from services.eligibility.domain.errors import UnknownCredentialError
 from services.kit.provider_status import receives_vouchers_on
 from services.kit.unit_of_work import UnitOfWork
 
@@ -151,8 +153,27 @@ async def update_provider(
     return updated
 
 
-async def add_staff(uow: UnitOfWork, provider_id: str, command: AddStaff) -> ProviderSnapshot:
-    """Add or replace a staff member's credentials (seed 002 qualifications; SPEC §3.2)."""
+async def add_staff(
+    uow: UnitOfWork, provider_id: str, command: AddStaff, catalog: Catalog
+) -> ProviderSnapshot:
+    """Add or replace a staff member's credentials (seed 002 qualifications; SPEC §3.2).
+
+    Each credential must be one ``catalog`` (the active program) knows, else
+    :class:`UnknownCredentialError` naming ``credentials.<i>`` (a typo would otherwise
+    leave the staff member silently unqualified for every service)."""
+    known = catalog.credentials()
+    unknown = [
+        {
+            "item": f"credentials.{index}",
+            "code": UnknownCredentialError.code,
+            "msg": f"{credential!r} is not a credential {catalog.program} knows "
+            f"(GET /v1/program lists them)",
+        }
+        for index, credential in enumerate(command.credentials)
+        if credential not in known
+    ]
+    if unknown:
+        raise UnknownCredentialError(problems=unknown)
     current = await _load(uow, provider_id)
     member = StaffSnapshot(**command.model_dump())
     staff = [s for s in current.staff if s.staff_id != command.staff_id] + [member]

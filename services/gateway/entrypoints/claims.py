@@ -1,4 +1,5 @@
-"""Claim routes (SPEC §4): provider EHRs post lines; providers and admins read status.
+"""Claim routes (SPEC §4): provider EHRs post lines; providers and admins read status
+and list lines with their decisions.
 
 A provider token acts for its own provider only: a line naming another provider is 403,
 another provider's claim reads as 404 (never its data).
@@ -7,18 +8,27 @@ another provider's claim reads as 404 (never its data).
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 
-from contracts.api.claims import BatchAccepted, ClaimAccepted, ClaimStatus
+from contracts.api.claims import (
+    CLAIM_PAGE_LIMIT,
+    BatchAccepted,
+    ClaimAccepted,
+    ClaimPage,
+    ClaimStatus,
+    LineStatus,
+)
 from contracts.api.errors import ERROR_RESPONSES
 from contracts.api.payments import Funding
 from contracts.claims import CorrectClaim, SubmitClaim, SubmitClaimBatch
+from contracts.fields import ID_PATTERN
 from services.gateway.domain.tokens import Principal, Role
 from services.gateway.entrypoints.auth import require
 from services.gateway.entrypoints.params import PathId
-from services.gateway.entrypoints.proxy import forward, forward_as
+from services.gateway.entrypoints.proxy import forward, forward_as, parser_of
 from services.gateway.service_layer import claims as intake
 from services.gateway.service_layer.intake import ClaimIntake
 from services.kit.clock import SystemClock
@@ -112,6 +122,63 @@ async def submit_batch(
     return BatchAccepted(claims=answers, accepted=len(answers) - duplicates, duplicates=duplicates)
 
 
+@router.get("", response_model=ClaimPage, operation_id="listClaims")
+async def list_claims(
+    request: Request,
+    updated_since: Annotated[
+        datetime | None,
+        Query(description="Only lines written at or after this time (UTC if no offset)."),
+    ] = None,
+    status: LineStatus | None = None,
+    provider_id: Annotated[
+        str | None, Query(min_length=1, max_length=64, pattern=ID_PATTERN)
+    ] = None,
+    cursor: Annotated[
+        str | None, Query(min_length=1, max_length=512, pattern=r"^[A-Za-z0-9_-]+$")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=CLAIM_PAGE_LIMIT)] = 50,
+    principal: Principal = Depends(require(Role.PROVIDER, Role.ADMIN)),
+) -> ClaimPage | Response:
+    """The claims list (SPEC §4 ``GET /v1/claims?updated_since=&status=``): lines and
+    their decisions, each as ``GET /v1/claims/{id}`` shows it, page by page.
+
+    Order: by the transaction that last wrote each line (stored, decided, corrected),
+    then claim id; a line written again is listed again, as it now is, further on. A
+    page never lists a line that a transaction still running could precede, so
+    following ``next_cursor`` (with the same filters) skips nothing, even while lines
+    are being written. ``next_cursor`` is given on the last page too: an EHR keeps it
+    and polls with it for what changed since. Lines accepted (202) but not yet stored
+    by the claims service appear once it has stored them (status ``pending`` or the
+    decision).
+
+    Who: a provider token lists its own provider's lines (``provider_id`` may only
+    name its own: another is 403); admin lists every provider's, or one's with
+    ``provider_id``. ``state_system`` is refused (403): SPEC §4 gives this route to
+    provider and admin only, and claim lines carry client ids, where state systems
+    read the aggregate reports (§3.6). 422 naming ``cursor`` for a cursor this API
+    did not issue or issued with other filters, ``status`` or ``updated_since`` for
+    a value that is not one."""
+    if principal.role is Role.PROVIDER and provider_id not in (None, principal.provider_id):
+        raise HTTPException(403, "provider_id: this token reads its own provider's claims")
+    page = await forward_as(
+        request,
+        ClaimPage,
+        "claims",
+        "/claims",
+        principal=principal,
+        params={
+            "updated_since": updated_since.isoformat() if updated_since else None,
+            "status": status,
+            "provider_id": provider_id,
+            "cursor": cursor,
+            "limit": limit,
+        },
+    )
+    if isinstance(page, Response):
+        return page
+    return await _with_fundings(request, principal, page)
+
+
 @router.get("/{claim_id}", response_model=ClaimStatus, operation_id="readClaim")
 async def claim_status(
     claim_id: PathId,
@@ -137,13 +204,37 @@ async def claim_status(
     )
     if funding.status_code != 200:
         return status  # not decided yet (or payments is unreachable): no funding shown
-    decided = Funding.model_validate_json(bytes(funding.body))
+    return _funded(status, Funding.model_validate_json(bytes(funding.body)))
+
+
+def _funded(status: ClaimStatus, funding: Funding | None) -> ClaimStatus:
+    """The claim view with payments' funding decision on it (unchanged without one)."""
+    if funding is None:
+        return status
     return status.model_copy(
-        update={
-            "funding": decided,
-            "funding_status": "funded" if decided.funded else "unfunded",
-        }
+        update={"funding": funding, "funding_status": "funded" if funding.funded else "unfunded"}
     )
+
+
+async def _with_fundings(request: Request, principal: Principal, page: ClaimPage) -> ClaimPage:
+    """The page with each allowed line's funding, asked of payments in one call (shown
+    without it when payments has not decided it, or cannot be reached)."""
+    allowed = [item.claim_id for item in page.items if item.allowed_amount]
+    if not allowed:
+        return page
+    answer = await forward(
+        request,
+        "payments",
+        "/fundings",
+        principal=principal,
+        params={"claim_id": allowed},
+        method="GET",
+    )
+    if answer.status_code != 200:
+        return page
+    fundings = parser_of(dict[str, Funding]).validate_json(bytes(answer.body))
+    items = [_funded(item, fundings.get(item.claim_id)) for item in page.items]
+    return page.model_copy(update={"items": items})
 
 
 @router.post(

@@ -1,7 +1,8 @@
 """The payments service's internal HTTP API (called by the gateway; SPEC §4).
 
 ``/fiscal-years`` opens a fiscal year (admin) and reads its funds; ``/fundings/{claim}``
-answers the funding of one claim line for ``GET /v1/claims/{id}``; ``/invoice-runs``
+answers the funding of one claim line for ``GET /v1/claims/{id}`` (``/fundings?claim_id=``
+of a page of ``GET /v1/claims``); ``/invoice-runs``
 makes a month's run (admin) and ``/remittances`` reads a provider's statement;
 ``/fiscal-years/{year}/incentives`` distributes the year's incentive pool (admin).
 """
@@ -13,6 +14,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from sqlalchemy.exc import IntegrityError
 
+from contracts.api.claims import CLAIM_PAGE_LIMIT
 from contracts.api.payments import (
     AdministrativeCost,
     CreateFiscalYear,
@@ -48,7 +50,7 @@ from services.payments.service_layer.invoicing import (
     remittance_csv,
     run_invoices,
 )
-from services.payments.service_layer.line_status import line_funding
+from services.payments.service_layer.line_status import line_funding, lines_funding
 
 router = APIRouter()
 
@@ -137,6 +139,16 @@ async def record_administrative_expense(
     if not new:
         response.status_code = 200
     return cost
+
+
+@router.get("/fundings", response_model=dict[str, Funding])
+async def read_fundings(
+    claim_id: Annotated[list[str], Query(min_length=1, max_length=CLAIM_PAGE_LIMIT)],
+    uow: UnitOfWorkDep,
+) -> dict[str, Funding]:
+    """The funding decisions of a page of the claims list (``GET /v1/claims``), by
+    claim id; a line without one yet is left out."""
+    return await lines_funding(uow, claim_id)
 
 
 @router.get("/fundings/{claim_id}", response_model=Funding)

@@ -3,6 +3,7 @@ funded or not, payable, holdback, invoice and payment state")."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -12,6 +13,17 @@ from services.kit.unit_of_work import UnitOfWork
 from services.payments.adapters.orm import adjustments, fundings, holdbacks
 from services.payments.service_layer.holdbacks import FORFEITED, RELEASED
 from services.payments.service_layer.invoicing import invoice_id
+
+
+async def lines_funding(uow: UnitOfWork, claim_ids: Iterable[str]) -> dict[str, Funding]:
+    """:func:`line_funding` of each line payments decided, by claim id (one page of the
+    claims list, ``GET /v1/claims``; lines not decided yet are left out)."""
+    found = {}
+    for claim_id in dict.fromkeys(claim_ids):
+        funding = await line_funding(uow, claim_id)
+        if funding is not None:
+            found[claim_id] = funding
+    return found
 
 
 async def line_funding(uow: UnitOfWork, claim_id: str) -> Funding | None:

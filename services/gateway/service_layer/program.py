@@ -1,0 +1,48 @@
+"""The active program as ``GET /v1/program`` shows it: the catalog mapped to its answer
+(rules in words with citations by :func:`programs.explain.rules_of`)."""
+
+from __future__ import annotations
+
+from contracts.api.program import (
+    Program,
+    ProgramActivity,
+    ProgramCredential,
+    ProgramService,
+    ServiceRule,
+)
+from programs.catalog import Catalog
+from programs.explain import rules_of
+
+
+def program_view(catalog: Catalog) -> Program:
+    """The catalog's services (codes, names, units, rates, mode, every rule with its
+    citation), and the staff credentials and activities it knows (SPEC §4)."""
+    return Program(
+        program=catalog.program,
+        name=catalog.name,
+        source=catalog.source,
+        earliest_service_date=catalog.earliest_service_date,
+        services=[
+            ProgramService(
+                code=service.code,
+                name=service.name,
+                mode=service.mode,
+                unit=service.unit,
+                rate=service.rate,
+                source=service.source,
+                rules=[
+                    ServiceRule(kind=kind, terms=terms, source=source)
+                    for kind, terms, source in rules_of(service)
+                ],
+            )
+            for service in catalog.services.values()
+        ],
+        credentials=[
+            ProgramCredential(code=code, services=services)
+            for code, services in catalog.credentials().items()
+        ],
+        activities=[
+            ProgramActivity(code=code, billable=billable, services=services)
+            for code, (billable, services) in catalog.activities().items()
+        ],
+    )
