@@ -32,6 +32,11 @@ from services.kit.migrations import upgrade_to_head
 from services.kit.runtime import ServiceRuntime
 from services.kit.settings import Settings
 from tests.claims.test_worker import record, worker  # noqa: F401 (fixture)
+from tests.infrastructure import (
+    create_postgres_database,
+    drop_postgres_database,
+    sqlalchemy_postgres_url,
+)
 
 NOW = datetime(2026, 9, 15, 12, tzinfo=UTC)
 RATE = Decimal("12.50")
@@ -184,14 +189,29 @@ async def test_pages_skip_nothing_and_repeat_nothing_while_lines_are_written(
         assert times == sorted(times)
 
 
+@pytest.fixture
+async def postgres_runtime(tmp_path: Path) -> AsyncIterator[ServiceRuntime]:
+    """The claims service's database on the test PostgreSQL only (concurrent writers)."""
+    name = await create_postgres_database()
+    url = sqlalchemy_postgres_url(name)
+    settings = Settings(service="claims", data_dir=tmp_path, database_url=url)
+    service = ServiceRuntime("claims", metadata, settings)
+    await asyncio.to_thread(upgrade_to_head, "claims", service.db.url)
+    try:
+        yield service
+    finally:
+        await service.db.dispose()
+        await drop_postgres_database(name)
+
+
 async def test_a_transaction_that_began_first_and_commits_last_is_not_skipped(
-    runtime: ServiceRuntime,
+    postgres_runtime: ServiceRuntime,
 ) -> None:
     """PostgreSQL: A stores a line and holds its transaction open; B stores one after
     and commits. A page read then must not list B's line past A's (its number is
-    lower): it waits, and once A commits the next pages list A's line, then B's."""
-    if runtime.db.is_sqlite:
-        pytest.skip("SQLite writers are serial (BEGIN IMMEDIATE): B waits for A")
+    lower): it waits, and once A commits the next pages list A's line, then B's.
+    (SQLite writers are serial, BEGIN IMMEDIATE: B would wait for A there.)"""
+    runtime = postgres_runtime
     writer = Writer(runtime)
     await writer.store(line("K0"))
     first = await page(runtime, FeedFilter(), None, 10)
