@@ -114,7 +114,7 @@ async def test_an_es256_token_verifies_with_a_jwks_file(ec_key: IssuerKey, tmp_p
         ({"aud": "another-api"}, "audience", "audience"),
         ({"iss": "https://other-idp.test"}, "issuer", "issuer"),
         ({"exp": int(time.time()) - 120}, "expired", "expired"),
-        ({"nbf": int(time.time()) + 120}, "not_yet_valid", "not valid yet"),
+        ({"nbf": int(time.time()) + 86_400}, "not_yet_valid", "not valid yet"),
         ({"exp": None}, "missing_claim", "'exp'"),
         ({"sub": None}, "missing_claim", "'sub'"),
         ({"role": None}, "role", "'role'"),
