@@ -4,6 +4,7 @@ built, never started."""
 
 from __future__ import annotations
 
+import os
 import ssl
 from pathlib import Path
 
@@ -28,7 +29,11 @@ from services.kit.settings import Settings
 CA = Path(certifi.where())
 
 
-def test_defaults_are_plaintext_with_the_registry_topics() -> None:
+def test_defaults_are_plaintext_with_the_registry_topics(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in [n for n in os.environ if n.startswith(("KAFKA_", "ATR_KAFKA_"))]:
+        monkeypatch.delenv(name)  # an earlier test of the session may have set them
     settings = Settings(service="claims")
     assert client_options(settings) == {"bootstrap_servers": "127.0.0.1:9092"}
     assert broker_security(settings) is None
