@@ -29,13 +29,21 @@ write-ahead log, so nothing committed is lost). Until it is back the services' d
 calls fail: requests answer 5xx, consumers leave their offsets uncommitted and retry,
 outbox relays try again; a service that exits over it is restarted in turn.
 
-The embedded broker is a child too, but it is never restarted: it keeps topics and
-committed offsets in memory only (docs/embedded-broker.md), so a new one would start empty while the
-services' outboxes already count their events as published and their consumers would
-read from offsets that no longer mean anything — events would be lost silently. If it
-dies the launcher stops every process, says so, and exits non-zero; start the platform
-again (the databases in the data directory survive, the events in flight do not). An
-external broker (``KAFKA_BOOTSTRAP_SERVERS``) is not the launcher's to watch.
+Events survive a stop and start (``ATR_BROKER_STORAGE=outbox``, the default): the
+embedded broker keeps topics and committed offsets in memory only
+(docs/embedded-broker.md), so after it starts, and before any service does, the launcher
+sends every service's outbox onto it again, oldest first (:mod:`services.kit.event_replay`);
+the consumers, idempotent by event id, skip what they already applied. That holds for a
+SIGTERM and for a SIGKILL of the whole platform alike: what a database committed is
+replayed, what it did not commit was never acknowledged. ``ATR_BROKER_STORAGE=memory``
+starts with empty topics instead.
+
+The embedded broker is a child too, but it is never restarted on its own: a new one
+would start empty under running services whose consumers hold offsets that no longer
+mean anything, and new events could overtake the replayed ones. If it dies the launcher
+stops every process, says so, and exits non-zero; start the platform again and the
+replay brings every event back. An external broker (``KAFKA_BOOTSTRAP_SERVERS``) is
+durable and not the launcher's to watch.
 """
 
 from __future__ import annotations
@@ -56,6 +64,7 @@ import httpx
 from services.kit.broker import ensure_topics
 from services.kit.embedded_broker import EmbeddedBroker
 from services.kit.embedded_postgres import EmbeddedPostgres, database_name
+from services.kit.event_replay import Replayed, replay_outbox
 from services.kit.processes import port_in_use, spawn, stop
 from services.kit.settings import SERVICES, Settings
 from services.kit.supervisor import GiveUp, RestartPolicy, describe_exit
@@ -212,6 +221,8 @@ class Platform:
             self.broker.start()
             self.bootstrap_servers = self.broker.bootstrap_servers
         asyncio.run(ensure_topics(self.bootstrap_servers))
+        if self.broker is not None and self.settings.broker_storage == "outbox":
+            self.replay_events()
         for name in self.names:
             self._spawn(name)
         self.wait_ready()
@@ -229,6 +240,27 @@ class Platform:
         except Exception as exc:
             self.postgres.stop()
             raise LaunchError(f"the embedded PostgreSQL did not start: {exc}") from exc
+
+    def replay_events(self) -> dict[str, Replayed]:
+        """Refill the fresh embedded broker from every service's outbox before any
+        service starts (:mod:`services.kit.event_replay`), saying what each sent."""
+
+        async def replay_all() -> dict[str, Replayed]:
+            return {
+                service: await replay_outbox(self.database_url_of(service), self.bootstrap_servers)
+                for service in [*SERVICES, "gateway"]
+            }
+
+        try:
+            replayed = asyncio.run(replay_all())
+        except Exception as exc:
+            raise LaunchError(f"could not replay the outboxes onto the broker: {exc}") from exc
+        total = sum(item.events for item in replayed.values())
+        if total:
+            seconds = sum(item.seconds for item in replayed.values())
+            parts = ", ".join(f"{name} {item.events}" for name, item in replayed.items())
+            self.console(f"replayed {total} events from the outboxes in {seconds:.1f} s ({parts})")
+        return replayed
 
     def database_url_of(self, service: str) -> str:
         """The database URL a service's processes are given."""
@@ -345,7 +377,13 @@ class Platform:
             f"the embedded broker died ({describe_exit(process.returncode)}). Its topics "
             "and committed offsets were in memory only and are gone, so the services "
             "cannot resume: stopping everything. Start the platform again; the "
-            "databases survive, events in flight were lost. Last lines of "
+            "databases survive and "
+            + (
+                "their outboxes bring every event back. "
+                if self.settings.broker_storage == "outbox"
+                else "events in flight were lost (ATR_BROKER_STORAGE=memory). "
+            )
+            + "Last lines of "
             f"{self.broker.log_path}:\n{_tail_of(self.broker.log_path)}"
         )
 

@@ -133,7 +133,7 @@ class OutboxRelay:
         for record in records:
             try:
                 ack = await self._sender.send(
-                    record.topic, record.key.encode(), record.payload, _headers(record)
+                    record.topic, record.key.encode(), record.payload, kafka_headers(record.headers)
                 )
                 sent.append(_Sent(record, ack))
             except Exception as exc:
@@ -298,11 +298,11 @@ async def _mark_rows(
         )
 
 
-def _headers(record: OutboxRecord) -> dict[str, str]:
+def kafka_headers(stored: dict[str, str]) -> dict[str, str]:
     """A row's stored headers (``traceparent``) plus the event format, CloudEvents
     structured mode (Kafka protocol binding): rows written before the header existed
     get it too."""
-    return {**record.headers, CONTENT_TYPE: STRUCTURED_CONTENT_TYPE}
+    return {**stored, CONTENT_TYPE: STRUCTURED_CONTENT_TYPE}
 
 
 async def _acknowledged(sent: Sequence[_Sent]) -> None:

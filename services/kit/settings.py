@@ -135,6 +135,14 @@ class Settings(BaseSettings):
         "at once. Size it for the largest worker count wanted; Kafka can add partitions "
         "later but never remove them, and adding them moves clients between partitions.",
     )
+    broker_storage: Literal["outbox", "memory"] = Field(
+        default="outbox",
+        description="Launcher only, embedded broker: what survives a stop and start. "
+        "outbox (default): the broker keeps events in memory and, before the services "
+        "start, the launcher sends every service's outbox onto it again, so nothing "
+        "published or committed before the stop is lost (services/kit/event_replay.py); "
+        "memory: topics and consumer offsets start empty (tests that need no restart).",
+    )
     kafka_retention_ms: dict[str, int] = Field(
         default_factory=dict,
         validation_alias=AliasChoices("KAFKA_RETENTION_MS", "ATR_KAFKA_RETENTION_MS"),
