@@ -14,6 +14,15 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import AwareDatetime, ConfigDict, Field, ValidationInfo, field_validator
 
+from contracts.billing_codes import (
+    MAX_DIAGNOSES,
+    MAX_MODIFIERS,
+    DiagnosisCode,
+    Modifier,
+    Npi,
+    PlaceOfService,
+    ProcedureCode,
+)
 from contracts.envelope import Contract, Event, EventData
 from contracts.fields import Code, Id, LocalTime, ShortText
 from contracts.reasons import Reason
@@ -59,6 +68,32 @@ class SubmitClaim(Contract):
     pass_serial: ShortText | None = None
     pass_price: Decimal | None = Field(default=None, ge=0, max_digits=8, decimal_places=2)
     activity: ShortText | None = None
+    rendering_npi: Npi | None = Field(
+        default=None, description="NPI of the practitioner who delivered the service."
+    )
+    billing_npi: Npi | None = Field(
+        default=None, description="NPI of the provider organisation billing the line."
+    )
+    procedure_code: ProcedureCode | None = Field(
+        default=None,
+        description="HCPCS code of the service; when given, it must be the code the "
+        "program's catalog bills `service_code` under (`GET /v1/program`), else 422.",
+    )
+    modifiers: list[Modifier] | None = Field(
+        default=None,
+        max_length=MAX_MODIFIERS,
+        description="Up to four two-character procedure modifiers.",
+        examples=[["HQ"]],
+    )
+    diagnosis_codes: list[DiagnosisCode] | None = Field(
+        default=None,
+        max_length=MAX_DIAGNOSES,
+        description="ICD-10-CM diagnosis codes, at most twelve.",
+        examples=[["F11.20"]],
+    )
+    place_of_service: PlaceOfService | None = Field(
+        default=None, description="CMS two-digit place-of-service code, `01` to `99`."
+    )
 
     @field_validator("end_time")
     @classmethod
@@ -111,6 +146,12 @@ class ClaimSubmittedData(SubmitClaim):
     activity: str | None = Field(default=None, max_length=64)
     claim_id: str
     submitted_at: AwareDatetime
+    filed_on: date | None = Field(
+        default=None,
+        description="The program date (the platform clock's) on which the gateway accepted "
+        "the line: what the program's timely filing limit is measured against. Absent on "
+        "lines accepted before it was recorded (no filing limit is applied to them).",
+    )
 
 
 class ClaimSubmitted(Event):

@@ -12,11 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from contracts.api.clients import RetentionService
+from contracts.billing_codes import MAX_MODIFIERS, Modifier, ProcedureCode
 from contracts.reasons import Reason
 
 Window = Literal["day", "week", "month", "episode"]
@@ -142,13 +143,6 @@ class Attendance(Rule):
     min_minutes: int
 
 
-HCPCS_PATTERN = r"^(?:[A-Z][0-9]{4}|[0-9]{5})$"
-"""A HCPCS procedure code: Level II (one letter and four digits, e.g. ``H0038``) or
-Level I / CPT (five digits)."""
-
-MODIFIER_PATTERN = r"^[A-Z0-9]{2}$"
-"""A HCPCS modifier: two letters or digits (e.g. ``HQ`` group setting)."""
-
 LOCAL_CODE = "local"
 """``Hcpcs.source`` of a code no seed gives: the program's own mapping."""
 
@@ -163,10 +157,8 @@ class Hcpcs(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    code: str = Field(pattern=HCPCS_PATTERN, examples=["H0038"])
-    modifiers: list[Annotated[str, Field(pattern=MODIFIER_PATTERN)]] = Field(
-        default_factory=list, max_length=4, examples=[["HQ"]]
-    )
+    code: ProcedureCode
+    modifiers: list[Modifier] = Field(default_factory=list, max_length=MAX_MODIFIERS)
     source: str = Field(
         description='Seed file and section, or "local" when no seed gives the code.'
     )
