@@ -3,7 +3,10 @@
 ``SubmitClaim`` is the body of ``POST /v1/claims`` (SPEC §3.4 fields, snake_case,
 unknown fields rejected). The gateway publishes ``ClaimSubmitted`` on
 ``atr.claims.submitted.v1`` keyed by ``client_id``; claim workers publish
-``ClaimAdjudicated`` on ``atr.claims.adjudicated.v1``. Neither carries PHI.
+``ClaimAdjudicated`` on ``atr.claims.adjudicated.v1``. Neither carries a client's
+identity (name, SSN, date of birth): the client is its ``client_id``. A submitted line
+may carry ICD-10-CM diagnosis codes (clinical data, internal to the gateway and the claim
+workers); the adjudication events state systems read do not carry them.
 """
 
 from __future__ import annotations
