@@ -3,7 +3,10 @@
 ``SubmitClaim`` is the body of ``POST /v1/claims`` (SPEC §3.4 fields, snake_case,
 unknown fields rejected). The gateway publishes ``ClaimSubmitted`` on
 ``atr.claims.submitted.v1`` keyed by ``client_id``; claim workers publish
-``ClaimAdjudicated`` on ``atr.claims.adjudicated.v1``. Neither carries PHI.
+``ClaimAdjudicated`` on ``atr.claims.adjudicated.v1``. Neither carries a client's
+identity (name, SSN, date of birth): the client is its ``client_id``. A submitted line
+may carry ICD-10-CM diagnosis codes (clinical data, internal to the gateway and the claim
+workers); the adjudication events state systems read do not carry them.
 """
 
 from __future__ import annotations
@@ -14,6 +17,15 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import AwareDatetime, ConfigDict, Field, ValidationInfo, field_validator
 
+from contracts.billing_codes import (
+    MAX_DIAGNOSES,
+    MAX_MODIFIERS,
+    DiagnosisCode,
+    Modifier,
+    Npi,
+    PlaceOfService,
+    ProcedureCode,
+)
 from contracts.envelope import Contract, Event, EventData
 from contracts.fields import Code, Id, LocalTime, ShortText
 from contracts.reasons import Reason
@@ -59,6 +71,32 @@ class SubmitClaim(Contract):
     pass_serial: ShortText | None = None
     pass_price: Decimal | None = Field(default=None, ge=0, max_digits=8, decimal_places=2)
     activity: ShortText | None = None
+    rendering_npi: Npi | None = Field(
+        default=None, description="NPI of the practitioner who delivered the service."
+    )
+    billing_npi: Npi | None = Field(
+        default=None, description="NPI of the provider organisation billing the line."
+    )
+    procedure_code: ProcedureCode | None = Field(
+        default=None,
+        description="HCPCS code of the service; when given, it must be the code the "
+        "program's catalog bills `service_code` under (`GET /v1/program`), else 422.",
+    )
+    modifiers: list[Modifier] | None = Field(
+        default=None,
+        max_length=MAX_MODIFIERS,
+        description="Up to four two-character procedure modifiers.",
+        examples=[["HQ"]],
+    )
+    diagnosis_codes: list[DiagnosisCode] | None = Field(
+        default=None,
+        max_length=MAX_DIAGNOSES,
+        description="ICD-10-CM diagnosis codes, at most twelve.",
+        examples=[["F11.20"]],
+    )
+    place_of_service: PlaceOfService | None = Field(
+        default=None, description="CMS two-digit place-of-service code, `01` to `99`."
+    )
 
     @field_validator("end_time")
     @classmethod
@@ -111,6 +149,12 @@ class ClaimSubmittedData(SubmitClaim):
     activity: str | None = Field(default=None, max_length=64)
     claim_id: str
     submitted_at: AwareDatetime
+    filed_on: date | None = Field(
+        default=None,
+        description="The program date (the platform clock's) on which the gateway accepted "
+        "the line: what the program's timely filing limit is measured against. Absent on "
+        "lines accepted before it was recorded (no filing limit is applied to them).",
+    )
 
 
 class ClaimSubmitted(Event):

@@ -10,7 +10,8 @@ from enum import StrEnum
 
 
 class Reason(StrEnum):
-    """Why units of a claim line were denied (SPEC §3.4, in the SPEC's order)."""
+    """Why units of a claim line were denied (SPEC §3.4, in the SPEC's order; codes the
+    platform adds come after)."""
 
     VOUCHER_NOT_FOUND = "VOUCHER_NOT_FOUND"
     VOUCHER_NOT_ACTIVE = "VOUCHER_NOT_ACTIVE"
@@ -39,3 +40,7 @@ class Reason(StrEnum):
     DUPLICATE_CLAIM = "DUPLICATE_CLAIM"
     FUTURE_DATE = "FUTURE_DATE"
     NOT_BILLABLE = "NOT_BILLABLE"
+    TIMELY_FILING = "TIMELY_FILING"
+    """Filed more than the program's ``timely_filing_days`` after the service date (a
+    code this platform adds to SPEC §3.4's list; X12 CARC 29 "the time limit for filing
+    has expired")."""

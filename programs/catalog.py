@@ -17,6 +17,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from contracts.api.clients import RetentionService
+from contracts.billing_codes import MAX_MODIFIERS, Modifier, ProcedureCode
 from contracts.reasons import Reason
 
 Window = Literal["day", "week", "month", "episode"]
@@ -32,6 +33,17 @@ LIMIT_REASONS: dict[str, Reason] = {
 
 LEVEL_ONE_STATUSES = frozenset({"level_1", "level_1_residential"})
 """Clinical treatment statuses that count as "level one clinical treatment" (seed 000)."""
+
+
+DEFAULT_TIMELY_FILING_DAYS = 365
+"""Filing limit when a program sets none: no seed gives one (seed 003 App. E §5 has
+monthly invoicing but no deadline for submitting a service), so a year from the date of
+service, the limit most public payers use, is the platform's default."""
+
+DEFAULT_TIMELY_FILING_SOURCE = (
+    "default: no seed sets a filing limit (seed 003 App. E §5 gives monthly invoicing, "
+    "no deadline); 365 days from the date of service"
+)
 
 
 class Rule(BaseModel):
@@ -131,6 +143,36 @@ class Attendance(Rule):
     min_minutes: int
 
 
+LOCAL_CODE = "local"
+"""``Hcpcs.source`` of a code no seed gives: the program's own mapping."""
+
+
+class Hcpcs(BaseModel):
+    """The HCPCS procedure code and modifiers a service's lines are billed under.
+
+    No seed gives HCPCS codes for these programs, so a code is either cited (``source``
+    names the seed file and section) or marked ``source: "local"``: the program's own
+    mapping to the nearest HCPCS Level II description, which a state may replace.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    code: ProcedureCode
+    modifiers: list[Modifier] = Field(default_factory=list, max_length=MAX_MODIFIERS)
+    source: str = Field(
+        description='Seed file and section, or "local" when no seed gives the code.'
+    )
+    description: str | None = Field(
+        default=None, description="The HCPCS descriptor the local mapping chose it for."
+    )
+
+    @model_validator(mode="after")
+    def _cited_or_local(self) -> Hcpcs:
+        if self.source != LOCAL_CODE and len(self.source) < 8:
+            raise ValueError(f'{self.code}: cite the seed section or say source: "local"')
+        return self
+
+
 class GpraCategory(Rule):
     """The GPRA item 7.1 service category the service's sessions/days count under
     (seed 003 App. C item 7.1, "Identify the number of service sessions/days provided to
@@ -183,6 +225,11 @@ class Service(BaseModel):
     activities: Activities | None = None
     attendance: Attendance | None = None
     gpra_category: GpraCategory
+    hcpcs: Hcpcs | None = Field(
+        default=None,
+        description="The HCPCS code lines of the service are billed under (a line's "
+        "``procedure_code``, when given, must be this code).",
+    )
 
     @model_validator(mode="after")
     def _cited(self) -> Service:
@@ -216,6 +263,18 @@ class Catalog(BaseModel):
     earliest_service_date_source: str = Field(
         min_length=8, description="Where that date comes from (a seed, or why it was chosen)."
     )
+    timely_filing_days: int = Field(
+        default=DEFAULT_TIMELY_FILING_DAYS,
+        ge=1,
+        le=3650,
+        description="A line submitted more than this many days after its service date is "
+        "denied ``TIMELY_FILING``.",
+    )
+    timely_filing_source: str = Field(
+        default=DEFAULT_TIMELY_FILING_SOURCE,
+        min_length=8,
+        description="Where the filing limit comes from (a seed, or that it is a default).",
+    )
     services: dict[str, Service]
 
     @model_validator(mode="after")
@@ -228,6 +287,17 @@ class Catalog(BaseModel):
     def service(self, code: str) -> Service:
         """The service with this code (``KeyError`` when the program has none)."""
         return self.services[code]
+
+    def hcpcs_of(self, code: str) -> Hcpcs | None:
+        """The HCPCS code the service is billed under (None: unknown or unmapped service)."""
+        service = self.services.get(code)
+        return service.hcpcs if service is not None else None
+
+    def filed_late(self, service_date: date, filed_on: date) -> bool:
+        """Whether a line filed on ``filed_on`` is past the program's timely filing limit:
+        more than ``timely_filing_days`` days after its ``service_date``
+        (``timely_filing_source`` says where the limit comes from)."""
+        return (filed_on - service_date).days > self.timely_filing_days
 
     def rate_of(self, code: str) -> Decimal | None:
         """Unit rate, or None when the state has not priced it (SPEC §3.4 Illinois)."""

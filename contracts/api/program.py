@@ -26,6 +26,23 @@ class ServiceRule(Answer):
     )
 
 
+class ProgramHcpcs(Answer):
+    """The HCPCS procedure code and modifiers a service's lines are billed under."""
+
+    code: str = Field(examples=["H0038"])
+    modifiers: list[str] = Field(examples=[["HQ"]])
+    source: str = Field(
+        description='The seed file and section that gives the code, or "local" (the '
+        "program's own mapping: no seed gives one).",
+        examples=["local"],
+    )
+    description: str | None = Field(
+        default=None,
+        description="The HCPCS descriptor the code was chosen for.",
+        examples=["self-help/peer services, per 15 minutes"],
+    )
+
+
 class ProgramService(Answer):
     """A billable service: its code and name, how it is billed, and every rule on it."""
 
@@ -41,6 +58,10 @@ class ProgramService(Answer):
         examples=["12.50"],
     )
     source: str = Field(description="Where the service and its price come from.")
+    hcpcs: ProgramHcpcs | None = Field(
+        default=None,
+        description="The HCPCS code a line's `procedure_code` must equal (null: unmapped).",
+    )
     rules: list[ServiceRule] = Field(
         description="Price, limits and conditions in words, each with its citation."
     )
@@ -72,6 +93,14 @@ class Program(Answer):
     name: str = Field(examples=["Missouri Access to Recovery 2"])
     source: str = Field(description="The seeds the catalog encodes.")
     earliest_service_date: date = Field(description="No line may be dated before it.")
+    timely_filing_days: int = Field(
+        default=365,
+        description="A line submitted more than this many days after its service date is "
+        "denied `TIMELY_FILING`.",
+    )
+    timely_filing_source: str | None = Field(
+        default=None, description="Where the filing limit comes from."
+    )
     services: list[ProgramService]
     credentials: list[ProgramCredential]
     activities: list[ProgramActivity]

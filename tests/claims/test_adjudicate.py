@@ -125,6 +125,7 @@ def decide(patch: dict[str, Any]) -> tuple[Reason, ...]:
 
 WHOLE_LINE: dict[Reason, dict[str, Any]] = {
     Reason.FUTURE_DATE: {"facts.today": DAY - timedelta(days=1)},
+    Reason.TIMELY_FILING: {"line.filed_on": DAY + timedelta(days=MO.timely_filing_days + 1)},
     Reason.VOUCHER_NOT_FOUND: {"voucher": None},
     Reason.VOUCHER_CLOSED: {"voucher.status": "closed", "voucher.closed_on": DAY},
     Reason.VOUCHER_EXPIRED: {"voucher.valid_until": DAY - timedelta(days=1)},

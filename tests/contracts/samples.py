@@ -15,6 +15,7 @@ from enum import Enum
 from typing import Any, Literal, TypeVar
 
 from pydantic import AwareDatetime, BaseModel
+from pydantic.fields import FieldInfo
 
 from contracts.envelope import Event
 
@@ -39,6 +40,10 @@ def _value(annotation: Any) -> Any:
     origin = typing.get_origin(annotation)
     arguments = typing.get_args(annotation)
     if origin is typing.Annotated:
+        # a constrained type that gives an example (an NPI, a HCPCS code) gets it
+        for meta in arguments[1:]:
+            if isinstance(meta, FieldInfo) and meta.examples:
+                return meta.examples[0]
         return _value(arguments[0])
     if origin is Literal:
         return arguments[0]

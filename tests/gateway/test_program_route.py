@@ -61,3 +61,17 @@ def test_activities_come_from_the_active_catalog() -> None:
     activities = client.get("/v1/program").json()["activities"]
     assert activities
     assert {a["billable"] for a in activities} == {True, False}
+
+
+@pytest.mark.parametrize("program_name", ["missouri_atr2", "illinois_atr3"])
+def test_each_service_shows_its_hcpcs_code_and_modifiers(program_name: str) -> None:
+    client = gateway(program_name, Principal(token_id="t", role=Role.ADMIN))
+    body = client.get("/v1/program").json()
+    catalog = load_catalog(program_name)
+    assert body["timely_filing_days"] == catalog.timely_filing_days
+    for service in body["services"]:
+        expected = catalog.hcpcs_of(service["code"])
+        assert expected is not None
+        assert service["hcpcs"]["code"] == expected.code
+        assert service["hcpcs"]["modifiers"] == expected.modifiers
+        assert service["hcpcs"]["source"] == "local"

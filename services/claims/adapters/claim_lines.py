@@ -58,8 +58,13 @@ _AS_JSON: TypeAdapter[ClaimLine] = TypeAdapter(ClaimLine)
 
 
 def line_from_submitted(data: ClaimSubmittedData) -> ClaimLine:
-    """The domain's view of a submitted line (SPEC §3.4 fields)."""
-    return ClaimLine(**{name: getattr(data, name) for name in LINE_FIELDS})
+    """The domain's view of a submitted line (SPEC §3.4 fields; lists, such as the
+    modifiers and diagnosis codes, become tuples: a line is an immutable value)."""
+    return ClaimLine(**{name: _frozen(getattr(data, name)) for name in LINE_FIELDS})
+
+
+def _frozen(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
 
 
 def line_from_stored(stored: Mapping[str, Any]) -> ClaimLine:

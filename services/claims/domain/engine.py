@@ -69,15 +69,29 @@ def unit_rate(catalog: Catalog, claim: ClaimLine) -> Decimal | None:
 def whole_line_faults(catalog: Catalog, claim: ClaimLine, history: ClientHistory) -> set[Reason]:
     """Every catalog rule that denies the whole line (seed 000, 001, 002, 004).
 
-    An unknown service, or one the catalog does not price, is ``NOT_BILLABLE`` alone.
+    An unknown service, or one the catalog does not price, is ``NOT_BILLABLE`` alone
+    among the service's rules; the program's own rule (:func:`filing_faults`) applies
+    to every line.
     """
+    late = filing_faults(catalog, claim)
     try:
         service = catalog.service(claim.service_code)
     except KeyError:
-        return {Reason.NOT_BILLABLE}
+        return {Reason.NOT_BILLABLE} | late
     if service.unit != "pass" and service.rate is None:
-        return {Reason.NOT_BILLABLE}
-    return _whole_line_faults(catalog, service, claim, history)
+        return {Reason.NOT_BILLABLE} | late
+    return _whole_line_faults(catalog, service, claim, history) | late
+
+
+def filing_faults(catalog: Catalog, claim: ClaimLine) -> set[Reason]:
+    """``TIMELY_FILING`` when the line was filed (``filed_on``, the program date the
+    gateway accepted it) more than the program's ``timely_filing_days`` after its
+    service date (``Catalog.timely_filing_source`` cites where the limit comes from:
+    no seed sets one, so the platform's 365-day default applies). A line without a
+    filing date (accepted before it was recorded) is not held to the limit."""
+    if claim.filed_on is not None and catalog.filed_late(claim.service_date, claim.filed_on):
+        return {Reason.TIMELY_FILING}
+    return set()
 
 
 def capped(catalog: Catalog, claim: ClaimLine, history: ClientHistory) -> Decision:

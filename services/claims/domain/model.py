@@ -23,7 +23,10 @@ from contracts.reasons import Reason
 class ClaimLine:
     """One billed service line (SPEC §3.4 fields), with the platform's claim id, the
     provider's ``claim_ref`` and when the gateway accepted it (``submitted_at``: the
-    moment the read-your-writes rule of SPEC §3.4 measures views against)."""
+    moment the read-your-writes rule of SPEC §3.4 measures views against; ``filed_on``:
+    the program date the timely filing limit is measured against). The billing
+    identifiers (NPIs, HCPCS procedure code and modifiers, ICD-10-CM diagnoses, place of
+    service) are kept with the line as submitted."""
 
     claim_id: str
     provider_id: str
@@ -45,6 +48,13 @@ class ClaimLine:
     activity: str | None = None
     claim_ref: str = ""
     submitted_at: datetime | None = None
+    filed_on: date | None = None
+    rendering_npi: str | None = None
+    billing_npi: str | None = None
+    procedure_code: str | None = None
+    modifiers: tuple[str, ...] | None = None
+    diagnosis_codes: tuple[str, ...] | None = None
+    place_of_service: str | None = None
 
     def allowed(self, units: int, amount: Decimal) -> PriorLine:
         """How later lines of the client see this line once ``units`` were allowed."""

@@ -12,6 +12,7 @@ from contracts.reasons import Reason
 
 PRECEDENCE: tuple[Reason, ...] = (
     Reason.FUTURE_DATE,
+    Reason.TIMELY_FILING,
     Reason.VOUCHER_NOT_FOUND,
     Reason.VOUCHER_CLOSED,
     Reason.VOUCHER_EXPIRED,
@@ -42,7 +43,8 @@ PRECEDENCE: tuple[Reason, ...] = (
 """Every SPEC §3.4 reason code, the one that wins first.
 
 From whether anything may be charged at all to how much: the service date (a future
-date is never chargeable); the voucher (found, not closed, in date, this provider
+date is never chargeable, nor one filed after the program's timely filing limit); the
+voucher (found, not closed, in date, this provider
 selected, admitted: seed 003 App. E §4); the provider (eligible, SPEC §3.2) and the
 service (authorised on the voucher, SPEC §3.3); the client (eligible for the service:
 status, attributes; seed 000, 001) before the staff member (on the roster, qualified:

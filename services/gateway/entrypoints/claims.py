@@ -7,7 +7,7 @@ another provider's claim reads as 404 (never its data).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
@@ -40,11 +40,17 @@ from services.kit.settings import Settings
 router = APIRouter(prefix="/v1/claims", tags=["claims"], responses=ERROR_RESPONSES)
 
 
-def _check_service_dates(settings: Settings, lines: list[SubmitClaim], *, batch: bool) -> None:
-    """422 naming each line whose service date is outside the program's window ("today"
-    is the program clock's, as the claim engine reads it for ``FUTURE_DATE``)."""
-    today = SystemClock(settings.clock_offset_days).today()
-    errors = intake.service_date_errors(lines, active_catalog(settings), today, batch=batch)
+def _program_today(settings: Settings) -> date:
+    """Today on the program clock (as the claim engine reads it for ``FUTURE_DATE``)."""
+    return SystemClock(settings.clock_offset_days).today()
+
+
+def _check_against_catalog(settings: Settings, lines: list[SubmitClaim], *, batch: bool) -> None:
+    """422 naming each line whose service date is outside the program's window, and each
+    whose ``procedure_code`` is not the catalog's HCPCS code for its service."""
+    catalog = active_catalog(settings)
+    errors = intake.service_date_errors(lines, catalog, _program_today(settings), batch=batch)
+    errors += intake.procedure_code_errors(lines, catalog, batch=batch)
     if errors:
         raise RequestValidationError(errors)
 
@@ -66,11 +72,12 @@ def claim_intake(request: Request, units: UnitsOfWorkDep) -> ClaimIntake:
 
 
 async def _accept(
-    request: Request, units: UnitsOfWorkDep, lines: list[SubmitClaim]
+    request: Request, units: UnitsOfWorkDep, lines: list[SubmitClaim], filed_on: date
 ) -> list[ClaimAccepted] | Response:
-    """Accept the request's lines in the next group commit; 409 for a reused claim_ref."""
+    """Accept the request's lines in the next group commit, filed on ``filed_on`` (the
+    program date); 409 for a reused claim_ref."""
     try:
-        answers = await claim_intake(request, units).accept(lines, datetime.now(UTC))
+        answers = await claim_intake(request, units).accept(lines, datetime.now(UTC), filed_on)
     except intake.ClaimRefConflictError as exc:
         return problem(409, str(exc), claim_ref=exc.claim_ref, claim_id=exc.claim_id)
     return [_line_answer(answer) for answer in answers]
@@ -93,11 +100,12 @@ async def submit_claim(
     """Accept one claim line (202 with its claim id); the same body again is a duplicate.
 
     422 if ``service_date`` is before the program's first day or more than 366 days
-    ahead (a later date within that is accepted and denied ``FUTURE_DATE``); 409 with
+    ahead (a later date within that is accepted and denied ``FUTURE_DATE``), or if
+    ``procedure_code`` is not the catalog's HCPCS code for ``service_code``; 409 with
     the stored ``claim_id`` if the ``claim_ref`` was used for a different line."""
-    _check_service_dates(settings, [body], batch=False)
+    _check_against_catalog(settings, [body], batch=False)
     _check_binding(principal, [body])
-    answers = await _accept(request, units, [body])
+    answers = await _accept(request, units, [body], _program_today(settings))
     return answers if isinstance(answers, Response) else answers[0]
 
 
@@ -112,10 +120,11 @@ async def submit_batch(
     principal: Principal = Depends(require(Role.PROVIDER)),
 ) -> BatchAccepted | Response:
     """Accept up to 1,000 lines at once, all or none (409 if any ref conflicts; 422
-    naming ``claims[i].service_date`` for each line dated outside the window)."""
-    _check_service_dates(settings, body.claims, batch=True)
+    naming ``claims[i].service_date`` for each line dated outside the window and
+    ``claims[i].procedure_code`` for each code that is not its service's HCPCS code)."""
+    _check_against_catalog(settings, body.claims, batch=True)
     _check_binding(principal, body.claims)
-    answers = await _accept(request, units, body.claims)
+    answers = await _accept(request, units, body.claims, _program_today(settings))
     if isinstance(answers, Response):
         return answers
     duplicates = sum(1 for a in answers if a.duplicate)

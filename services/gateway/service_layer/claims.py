@@ -74,15 +74,64 @@ def service_date_errors(
     return errors
 
 
+LATER_OPTIONAL_FIELDS = frozenset(
+    {
+        "rendering_npi",
+        "billing_npi",
+        "procedure_code",
+        "modifiers",
+        "diagnosis_codes",
+        "place_of_service",
+    }
+)
+"""Optional line fields added after idempotency keys were first stored: left out of a
+line's fingerprint while absent, so a body stored before they existed still hashes as
+it did (its resubmission is a duplicate, not a 409)."""
+
+
 def body_hash(line: SubmitClaim) -> str:
-    """Fingerprint of a line's content (field order is the model's, so stable)."""
-    return hashlib.sha256(line.model_dump_json().encode()).hexdigest()
+    """Fingerprint of a line's content (field order is the model's, so stable; optional
+    fields added later count only when given, :data:`LATER_OPTIONAL_FIELDS`)."""
+    absent = {name for name in LATER_OPTIONAL_FIELDS if getattr(line, name) is None}
+    return hashlib.sha256(line.model_dump_json(exclude=absent).encode()).hexdigest()
+
+
+def procedure_code_errors(
+    lines: Sequence[SubmitClaim], catalog: Catalog, *, batch: bool
+) -> list[dict[str, Any]]:
+    """Validation errors (FastAPI's shape) for lines whose ``procedure_code`` is not the
+    HCPCS code the catalog bills their ``service_code`` under (``Service.hcpcs``).
+
+    A line without a procedure code, or for a service the catalog does not know or
+    map, is not checked here (an unknown service is denied ``NOT_BILLABLE`` by the
+    engine). Locations as in :func:`service_date_errors`.
+    """
+    errors: list[dict[str, Any]] = []
+    for index, line in enumerate(lines):
+        expected = catalog.hcpcs_of(line.service_code)
+        if line.procedure_code is None or expected is None:
+            continue
+        if line.procedure_code == expected.code:
+            continue
+        where: tuple[str | int, ...] = ("body", "claims", index) if batch else ("body",)
+        errors.append(
+            {
+                "type": "procedure_code_mismatch",
+                "loc": (*where, "procedure_code"),
+                "msg": f"must be {expected.code}, the HCPCS code {catalog.program} bills "
+                f"{line.service_code} under",
+            }
+        )
+    return errors
 
 
 async def accept_claims(
-    uow: UnitOfWork, lines: Sequence[SubmitClaim], now: datetime
+    uow: UnitOfWork, lines: Sequence[SubmitClaim], now: datetime, filed_on: date | None = None
 ) -> list[Accepted]:
-    """Record new lines and queue their ``ClaimSubmitted`` events; answer duplicates."""
+    """Record new lines and queue their ``ClaimSubmitted`` events; answer duplicates.
+
+    ``filed_on`` (the program clock's date) goes on each event: the claims service
+    measures the program's timely filing limit against it."""
     refs_by_provider: dict[str, set[str]] = {}
     for line in lines:
         refs_by_provider.setdefault(line.provider_id, set()).add(line.claim_ref)
@@ -126,7 +175,9 @@ async def accept_claims(
             ClaimSubmitted(
                 subject=line.client_id,
                 time=now,
-                data=ClaimSubmittedData(**line.model_dump(), claim_id=claim_id, submitted_at=now),
+                data=ClaimSubmittedData(
+                    **line.model_dump(), claim_id=claim_id, submitted_at=now, filed_on=filed_on
+                ),
             ),
         )
         answers.append(Accepted(line.claim_ref, claim_id, duplicate=False))

@@ -26,7 +26,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from opentelemetry import context as otel_context
 from sqlalchemy.exc import IntegrityError
@@ -47,6 +47,7 @@ class _Request:
     now: datetime
     trace: otel_context.Context
     answer: asyncio.Future[list[Accepted]]
+    filed_on: date | None = None
 
 
 class ClaimIntake:
@@ -62,8 +63,11 @@ class ClaimIntake:
         self.commits = 0
         """Transactions committed so far (a test reads how requests were grouped)."""
 
-    async def accept(self, lines: Sequence[SubmitClaim], now: datetime) -> list[Accepted]:
-        """Accept ``lines`` (one request, all or none) and answer once they are durable.
+    async def accept(
+        self, lines: Sequence[SubmitClaim], now: datetime, filed_on: date | None = None
+    ) -> list[Accepted]:
+        """Accept ``lines`` (one request, all or none) and answer once they are durable;
+        ``filed_on`` is the program date they were filed on (the timely filing limit).
 
         Raises :class:`ClaimRefConflictError` for a ``claim_ref`` reused with another
         body; nothing of this request is kept then.
@@ -71,7 +75,11 @@ class ClaimIntake:
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run(), name="claim-intake")
         request = _Request(
-            lines, now, otel_context.get_current(), asyncio.get_running_loop().create_future()
+            lines,
+            now,
+            otel_context.get_current(),
+            asyncio.get_running_loop().create_future(),
+            filed_on,
         )
         self._queue.put_nowait(request)
         return await request.answer
@@ -127,7 +135,9 @@ class ClaimIntake:
                 mark = uow.events_emitted
                 token = otel_context.attach(request.trace)
                 try:
-                    outcomes.append(await accept_claims(uow, request.lines, request.now))
+                    outcomes.append(
+                        await accept_claims(uow, request.lines, request.now, request.filed_on)
+                    )
                 except ClaimRefConflictError as exc:
                     uow.discard_events(since=mark)  # it wrote nothing else
                     outcomes.append(exc)

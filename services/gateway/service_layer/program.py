@@ -7,6 +7,7 @@ from contracts.api.program import (
     Program,
     ProgramActivity,
     ProgramCredential,
+    ProgramHcpcs,
     ProgramService,
     ServiceRule,
 )
@@ -15,13 +16,16 @@ from programs.explain import rules_of
 
 
 def program_view(catalog: Catalog) -> Program:
-    """The catalog's services (codes, names, units, rates, mode, every rule with its
-    citation), and the staff credentials and activities it knows (SPEC §4)."""
+    """The catalog's services (codes, names, units, rates, mode, HCPCS code and
+    modifiers, every rule with its citation), the timely filing limit, and the staff
+    credentials and activities it knows (SPEC §4)."""
     return Program(
         program=catalog.program,
         name=catalog.name,
         source=catalog.source,
         earliest_service_date=catalog.earliest_service_date,
+        timely_filing_days=catalog.timely_filing_days,
+        timely_filing_source=catalog.timely_filing_source,
         services=[
             ProgramService(
                 code=service.code,
@@ -30,6 +34,11 @@ def program_view(catalog: Catalog) -> Program:
                 unit=service.unit,
                 rate=service.rate,
                 source=service.source,
+                hcpcs=(
+                    None
+                    if service.hcpcs is None
+                    else ProgramHcpcs.model_validate(service.hcpcs.model_dump())
+                ),
                 rules=[
                     ServiceRule(kind=kind, terms=terms, source=source)
                     for kind, terms, source in rules_of(service)
