@@ -57,8 +57,9 @@ from contracts.topics import CLAIMS_ADJUDICATED, CLAIMS_SUBMITTED, PAYMENTS
 from services.claims.service_layer.worker import GROUP_ID as WORKERS_GROUP
 from services.kit.kafka_sender import MAX_BATCH_BYTES
 from services.kit.processes import free_port
-from services.kit.settings import SERVICES, Settings
+from services.kit.settings import SERVICES
 from services.launcher import Platform
+from services.launcher_settings import LauncherSettings
 from services.payments.domain.funding import fiscal_year_of
 
 ADMIN = "bench-admin-token"
@@ -797,7 +798,7 @@ def start_platform(workers: int, data_dir: str) -> Platform:
             "ATR_LOG_LEVEL": "WARNING",
         }
     )
-    platform = Platform(Settings())
+    platform = Platform(LauncherSettings())
     platform.start(kafka_port=free_port())
     return platform
 

@@ -66,8 +66,9 @@ from services.kit.embedded_broker import EmbeddedBroker
 from services.kit.embedded_postgres import EmbeddedPostgres, database_name
 from services.kit.event_replay import Replayed, replay_outbox
 from services.kit.processes import port_in_use, spawn, stop
-from services.kit.settings import SERVICES, Settings
+from services.kit.settings import SERVICES
 from services.kit.supervisor import GiveUp, RestartPolicy, describe_exit
+from services.launcher_settings import LauncherSettings
 
 READY_TIMEOUT_S = 120.0
 
@@ -94,7 +95,7 @@ def _to_console(message: str) -> None:
 class Platform:
     """The running platform: broker, services and gateway processes."""
 
-    settings: Settings
+    settings: LauncherSettings
     extra_env: dict[str, str] = field(default_factory=dict)
     broker: EmbeddedBroker | None = None
     postgres: EmbeddedPostgres | None = None
@@ -522,7 +523,7 @@ def _tail_of(path: Path, lines: int = 30) -> str:
 
 def run() -> int:
     """Start the platform and block until Ctrl-C / SIGTERM; return the exit code."""
-    settings = Settings()
+    settings = LauncherSettings()
     platform = Platform(settings)
     stopping = False
 

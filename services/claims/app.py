@@ -39,6 +39,7 @@ from services.claims.entrypoints.http import router
 from services.claims.service_layer.pending import sweeper, voucher_handler
 from services.claims.service_layer.replicas import apply_client_event, apply_provider_snapshot
 from services.claims.service_layer.worker import ClaimWorker
+from services.claims.settings import ClaimsSettings
 from services.kit.batch_consumer import BatchConsumer
 from services.kit.caller import CallerAuth
 from services.kit.clock import SystemClock
@@ -46,7 +47,7 @@ from services.kit.program import active_catalog
 from services.kit.runtime import ServiceRuntime
 from services.kit.unit_of_work import UnitOfWork
 
-runtime = ServiceRuntime("claims", metadata)
+runtime = ServiceRuntime("claims", metadata, ClaimsSettings(service="claims"))
 broker = runtime.broker
 clock = SystemClock(runtime.settings.clock_offset_days)
 

@@ -14,8 +14,9 @@ from services.eligibility.entrypoints.http import router
 from services.kit.clock import SystemClock
 from services.kit.http import problem
 from services.kit.runtime import ServiceRuntime
+from services.kit.settings import Settings
 
-runtime = ServiceRuntime("eligibility", metadata)
+runtime = ServiceRuntime("eligibility", metadata, Settings(service="eligibility"))
 broker = runtime.broker
 to_atr_providers_v1 = broker.publisher(
     PROVIDERS.name,

@@ -28,11 +28,12 @@ from services.gateway.entrypoints import (
     tokens,
     vouchers,
 )
+from services.gateway.settings import GatewaySettings
 from services.kit.http import BodySizeLimit, problem
 from services.kit.runtime import ServiceRuntime
 
 log = logging.getLogger(__name__)
-runtime = ServiceRuntime("gateway", metadata)
+runtime = ServiceRuntime("gateway", metadata, GatewaySettings(service="gateway"))
 broker = runtime.broker
 to_atr_claims_submitted_v1 = broker.publisher(
     CLAIMS_SUBMITTED.name,

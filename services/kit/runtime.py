@@ -12,7 +12,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from fastapi import APIRouter, Depends, FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
@@ -58,11 +58,17 @@ class BatchConsumerDoc:
     event_types: tuple[str, ...]
 
 
-class ServiceRuntime:
-    """Everything one service process needs, built from :class:`Settings`."""
+SettingsT = TypeVar("SettingsT", bound=Settings)
 
-    def __init__(self, service: str, metadata: MetaData, settings: Settings | None = None) -> None:
-        self.settings = settings or Settings(service=service)
+
+class ServiceRuntime(Generic[SettingsT]):
+    """Everything one service process needs, built from its settings: the kit's
+    :class:`Settings` or the service's own subclass (``ClaimsSettings`` …), which the
+    runtime keeps with its type (``runtime.settings.claim_batch_size`` type-checks in
+    the claims service only)."""
+
+    def __init__(self, service: str, metadata: MetaData, settings: SettingsT) -> None:
+        self.settings: SettingsT = settings
         configure_logging(service, self.settings.log_level)
         self.metrics = ServiceMetrics.create(service)
         self.tracer_provider = configure_tracing(self.settings)

@@ -15,7 +15,6 @@ from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
-from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -36,7 +35,10 @@ LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 
 
 class Settings(BaseSettings):
-    """Every setting of the platform; one instance per process."""
+    """The settings every process shares: where it runs, its database, the broker and its
+    security, the keys, the program, logs and traces. A service with knobs of its own
+    extends it (``ClaimsSettings``, ``VouchersSettings``, ``PaymentsSettings``,
+    ``GatewaySettings``; the launcher's ``LauncherSettings``); one instance per process."""
 
     model_config = SettingsConfigDict(env_prefix="ATR_", extra="ignore")
 
@@ -135,14 +137,6 @@ class Settings(BaseSettings):
         "at once. Size it for the largest worker count wanted; Kafka can add partitions "
         "later but never remove them, and adding them moves clients between partitions.",
     )
-    broker_storage: Literal["outbox", "memory"] = Field(
-        default="outbox",
-        description="Launcher only, embedded broker: what survives a stop and start. "
-        "outbox (default): the broker keeps events in memory and, before the services "
-        "start, the launcher sends every service's outbox onto it again, so nothing "
-        "published or committed before the stop is lost (services/kit/event_replay.py); "
-        "memory: topics and consumer offsets start empty (tests that need no restart).",
-    )
     kafka_retention_ms: dict[str, int] = Field(
         default_factory=dict,
         validation_alias=AliasChoices("KAFKA_RETENTION_MS", "ATR_KAFKA_RETENTION_MS"),
@@ -179,80 +173,9 @@ class Settings(BaseSettings):
         description="Key of the SSN keyed hash eligibility stores (SPEC §3.1); separate "
         "from the token key so one leaked key does not expose the other.",
     )
-    bootstrap_admin_token: str | None = None
     caller_assertion_ttl_s: float = Field(
         default=30.0, gt=0, description="Lifetime of a signed internal caller assertion."
     )
-    auth_failure_limit: int = Field(
-        default=20,
-        ge=1,
-        description="Failed authentications one client address may make per window "
-        "before the gateway answers 429.",
-    )
-    auth_failure_window_s: float = Field(default=60.0, gt=0)
-    jwt_issuer: str | None = Field(
-        default=None,
-        description="OAuth2 client credentials: the issuer (``iss``) whose JWT access "
-        "tokens the gateway accepts beside its opaque tokens. Unset: no JWT is accepted.",
-    )
-    jwt_audience: str | None = Field(
-        default=None,
-        description="The audience (``aud``) an access token must name: this API's "
-        "identifier at the issuer. Required with ATR_JWT_ISSUER.",
-    )
-    jwt_jwks_url: str | None = Field(
-        default=None,
-        description="The issuer's JWKS URL (https, or http on loopback); the only place "
-        "keys are fetched from, cached for ATR_JWT_JWKS_CACHE_S. One of this or "
-        "ATR_JWT_PUBLIC_KEY_FILE with ATR_JWT_ISSUER.",
-    )
-    jwt_public_key_file: Path | None = Field(
-        default=None,
-        description="The issuer's verification key(s) as a file: a PEM public key or "
-        "certificate, or a JWKS JSON document.",
-    )
-    jwt_algorithms: list[JwtAlgorithm] = Field(
-        default_factory=lambda: list(JWT_ALGORITHMS),
-        min_length=1,
-        description="Signature algorithms accepted (asymmetric only; never `none` or HMAC).",
-    )
-    jwt_leeway_s: float = Field(
-        default=30.0,
-        ge=0,
-        le=300,
-        description="Clock skew allowed between the issuer and the gateway when checking "
-        "``exp``, ``nbf`` and ``iat``.",
-    )
-    jwt_jwks_cache_s: float = Field(
-        default=300.0,
-        gt=0,
-        description="How long fetched JWKS keys are used before they are fetched again "
-        "(a token naming an unknown key id fetches them sooner, at most every 30 s).",
-    )
-    jwt_role_claim: str = Field(
-        default="role",
-        min_length=1,
-        description="The access-token claim naming the platform role (a string, or a "
-        "list holding exactly one platform role).",
-    )
-    jwt_provider_claim: str = Field(
-        default="provider_id",
-        min_length=1,
-        description="The access-token claim naming a provider token's provider id.",
-    )
-    relationship_grace_days: int = Field(
-        default=60,
-        ge=0,
-        description="Days after a provider's voucher for a client ends (discharge, "
-        "closure, expiry) during which it may still report the client's outcomes.",
-    )
-    child_restart_limit: int = Field(
-        default=5,
-        ge=1,
-        description="Launcher: restarts of one process within child_restart_window_s "
-        "after which the platform stops and names it.",
-    )
-    child_restart_window_s: float = Field(default=60.0, gt=0)
 
     program: str = Field(
         default="missouri_atr2",
@@ -265,69 +188,6 @@ class Settings(BaseSettings):
     )
     clock_offset_days: int = Field(
         default=0, description="Shift the program clock (demo and test environments only)."
-    )
-    voucher_expiry_interval_s: float = Field(
-        default=60.0, description="How often the vouchers scheduler looks for expired vouchers."
-    )
-    claim_workers: int = Field(
-        default=1, ge=0, description="Claim worker processes `atr up` starts (≤ partitions)."
-    )
-    payments_workers: int = Field(
-        default=1,
-        ge=1,
-        description="Payments processes `atr up` starts (≤ partitions); they share one "
-        "database and fund under the fiscal years' row locks.",
-    )
-    max_body_bytes: int = Field(
-        default=2_000_000, description="Largest request body the gateway accepts (413 above)."
-    )
-    claim_batch_size: int = Field(default=500, ge=1, le=5000)
-    claim_history_cache_clients: int = Field(
-        default=20_000,
-        ge=0,
-        description="Clients whose decided history a claim worker keeps in memory.",
-    )
-    voucher_balance_linger_s: float = Field(
-        default=0.5,
-        ge=0,
-        description=(
-            "How long the vouchers service gathers adjudicated claims before applying them "
-            "to balances (one new version and event per voucher per batch)."
-        ),
-    )
-    claim_pending_sweep_s: float = Field(
-        default=5.0,
-        description="How often pending claims are re-checked against the vouchers service.",
-    )
-    payments_forfeit_sweep_s: float = Field(
-        default=3600.0,
-        gt=0,
-        description="How often payments forfeits holdbacks overdue 60 days (SPEC §3.5).",
-    )
-    payments_ledger_check_s: float = Field(
-        default=300.0,
-        gt=0,
-        description="How often payments checks its ledger's invariants (a metric and logs).",
-    )
-    claim_clock_skew_s: float = Field(
-        default=1.0,
-        ge=0,
-        le=60,
-        description=(
-            "The most the gateway's and the claim workers' clocks may differ: a batch of "
-            "claims accepted this long before the replicas were last confirmed current "
-            "is not confirmed again (README 'When a claim is decided')."
-        ),
-    )
-    claim_fact_wait_s: float = Field(
-        default=5.0,
-        ge=0,
-        le=60,
-        description=(
-            "How long a claim worker waits for its replicas to catch up with facts their "
-            "owners acknowledged before a batch arrived; lines still behind then pend and "
-            "the sweeper decides them later (README 'When a claim is decided')."
-        ),
     )
 
     gc_gen0_threshold: int = Field(
@@ -347,9 +207,7 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
         """Refuse the development keys anywhere but a loopback-only development or test
-        process, and the bootstrap admin token in
-        production.
-        """
+        process."""
         exposed = self.environment == "production" or self.host not in LOOPBACK_HOSTS
         defaults = {
             "ATR_SECRET_KEY": self.secret_key == DEVELOPMENT_SECRET,
@@ -364,11 +222,6 @@ class Settings(BaseSettings):
                     f"development environment (environment={self.environment}, "
                     f"host={self.host})"
                 )
-        if self.environment == "production" and self.bootstrap_admin_token:
-            raise ValueError(
-                "ATR_BOOTSTRAP_ADMIN_TOKEN is a development convenience and is refused in "
-                "production: create tokens with `atr token create`"
-            )
         return self
 
     @model_validator(mode="after")
@@ -399,26 +252,6 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"KAFKA_SASL_MECHANISM={self.kafka_sasl_mechanism} needs {', '.join(missing)}"
             )
-        return self
-
-    @model_validator(mode="after")
-    def _jwt_issuer_is_complete(self) -> Settings:
-        """An OAuth2 issuer names the audience and exactly one source of its keys; a
-        JWKS URL is https unless it is on loopback."""
-        parts = (self.jwt_issuer, self.jwt_audience, self.jwt_jwks_url, self.jwt_public_key_file)
-        if not any(parts):
-            return self
-        if not self.jwt_issuer or not self.jwt_audience:
-            raise ValueError("ATR_JWT_ISSUER and ATR_JWT_AUDIENCE go together")
-        if (self.jwt_jwks_url is None) == (self.jwt_public_key_file is None):
-            raise ValueError(
-                "ATR_JWT_ISSUER needs exactly one of ATR_JWT_JWKS_URL and ATR_JWT_PUBLIC_KEY_FILE"
-            )
-        if self.jwt_jwks_url is not None:
-            url = urlsplit(self.jwt_jwks_url)
-            loopback = url.scheme == "http" and url.hostname in LOOPBACK_HOSTS
-            if url.scheme != "https" and not loopback:
-                raise ValueError("ATR_JWT_JWKS_URL must be https (http only on loopback)")
         return self
 
     def port_of(self, service: str) -> int:

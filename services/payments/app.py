@@ -32,10 +32,11 @@ from services.payments.service_layer import holdbacks, incentives
 from services.payments.service_layer.adjustments import apply_corrections
 from services.payments.service_layer.funding import fund_lines
 from services.payments.service_layer.ledger import check_ledger
+from services.payments.settings import PaymentsSettings
 
 log = logging.getLogger(__name__)
 
-runtime = ServiceRuntime("payments", metadata)
+runtime = ServiceRuntime("payments", metadata, PaymentsSettings(service="payments"))
 broker = runtime.broker
 clock = SystemClock(runtime.settings.clock_offset_days)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from services.kit.batch_consumer import BatchConsumer
 from services.kit.runtime import ServiceRuntime
+from services.kit.settings import Settings
 from services.reporting.adapters.orm import metadata
 from services.reporting.adapters.rebuild_lock import wait_for_rebuild
 from services.reporting.entrypoints import outcomes
@@ -19,7 +20,7 @@ from services.reporting.service_layer.projections import (
     apply_claims,
 )
 
-runtime = ServiceRuntime("reporting", metadata)
+runtime = ServiceRuntime("reporting", metadata, Settings(service="reporting"))
 broker = runtime.broker
 runtime.consumer_prelude = wait_for_rebuild  # a running rebuild holds the read models
 

@@ -23,8 +23,9 @@ from services.vouchers.adapters.orm import metadata
 from services.vouchers.entrypoints.http import router
 from services.vouchers.service_layer import use_cases
 from services.vouchers.service_layer.scheduler import expiry_task
+from services.vouchers.settings import VouchersSettings
 
-runtime = ServiceRuntime("vouchers", metadata)
+runtime = ServiceRuntime("vouchers", metadata, VouchersSettings(service="vouchers"))
 broker = runtime.broker
 clock = SystemClock(runtime.settings.clock_offset_days)
 

@@ -27,10 +27,10 @@ from services.claims.domain.model import ClaimLine, Decision
 from services.claims.service_layer.claim_list import ListRefusedError, list_claims, scope_of
 from services.claims.service_layer.corrections import correct_claim
 from services.claims.service_layer.worker import ClaimWorker
+from services.claims.settings import ClaimsSettings
 from services.kit.actor import Actor
 from services.kit.migrations import upgrade_to_head
 from services.kit.runtime import ServiceRuntime
-from services.kit.settings import Settings
 from tests.claims.test_worker import record, worker  # noqa: F401 (fixture)
 from tests.infrastructure import (
     create_postgres_database,
@@ -46,7 +46,7 @@ PENDING = Decision(4, 0, None, Decimal("0.00"), pending=True)
 @pytest.fixture
 async def runtime(database_url: str, tmp_path: Path) -> AsyncIterator[ServiceRuntime]:
     """The claims service's database, migrated to head."""
-    settings = Settings(service="claims", data_dir=tmp_path, database_url=database_url)
+    settings = ClaimsSettings(service="claims", data_dir=tmp_path, database_url=database_url)
     service = ServiceRuntime("claims", metadata, settings)
     await asyncio.to_thread(upgrade_to_head, "claims", service.db.url)
     try:
@@ -194,7 +194,7 @@ async def postgres_runtime(tmp_path: Path) -> AsyncIterator[ServiceRuntime]:
     """The claims service's database on the test PostgreSQL only (concurrent writers)."""
     name = await create_postgres_database()
     url = sqlalchemy_postgres_url(name)
-    settings = Settings(service="claims", data_dir=tmp_path, database_url=url)
+    settings = ClaimsSettings(service="claims", data_dir=tmp_path, database_url=url)
     service = ServiceRuntime("claims", metadata, settings)
     await asyncio.to_thread(upgrade_to_head, "claims", service.db.url)
     try:

@@ -26,9 +26,9 @@ from services.claims.adapters.history import read_heads, read_histories
 from services.claims.adapters.orm import claims, metadata, provider_replica, voucher_replica
 from services.claims.domain.model import ClaimLine
 from services.claims.service_layer.worker import ClaimWorker
+from services.claims.settings import ClaimsSettings
 from services.kit.clock import FixedClock
 from services.kit.runtime import ServiceRuntime
-from services.kit.settings import Settings
 from tests.claims.fakes import NoNewerFacts
 
 MO = load_catalog("missouri_atr2")
@@ -47,7 +47,7 @@ class NoLookup:
 async def worker(
     database_url: str, bootstrap_servers: str, tmp_path: Path
 ) -> AsyncIterator[ClaimWorker]:
-    settings = Settings(
+    settings = ClaimsSettings(
         service="claims",
         database_url=database_url,
         kafka_bootstrap_servers=bootstrap_servers,

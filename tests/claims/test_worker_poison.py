@@ -28,10 +28,10 @@ from programs.catalog import Catalog, Service
 from programs.loader import load_catalog
 from services.claims.adapters.orm import claims, metadata, provider_replica, voucher_replica
 from services.claims.service_layer.worker import ClaimWorker
+from services.claims.settings import ClaimsSettings
 from services.kit.clock import FixedClock
 from services.kit.failures import describe_failure, is_transient
 from services.kit.runtime import ServiceRuntime
-from services.kit.settings import Settings
 from tests.claims.fakes import NoNewerFacts
 
 MO = load_catalog("missouri_atr2")
@@ -65,7 +65,7 @@ async def start_worker(
 ) -> ClaimWorker:
     """A claims runtime (broker started, for dead letters) with client C1's voucher V1
     (mentoring and care coordination) at provider P1 whose staff S1 qualifies."""
-    settings = Settings(
+    settings = ClaimsSettings(
         service="claims",
         database_url=database_url,
         kafka_bootstrap_servers=bootstrap_servers,

@@ -34,9 +34,9 @@ from programs.loader import load_catalog
 from services.claims.adapters.orm import claims, metadata, provider_replica, voucher_replica
 from services.claims.domain.facts import UNREACHABLE
 from services.claims.service_layer.worker import ClaimWorker
+from services.claims.settings import ClaimsSettings
 from services.kit.clock import FixedClock
 from services.kit.runtime import ServiceRuntime
-from services.kit.settings import Settings
 from tests.claims.fakes import NoNewerFacts
 
 MO = load_catalog("missouri_atr2")
@@ -149,7 +149,7 @@ async def _start(bootstrap_servers: str, database_url: str) -> ClaimWorker:
     runtime = ServiceRuntime(
         "claims",
         metadata,
-        settings=Settings(
+        settings=ClaimsSettings(
             service="claims", database_url=database_url, kafka_bootstrap_servers=bootstrap_servers
         ),
     )

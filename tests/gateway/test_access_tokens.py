@@ -39,7 +39,7 @@ from services.gateway.domain.access_tokens import (
     token_id_of,
 )
 from services.gateway.domain.tokens import Role, Scope
-from services.kit.settings import Settings
+from services.gateway.settings import GatewaySettings
 from tests.gateway.issuer import (
     AUDIENCE,
     ISSUER,
@@ -67,7 +67,7 @@ def ec_key() -> IssuerKey:
 
 
 def verifier_for(path: Path, **settings: Any) -> AccessTokenVerifier:
-    configured = Settings(
+    configured = GatewaySettings(
         jwt_issuer=ISSUER, jwt_audience=AUDIENCE, jwt_public_key_file=path, **settings
     )
     verifier = access_token_verifier(configured)
@@ -335,7 +335,7 @@ async def test_keys_are_fetched_from_a_jwks_url_on_loopback(
     loopback_jwks: str, rsa_key: IssuerKey, other_key: IssuerKey
 ) -> None:
     verifier = access_token_verifier(
-        Settings(jwt_issuer=ISSUER, jwt_audience=AUDIENCE, jwt_jwks_url=loopback_jwks)
+        GatewaySettings(jwt_issuer=ISSUER, jwt_audience=AUDIENCE, jwt_jwks_url=loopback_jwks)
     )
     assert verifier is not None
     try:
@@ -349,7 +349,7 @@ async def test_keys_are_fetched_from_a_jwks_url_on_loopback(
 
 
 def test_no_issuer_configured_means_no_jwt_verifier() -> None:
-    assert access_token_verifier(Settings()) is None
+    assert access_token_verifier(GatewaySettings()) is None
 
 
 @pytest.mark.parametrize(
@@ -369,7 +369,7 @@ def test_an_incomplete_or_unsafe_issuer_configuration_is_refused(
     settings: dict[str, Any], words: str
 ) -> None:
     with pytest.raises(ValidationError, match=words):
-        Settings(**settings)
+        GatewaySettings(**settings)
 
 
 def test_a_key_file_that_holds_no_key_is_refused_naming_the_setting(tmp_path: Path) -> None:

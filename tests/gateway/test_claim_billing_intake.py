@@ -20,8 +20,8 @@ from programs.loader import load_catalog
 from services.gateway.adapters.orm import metadata
 from services.gateway.service_layer.claims import body_hash, procedure_code_errors
 from services.gateway.service_layer.intake import ClaimIntake
+from services.gateway.settings import GatewaySettings
 from services.kit.runtime import ServiceRuntime
-from services.kit.settings import Settings
 from services.kit.unit_of_work import UnitOfWork
 
 MO = load_catalog("missouri_atr2")
@@ -80,7 +80,7 @@ def test_a_body_stored_before_the_billing_fields_keeps_its_fingerprint() -> None
 
 @pytest.fixture
 async def runtime(database_url: str, tmp_path: Path) -> AsyncIterator[ServiceRuntime]:
-    settings = Settings(service="gateway", data_dir=tmp_path, database_url=database_url)
+    settings = GatewaySettings(service="gateway", data_dir=tmp_path, database_url=database_url)
     service = ServiceRuntime("gateway", metadata, settings)
     await asyncio.to_thread(_migrate, service)
     try:

@@ -24,13 +24,13 @@ from fastapi import FastAPI, Query
 from contracts.api.payments import Funding
 from services.claims.adapters.orm import metadata
 from services.claims.entrypoints.http import router as claims_internal
+from services.claims.settings import ClaimsSettings
 from services.gateway.domain.tokens import Principal, Role
 from services.gateway.entrypoints import claims as claim_routes
 from services.gateway.entrypoints.auth import current_principal
 from services.kit.http import install_problem_details
 from services.kit.migrations import upgrade_to_head
 from services.kit.runtime import ServiceRuntime
-from services.kit.settings import Settings
 from tests.claims.test_claim_list import Writer, allowed, line
 
 FUNDING = Funding(
@@ -84,7 +84,7 @@ class Gateway:
 
 @pytest.fixture
 async def gateway(database_url: str, tmp_path: Path) -> AsyncIterator[Gateway]:
-    settings = Settings(
+    settings = ClaimsSettings(
         service="claims",
         data_dir=tmp_path,
         database_url=database_url,

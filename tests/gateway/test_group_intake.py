@@ -15,8 +15,8 @@ from contracts.claims import SubmitClaim
 from services.gateway.adapters.orm import claim_keys, metadata
 from services.gateway.service_layer.claims import ClaimRefConflictError
 from services.gateway.service_layer.intake import ClaimIntake
+from services.gateway.settings import GatewaySettings
 from services.kit.runtime import ServiceRuntime
-from services.kit.settings import Settings
 from services.kit.unit_of_work import UnitOfWork
 
 NOW = datetime(2026, 9, 15, 12, tzinfo=UTC)
@@ -37,7 +37,7 @@ def line(ref: str, units: int = 1, client: str = "CL-1") -> SubmitClaim:
 
 @pytest.fixture
 async def runtime(database_url: str, tmp_path: Path) -> AsyncIterator[ServiceRuntime]:
-    settings = Settings(service="gateway", data_dir=tmp_path, database_url=database_url)
+    settings = GatewaySettings(service="gateway", data_dir=tmp_path, database_url=database_url)
     service = ServiceRuntime("gateway", metadata, settings)
     await asyncio.to_thread(_migrate, service)
     try:

@@ -24,6 +24,7 @@ from services.gateway.adapters.token_store import authenticate, create_token
 from services.gateway.domain.tokens import Principal, Role, Scope, hash_token
 from services.gateway.entrypoints import tokens
 from services.gateway.entrypoints.auth import current_principal
+from services.gateway.settings import GatewaySettings
 from services.kit.database import Database
 from services.kit.http import install_problem_details
 from services.kit.migrations import alembic_config, upgrade_to_head
@@ -87,7 +88,7 @@ def _app(runtime: Runtime) -> FastAPI:
 async def _gateway(tmp_path: Path, **settings: Any) -> AsyncIterator[Gateway]:
     url = f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}"
     await asyncio.to_thread(upgrade_to_head, "gateway", url)
-    runtime = Runtime(Settings(service="gateway", database_url=url, **settings))
+    runtime = Runtime(GatewaySettings(service="gateway", database_url=url, **settings))
     transport = httpx.ASGITransport(app=_app(runtime))
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
         gateway = Gateway(client, runtime, {})

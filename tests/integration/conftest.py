@@ -24,6 +24,7 @@ import pytest
 from services.kit.processes import free_port
 from services.kit.settings import SERVICES, Settings
 from services.launcher import Platform
+from services.launcher_settings import LauncherSettings
 from tests.infrastructure import (
     create_postgres_database,
     drop_postgres_database,
@@ -83,7 +84,7 @@ def platform(
     os.environ["KAFKA_BOOTSTRAP_SERVERS"] = bootstrap_servers
     # one database per service: the template is resolved per process by the launcher
     template = base + "/atr_it_{service}"
-    settings = Settings(database_url_template=template)
+    settings = LauncherSettings(database_url_template=template)
     platform = Platform(settings)
     platform._env_for = _per_service_database(platform._env_for, base, databases)  # type: ignore[method-assign]
     try:

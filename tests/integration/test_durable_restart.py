@@ -42,9 +42,10 @@ from contracts.topics import CLAIMS_ADJUDICATED
 from services.kit.database import Database
 from services.kit.processes import free_port
 from services.kit.schema import add_kit_tables
-from services.kit.settings import SERVICES, Settings
+from services.kit.settings import SERVICES
 from services.kit.unit_of_work import UnitOfWork
 from services.launcher import Platform
+from services.launcher_settings import LauncherSettings
 from services.payments.domain.funding import fiscal_year_of
 from services.reporting.adapters.orm import metadata as reporting_metadata
 from services.reporting.service_layer.rebuild import rebuild
@@ -103,7 +104,7 @@ class Stack:
         for name in [*SERVICES, "gateway", "postgres"]:
             env.setenv(f"ATR_{name.upper()}_PORT", str(free_port()))
         self.said: list[str] = []
-        self.platform = Platform(Settings())
+        self.platform = Platform(LauncherSettings())
         self.platform.console = self.said.append
         self.platform.start(kafka_port=free_port())
         self.running = RunningPlatform(

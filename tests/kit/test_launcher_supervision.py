@@ -16,9 +16,9 @@ import pytest
 
 from services.kit.embedded_broker import EmbeddedBroker
 from services.kit.embedded_postgres import EmbeddedPostgres
-from services.kit.settings import Settings
 from services.kit.supervisor import GiveUp, Restart, RestartPolicy, describe_exit
 from services.launcher import LaunchError, Platform, PlatformFailedError
+from services.launcher_settings import LauncherSettings
 
 _pids = itertools.count(1000)
 
@@ -108,7 +108,7 @@ class Harness:
     """A platform whose children are :class:`FakeProcess` objects."""
 
     def __init__(self, tmp_path: Path, limit: int = 3, window_s: float = 60) -> None:
-        settings = Settings(
+        settings = LauncherSettings(
             data_dir=tmp_path,
             claim_workers=2,
             child_restart_limit=limit,
@@ -278,7 +278,7 @@ def test_an_embedded_postgres_that_does_not_start_again_is_retried_then_given_up
 def test_several_workers_of_a_service_refuse_a_sqlite_database(
     tmp_path: Path, setting: str, variable: str
 ) -> None:
-    sqlite = Settings(
+    sqlite = LauncherSettings(
         data_dir=tmp_path,
         claim_workers=1,
         payments_workers=1,
@@ -287,22 +287,22 @@ def test_several_workers_of_a_service_refuse_a_sqlite_database(
     with pytest.raises(LaunchError, match=f"{variable}=2 needs PostgreSQL"):
         Platform(sqlite).check_database()
     Platform(sqlite.model_copy(update={setting: 1})).check_database()
-    embedded = Settings(data_dir=tmp_path, database_url_template=None)
+    embedded = LauncherSettings(data_dir=tmp_path, database_url_template=None)
     Platform(embedded.model_copy(update={setting: 2})).check_database()  # embedded PostgreSQL
 
 
 def test_payments_workers_are_set_like_claim_workers(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("ATR_PAYMENTS_WORKERS", raising=False)  # the platform tests set it
-    assert Settings().payments_workers == 1
+    assert LauncherSettings().payments_workers == 1
     monkeypatch.setenv("ATR_PAYMENTS_WORKERS", "3")
-    assert Settings().payments_workers == 3
+    assert LauncherSettings().payments_workers == 3
     monkeypatch.setenv("ATR_PAYMENTS_WORKERS", "0")
     with pytest.raises(ValueError, match="payments_workers"):
-        Settings()
+        LauncherSettings()
 
 
 def test_extra_workers_run_their_service_on_its_port_plus_ten_per_worker(tmp_path: Path) -> None:
-    settings = Settings(
+    settings = LauncherSettings(
         data_dir=tmp_path,
         claim_workers=2,
         payments_workers=3,
@@ -337,5 +337,5 @@ def test_extra_workers_run_their_service_on_its_port_plus_ten_per_worker(tmp_pat
     assert env["DATABASE_URL"] == "postgresql+asyncpg://u@db.example/atr_payments"
     assert platform._env_for("claims-2")["ATR_CLAIMS_PORT"] == "9093"
     assert platform._env_for("payments").get("ATR_PAYMENTS_PORT") != "9104"
-    single = Platform(Settings(data_dir=tmp_path, claim_workers=1, payments_workers=1))
+    single = Platform(LauncherSettings(data_dir=tmp_path, claim_workers=1, payments_workers=1))
     assert [n for n in single.names if "-" in n] == []

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from services.gateway.settings import GatewaySettings
 from services.kit.settings import Settings
 
 REAL = {
@@ -42,5 +43,7 @@ def test_each_default_key_is_named_on_its_own() -> None:
 
 def test_the_bootstrap_admin_token_is_refused_in_production() -> None:
     with pytest.raises(ValidationError, match="ATR_BOOTSTRAP_ADMIN_TOKEN"):
-        Settings(environment="production", **{**REAL, "bootstrap_admin_token": "let-me-in"})
-    assert Settings(environment="test", bootstrap_admin_token="let-me-in").bootstrap_admin_token
+        GatewaySettings(environment="production", **{**REAL, "bootstrap_admin_token": "let-me-in"})
+    assert GatewaySettings(
+        environment="test", bootstrap_admin_token="let-me-in"
+    ).bootstrap_admin_token

@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from services.gateway.domain.tokens import Principal, Role
 from services.gateway.entrypoints import outcome_reports
 from services.gateway.entrypoints.auth import current_principal
+from services.gateway.settings import GatewaySettings
 from services.kit.http import install_problem_details
 from services.kit.settings import Settings
 
@@ -44,7 +45,7 @@ async def gateway(tmp_path: Path) -> AsyncIterator[Gateway]:
     app = FastAPI()
     install_problem_details(app)
     app.include_router(outcome_reports.router)
-    app.state.runtime = Runtime(Settings(service="gateway", data_dir=tmp_path))
+    app.state.runtime = Runtime(GatewaySettings(service="gateway", data_dir=tmp_path))
     app.state.http = httpx.AsyncClient(transport=httpx.MockTransport(reporting))
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://gateway"

@@ -15,6 +15,7 @@ from fastapi import Depends, FastAPI
 from services.gateway.domain.tokens import Principal, Role
 from services.gateway.entrypoints import reports as gateway_reports
 from services.gateway.entrypoints.auth import current_principal
+from services.gateway.settings import GatewaySettings
 from services.kit.caller import require_caller
 from services.kit.http import install_problem_details
 from services.kit.settings import Settings
@@ -32,7 +33,7 @@ class Platform:
 
 @pytest.fixture
 async def platform(reporting: Reporting) -> AsyncIterator[Platform]:
-    settings = Settings(service="gateway", reporting_url="http://reporting")
+    settings = GatewaySettings(service="gateway", reporting_url="http://reporting")
     internal = FastAPI()
     internal.include_router(
         reporting_router, dependencies=[Depends(require_caller(settings.internal_key))]

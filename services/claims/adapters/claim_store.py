@@ -45,6 +45,7 @@ from services.claims.adapters.orm import (
 )
 from services.claims.domain.facts import Client, Provider, Voucher
 from services.claims.domain.model import ClaimLine, Decision, PriorLine
+from services.claims.settings import ClaimsSettings
 from services.kit.bulk import PreparedInsert, execute_prepared, prepare_rows
 from services.kit.runtime import ServiceRuntime
 from services.kit.subject_versions import read_totals, read_versions
@@ -128,7 +129,7 @@ class SqlClaimStore:
     """:class:`ClaimStore` on the service's database (SQLite or PostgreSQL), with the
     worker's history cache."""
 
-    def __init__(self, runtime: ServiceRuntime, history: HistoryCache) -> None:
+    def __init__(self, runtime: ServiceRuntime[ClaimsSettings], history: HistoryCache) -> None:
         self.runtime = runtime
         self.history = history
 

@@ -40,6 +40,7 @@ from services.claims.domain.facts import Authoritative
 from services.claims.service_layer.adjudication import decide_batch
 from services.claims.service_layer.fence import fenced
 from services.claims.service_layer.replicas import apply_voucher_snapshot
+from services.claims.settings import ClaimsSettings
 from services.kit.clock import Clock
 from services.kit.runtime import BackgroundTask, ServiceRuntime
 from services.kit.unit_of_work import UnitOfWork
@@ -107,7 +108,7 @@ def voucher_handler(
 
 
 def sweeper(
-    runtime: ServiceRuntime,
+    runtime: ServiceRuntime[ClaimsSettings],
     store: ClaimStore,
     catalog: Callable[[], Catalog],
     clock: Clock,

@@ -52,6 +52,7 @@ from services.claims.adapters.history import HistoryCache
 from services.claims.domain.model import ClaimLine
 from services.claims.service_layer.adjudication import decide_batch, vouchers_to_ask
 from services.claims.service_layer.fence import Confirmed, fenced
+from services.claims.settings import ClaimsSettings
 from services.kit.batch_consumer import consume_in_batches
 from services.kit.clock import Clock
 from services.kit.dead_letter import dead_letter_record, describe_validation_error
@@ -72,7 +73,7 @@ class ClaimWorker:
 
     def __init__(
         self,
-        runtime: ServiceRuntime,
+        runtime: ServiceRuntime[ClaimsSettings],
         catalog: Callable[[], Catalog],
         clock: Clock,
         lookup: vouchers.VoucherLookup,

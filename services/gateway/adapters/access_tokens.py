@@ -40,7 +40,7 @@ from services.gateway.domain.access_tokens import (
     principal_from_claims,
 )
 from services.gateway.domain.tokens import Principal
-from services.kit.settings import Settings
+from services.gateway.settings import GatewaySettings
 
 log = logging.getLogger(__name__)
 
@@ -285,7 +285,7 @@ class AccessTokenVerifier:
 
 
 def access_token_verifier(
-    settings: Settings, *, client: httpx.AsyncClient | None = None
+    settings: GatewaySettings, *, client: httpx.AsyncClient | None = None
 ) -> AccessTokenVerifier | None:
     """The verifier the settings configure, or None when no OAuth2 issuer is configured
     (then only opaque tokens authenticate, exactly as before)."""

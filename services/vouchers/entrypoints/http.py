@@ -25,12 +25,13 @@ from contracts.api.vouchers import (
     SelectProvider,
 )
 from contracts.vouchers import VoucherSnapshot
-from services.kit.deps import CallerDep, SettingsDep, UnitOfWorkDep
+from services.kit.deps import CallerDep, UnitOfWorkDep
 from services.kit.http import problem, validation_problem
 from services.kit.unit_of_work import UnitOfWork
 from services.vouchers.domain.lifecycle import InvalidTransitionError, RuleViolationError
 from services.vouchers.service_layer import relationships, use_cases
 from services.vouchers.service_layer.repository import VoucherNotFoundError
+from services.vouchers.settings import VouchersSettingsDep
 
 voucher_routes = APIRouter(prefix="/vouchers")
 relationship_routes = APIRouter(prefix="/relationships")
@@ -152,7 +153,7 @@ async def relationship(
     provider_id: str,
     request: Request,
     uow: UnitOfWorkDep,
-    settings: SettingsDep,
+    settings: VouchersSettingsDep,
     actor: CallerDep,
 ) -> Relationship:
     """Whether ``provider_id`` holds one of the client's vouchers (``active``) or held one

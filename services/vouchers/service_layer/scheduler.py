@@ -8,11 +8,12 @@ import logging
 from services.kit.clock import Clock
 from services.kit.runtime import BackgroundTask, ServiceRuntime
 from services.vouchers.service_layer.use_cases import expire_due
+from services.vouchers.settings import VouchersSettings
 
 log = logging.getLogger(__name__)
 
 
-async def expire_once(runtime: ServiceRuntime, clock: Clock) -> int:
+async def expire_once(runtime: ServiceRuntime[VouchersSettings], clock: Clock) -> int:
     """One pass: expire every open voucher whose validity ended (SPEC §3.3)."""
     async with runtime.unit_of_work() as uow:
         count = await expire_due(uow, clock)
@@ -20,7 +21,7 @@ async def expire_once(runtime: ServiceRuntime, clock: Clock) -> int:
     return count
 
 
-def expiry_task(runtime: ServiceRuntime, clock: Clock) -> BackgroundTask:
+def expiry_task(runtime: ServiceRuntime[VouchersSettings], clock: Clock) -> BackgroundTask:
     """A background task for :attr:`ServiceRuntime.background_tasks`."""
 
     async def run() -> None:
