@@ -238,12 +238,17 @@ def _meets(option: QualificationOption, staff: StaffRecord) -> bool:
 
 
 def _documentation_missing(service: Service, claim: ClaimLine) -> bool:
+    """The documentation the service requires is not on the line (seed 000 §2, §3, §4,
+    §9, §11, §16, §18). ``face_to_face`` is required as ``true``: seed 000 §2 "Consumer
+    must be present; this is a face to face service", §11 "Face-to-face interaction",
+    §18 "Client must be present" — a line that does not say the client was present
+    (missing or false) is not documented as face to face."""
     needs = set(service.documentation)
     if "client_signature" in needs and claim.client_signature is not True:
         return True
     if "start_end_times" in needs and (claim.start_time is None or claim.end_time is None):
         return True
-    if "face_to_face" in needs and claim.face_to_face is False:
+    if "face_to_face" in needs and claim.face_to_face is not True:
         return True
     if service.unit == "pass" and (
         claim.pass_type is None or claim.pass_serial is None or claim.pass_price is None
