@@ -89,12 +89,29 @@ class Conflict(Rule):
     """Services that may not be billed with this one.
 
     ``scope: same_day`` — not on the same service date; ``overlapping`` — not at
-    overlapping times (lines without times on the same day count as overlapping).
+    overlapping times (a line without times on the same day counts as overlapping,
+    unless its service's :class:`Timing` says it is delivered between services).
     ``with_codes: ["*"]`` means every other service.
     """
 
     with_codes: list[str]
     scope: Literal["same_day", "overlapping"]
+
+
+class Timing(Rule):
+    """When a line of the service without start and end times took place, for the
+    ``overlapping`` conflicts of other services (seed 000 §4 "may not be billed at the
+    same time as any other service").
+
+    ``untimed: whole_day`` — an untimed line may have been at any time that day, so it
+    overlaps every timed line of the day (the default for a service without this rule);
+    ``between_services`` — the service is by definition delivered outside the services
+    it serves (seed 000 §15, §16 "Transportation is to and from treatment or recovery
+    support services"), so an untimed line of it overlaps nothing. A line that does
+    carry times is compared by its times either way.
+    """
+
+    untimed: Literal["whole_day", "between_services"]
 
 
 class Qualification(Rule):
@@ -224,6 +241,7 @@ class Service(BaseModel):
     passes: PassRule | None = None
     activities: Activities | None = None
     attendance: Attendance | None = None
+    timing: Timing | None = None
     gpra_category: GpraCategory
     hcpcs: Hcpcs | None = Field(
         default=None,

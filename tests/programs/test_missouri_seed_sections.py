@@ -6,11 +6,14 @@ fails if the rule it names were taken out of the catalog or the engine.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from programs.loader import load_catalog
 from services.claims.domain.engine import evaluate
-from tests.programs.builders import history, line
+from services.claims.domain.model import ClaimLine
+from tests.programs.builders import as_prior, history, line, timed
 
 MO = load_catalog("missouri_atr2")
 
@@ -35,3 +38,49 @@ def test_seed_000_sections_2_11_18_face_to_face_is_required(
     assert present.outcome == "approved"
     absent = evaluate(MO, line(code, 2, face_to_face=face_to_face, **extra), history())
     assert (absent.outcome, absent.reasons) == ("denied", ("DOCUMENTATION_MISSING",))
+
+
+def _drop_in(start: str = "10:00", end: str = "11:30") -> ClaimLine:
+    return timed("DROP_IN_CENTER", 1, start, end, group_size=5)
+
+
+@pytest.mark.parametrize(
+    "transport",
+    [
+        line("TRANSPORT_MILEAGE", 20, miles=Decimal("20")),
+        line(
+            "TRANSPORT_PUBLIC",
+            1,
+            pass_type="daily",
+            pass_serial="B-1",
+            pass_price=Decimal("2.50"),
+        ),
+    ],
+    ids=["mileage", "bus_pass"],
+)
+def test_seed_000_section_4_drop_in_same_time_as_untimed_transport(transport: ClaimLine) -> None:
+    """Seed 000 §4 "Drop-In Center may not be billed at the same time as any other
+    service"; §15 and §16 "Transportation is to and from treatment or recovery support
+    services": an untimed trip or bus pass of the day takes the client to or from the
+    center, it is not at the same time; either order is allowed, while an untimed line
+    of another service still covers its whole day."""
+    ride = evaluate(MO, transport, history())
+    assert ride.outcome == "approved"
+    visit = _drop_in()
+    assert evaluate(MO, visit, history(as_prior(transport, ride))).outcome == "approved"
+    seen = as_prior(visit, evaluate(MO, visit, history()))
+    assert evaluate(MO, transport, history(seen)).outcome == "approved"
+    mentoring = line("RECOVERY_MENTORING_IND", 2)
+    untimed = as_prior(mentoring, evaluate(MO, mentoring, history()))
+    assert evaluate(MO, visit, history(untimed)).reasons == ("CONFLICTING_SERVICE",)
+
+
+def test_seed_000_section_4_drop_in_overlaps_a_timed_trip() -> None:
+    """Seed 000 §4 "may not be billed at the same time as any other service": a trip
+    whose times fall inside the visit is at the same time and is denied."""
+    visit = _drop_in("10:00", "12:00")
+    seen = as_prior(visit, evaluate(MO, visit, history()))
+    trip = timed("TRANSPORT_MILEAGE", 10, "11:00", "11:20", miles=Decimal("10"))
+    assert evaluate(MO, trip, history(seen)).reasons == ("CONFLICTING_SERVICE",)
+    after = timed("TRANSPORT_MILEAGE", 10, "12:00", "12:20", miles=Decimal("10"))
+    assert evaluate(MO, after, history(seen)).outcome == "approved"

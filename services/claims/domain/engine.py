@@ -277,18 +277,21 @@ def _conflicts(
     for line in prior:
         if line.service_date != claim.service_date or line.claim_id == claim.claim_id:
             continue
-        if _rule_conflicts(service, line.service_code, claim, line):
-            return True
         try:
-            other = catalog.service(line.service_code)
+            other: Service | None = catalog.service(line.service_code)
         except KeyError:
-            continue
-        if _rule_conflicts(other, claim.service_code, claim, line):
+            other = None
+        if _rule_conflicts(service, other, line.service_code, claim, line):
+            return True
+        if other is not None and _rule_conflicts(other, service, claim.service_code, claim, line):
             return True
     return False
 
 
-def _rule_conflicts(owner: Service, other_code: str, claim: ClaimLine, line: PriorLine) -> bool:
+def _rule_conflicts(
+    owner: Service, other: Service | None, other_code: str, claim: ClaimLine, line: PriorLine
+) -> bool:
+    """``owner``'s conflicts forbid the pair (``other`` is the other line's service)."""
     if claim.service_code == line.service_code:
         return False  # repeats of one service are limits' business, not conflicts
     for conflict in owner.conflicts:
@@ -296,9 +299,36 @@ def _rule_conflicts(owner: Service, other_code: str, claim: ClaimLine, line: Pri
             continue
         if conflict.scope == "same_day":
             return True
-        if _overlap(claim.start_time, claim.end_time, line.start_time, line.end_time):
+        if _same_time(owner, other, claim, line):
             return True
     return False
+
+
+def _same_time(owner: Service, other: Service | None, claim: ClaimLine, line: PriorLine) -> bool:
+    """Whether two lines of one day were "at the same time" (seed 000 §4).
+
+    Both timed: their times overlap. A line without times covers its whole day, unless
+    its service's ``timing`` says it is delivered between services (seed 000 §15, §16
+    "Transportation is to and from treatment or recovery support services": a trip or
+    a bus pass is never at the same time as the service it takes the client to).
+    """
+    claim_service = owner if owner.code == claim.service_code else other
+    line_service = other if claim_service is owner else owner
+    for service, start, end in (
+        (claim_service, claim.start_time, claim.end_time),
+        (line_service, line.start_time, line.end_time),
+    ):
+        if (start is None or end is None) and _untimed_between_services(service):
+            return False
+    return _overlap(claim.start_time, claim.end_time, line.start_time, line.end_time)
+
+
+def _untimed_between_services(service: Service | None) -> bool:
+    return (
+        service is not None
+        and service.timing is not None
+        and service.timing.untimed == "between_services"
+    )
 
 
 def _overlap(s1: time | None, e1: time | None, s2: time | None, e2: time | None) -> bool:
