@@ -36,6 +36,7 @@ def test_every_citation_of_every_service_is_printed(program: str) -> None:
         text = explain(catalog, code)
         cited = [line.removeprefix("    source: ") for line in text.splitlines()[2:][1::2]]
         expected = _citations(service.model_dump(mode="json"))
+        expected += [rule.source for rule in catalog.equivalences_for(code)]
         # paired *_source fields are printed only with their rule set: all are, here
         assert sorted(cited) == sorted(expected), code
 

@@ -6,13 +6,15 @@ fails if the rule it names were taken out of the catalog or the engine.
 
 from __future__ import annotations
 
+from datetime import time
 from decimal import Decimal
 
 import pytest
 
+from programs.explain import explain
 from programs.loader import load_catalog
 from services.claims.domain.engine import evaluate
-from services.claims.domain.model import ClaimLine
+from services.claims.domain.model import ClaimLine, StaffRecord
 from tests.programs.builders import as_prior, history, line, timed
 
 MO = load_catalog("missouri_atr2")
@@ -84,3 +86,35 @@ def test_seed_000_section_4_drop_in_overlaps_a_timed_trip() -> None:
     assert evaluate(MO, trip, history(seen)).reasons == ("CONFLICTING_SERVICE",)
     after = timed("TRANSPORT_MILEAGE", 10, "12:00", "12:20", miles=Decimal("10"))
     assert evaluate(MO, after, history(seen)).outcome == "approved"
+
+
+@pytest.mark.parametrize("equivalent", ["rabbi", "imam"])
+@pytest.mark.parametrize(
+    ("code", "extra"),
+    [
+        ("PASTORAL_COUNSELING_IND", {"start_time": time(9), "end_time": time(10)}),
+        ("FAMILY_ENGAGEMENT_IND", {}),
+    ],
+)
+def test_seed_000_sections_7_and_9_a_rabbi_or_imam_is_a_ministers_equivalent(
+    equivalent: str, code: str, extra: dict[str, time]
+) -> None:
+    """Seed 000 §7, §9: "a duly ordained minister or their equivalent such as a rabbi or
+    imam who is also a graduate of the Addictions Academy": the catalog's equivalence
+    list qualifies a rabbi or an imam who is a graduate, and only a graduate."""
+    graduate = StaffRecord("S4", frozenset({equivalent, "addictions_academy_graduate"}))
+    assert evaluate(MO, line(code, 2, **extra), history(staff=graduate)).outcome == "approved"
+    not_graduate = StaffRecord("S5", frozenset({equivalent}))
+    assert evaluate(MO, line(code, 2, **extra), history(staff=not_graduate)).reasons == (
+        "STAFF_NOT_QUALIFIED",
+    )
+    assert equivalent in MO.credentials()
+    assert code in MO.credentials()[equivalent]
+
+
+def test_seed_000_section_9_explain_prints_the_ministers_equivalents() -> None:
+    """Seed 000 §9: "a duly ordained minister or their equivalent such as a rabbi or
+    imam": ``atr program explain`` prints the equivalence with its quote."""
+    text = explain(MO, "PASTORAL_COUNSELING_IND")
+    assert "credential_equivalents: credential=ordained_minister, equivalents=[rabbi, imam]" in text
+    assert "their equivalent such as a rabbi or imam" in text

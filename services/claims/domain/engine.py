@@ -14,6 +14,7 @@ calendar month, an episode the service voucher's validity.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -182,7 +183,7 @@ def _whole_line_faults(
     ):
         faults.add(Reason.CLIENT_NOT_ELIGIBLE)
     if service.qualification is not None and not qualified(
-        service, history.staff, history.minor, claim.service_date
+        service, _as_held(catalog, history.staff), history.minor, claim.service_date
     ):
         faults.add(Reason.STAFF_NOT_QUALIFIED)
     if _documentation_missing(service, claim):
@@ -225,6 +226,16 @@ def qualified(service: Service, staff: StaffRecord | None, minor: bool, service_
     ):
         return False
     return any(_meets(option, staff) for option in rule.any_of)
+
+
+def _as_held(catalog: Catalog, staff: StaffRecord | None) -> StaffRecord | None:
+    """The staff member with the credentials their equivalents stand in for (the
+    catalog's ``credential_equivalents``; seed 000 §7-§10 "a duly ordained minister or
+    their equivalent such as a rabbi or imam")."""
+    if staff is None or not catalog.credential_equivalents:
+        return staff
+    held = catalog.held_credentials(staff.credentials)
+    return staff if held == staff.credentials else replace(staff, credentials=held)
 
 
 def _meets(option: QualificationOption, staff: StaffRecord) -> bool:
