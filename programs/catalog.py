@@ -89,12 +89,29 @@ class Conflict(Rule):
     """Services that may not be billed with this one.
 
     ``scope: same_day`` — not on the same service date; ``overlapping`` — not at
-    overlapping times (lines without times on the same day count as overlapping).
+    overlapping times (a line without times on the same day counts as overlapping,
+    unless its service's :class:`Timing` says it is delivered between services).
     ``with_codes: ["*"]`` means every other service.
     """
 
     with_codes: list[str]
     scope: Literal["same_day", "overlapping"]
+
+
+class Timing(Rule):
+    """When a line of the service without start and end times took place, for the
+    ``overlapping`` conflicts of other services (seed 000 §4 "may not be billed at the
+    same time as any other service").
+
+    ``untimed: whole_day`` — an untimed line may have been at any time that day, so it
+    overlaps every timed line of the day (the default for a service without this rule);
+    ``between_services`` — the service is by definition delivered outside the services
+    it serves (seed 000 §15, §16 "Transportation is to and from treatment or recovery
+    support services"), so an untimed line of it overlaps nothing. A line that does
+    carry times is compared by its times either way.
+    """
+
+    untimed: Literal["whole_day", "between_services"]
 
 
 class Qualification(Rule):
@@ -113,6 +130,16 @@ class QualificationOption(BaseModel):
     min_months: int = 0
     supervised_instead_of_months: bool = False
     supervised: bool = Field(default=False, description="Qualifies by being supervised.")
+
+
+class CredentialEquivalence(Rule):
+    """Credentials that stand in for ``credential`` wherever a qualification names it
+    (seed 000 §7-§10: "a duly ordained minister or their equivalent such as a rabbi or
+    imam"): a staff member holding one of ``equivalents`` holds ``credential`` for the
+    qualification check, and the registry accepts them as credentials of the program."""
+
+    credential: str
+    equivalents: list[str] = Field(min_length=1)
 
 
 class Mileage(Rule):
@@ -224,6 +251,7 @@ class Service(BaseModel):
     passes: PassRule | None = None
     activities: Activities | None = None
     attendance: Attendance | None = None
+    timing: Timing | None = None
     gpra_category: GpraCategory
     hcpcs: Hcpcs | None = Field(
         default=None,
@@ -276,6 +304,11 @@ class Catalog(BaseModel):
         description="Where the filing limit comes from (a seed, or that it is a default).",
     )
     services: dict[str, Service]
+    credential_equivalents: list[CredentialEquivalence] = Field(
+        default_factory=list,
+        description="Credentials the program accepts in place of one a qualification "
+        "names (seed 000: a rabbi or imam for an ordained minister), each cited.",
+    )
 
     @model_validator(mode="after")
     def _codes_match(self) -> Catalog:
@@ -316,8 +349,9 @@ class Catalog(BaseModel):
 
     def credentials(self) -> dict[str, list[str]]:
         """Every staff credential the program's qualification rules name (seed 002
-        qualifications and the other programs' staff rules), with the services that
-        accept it, by credential, sorted."""
+        qualifications and the other programs' staff rules), and every equivalent the
+        catalog accepts in place of one (seed 000 §7-§10 "or their equivalent such as a
+        rabbi or imam"), with the services that accept it, by credential, sorted."""
         found: dict[str, set[str]] = {}
         for service in self.services.values():
             if service.qualification is None:
@@ -325,7 +359,30 @@ class Catalog(BaseModel):
             for option in service.qualification.any_of:
                 for credential in option.credentials:
                     found.setdefault(credential, set()).add(service.code)
+        for rule in self.credential_equivalents:
+            for equivalent in rule.equivalents:
+                found.setdefault(equivalent, set()).update(found.get(rule.credential, set()))
         return {credential: sorted(codes) for credential, codes in sorted(found.items())}
+
+    def held_credentials(self, credentials: Iterable[str]) -> frozenset[str]:
+        """The credentials a staff member holds for qualification checks: their own, and
+        each credential one of them is an equivalent of (``credential_equivalents``;
+        seed 000 §9 "a duly ordained minister or their equivalent such as a rabbi or
+        imam")."""
+        held = set(credentials)
+        for rule in self.credential_equivalents:
+            if held & set(rule.equivalents):
+                held.add(rule.credential)
+        return frozenset(held)
+
+    def equivalences_for(self, code: str) -> list[CredentialEquivalence]:
+        """The equivalence rules that apply to the service's qualification (the
+        credentials it names that have equivalents)."""
+        qualification = self.services[code].qualification
+        if qualification is None:
+            return []
+        named = {c for option in qualification.any_of for c in option.credentials}
+        return [rule for rule in self.credential_equivalents if rule.credential in named]
 
     def activities(self) -> dict[str, tuple[bool, list[str]]]:
         """Every activity code the program's services name: whether it is billable and

@@ -64,13 +64,17 @@ def rules_of(service: Service) -> list[tuple[str, str, str]]:
 
 def explain(catalog: Catalog, code: str) -> str:
     """The text ``atr program explain`` prints: the service, then one paragraph per
-    rule with its terms and its citation, then the HCPCS code it is billed under (cited,
+    rule with its terms and its citation (and the catalog's credential equivalences its
+    qualification uses), then the HCPCS code it is billed under (cited,
     or ``local``) (``KeyError`` for a code the catalog lacks)."""
     service = catalog.service(code)
     lines = [f"{service.code}: {service.name} ({catalog.program}, {catalog.source})", ""]
     for kind, terms, citation in rules_of(service):
         lines.append(f"{kind}: {terms}")
         lines.append(f"    source: {citation}")
+    for rule in catalog.equivalences_for(code):
+        lines.append(f"credential_equivalents: {_terms(rule)}")
+        lines.append(f"    source: {rule.source}")
     if service.hcpcs is not None:
         lines.append(f"hcpcs: {_terms(service.hcpcs)}")
         lines.append(f"    source: {service.hcpcs.source}")

@@ -36,6 +36,7 @@ def test_every_citation_of_every_service_is_printed(program: str) -> None:
         text = explain(catalog, code)
         cited = [line.removeprefix("    source: ") for line in text.splitlines()[2:][1::2]]
         expected = _citations(service.model_dump(mode="json"))
+        expected += [rule.source for rule in catalog.equivalences_for(code)]
         # paired *_source fields are printed only with their rule set: all are, here
         assert sorted(cited) == sorted(expected), code
 
@@ -46,8 +47,17 @@ def test_the_command_prints_a_services_rules(capsys: pytest.CaptureFixture[str])
     assert out.startswith("DROP_IN_CENTER: Drop-In Center (missouri_atr2")
     assert "conflicts: with_codes=[*], scope=overlapping\n" in out
     assert (
-        "    source: seed 000 §4: may not be billed at the same time as any other service\n" in out
+        '    source: seed 000 §4: "may not be billed at the same time as any other service"' in out
     )
+
+
+def test_explain_prints_the_timing_of_untimed_transport(capsys: pytest.CaptureFixture[str]) -> None:
+    """Seed 000 §15: "Transportation is to and from treatment or recovery support
+    services": the timing rule an untimed trip is read by is printed with its quote."""
+    assert main(["program", "explain", "TRANSPORT_MILEAGE", "--program", "missouri_atr2"]) == 0
+    out = capsys.readouterr().out
+    assert "timing: untimed=between_services\n" in out
+    assert "Transportation is to and from treatment or recovery support services" in out
 
 
 def test_an_unknown_service_is_named_with_the_known_ones(

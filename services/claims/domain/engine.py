@@ -14,6 +14,7 @@ calendar month, an episode the service voucher's validity.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -182,7 +183,7 @@ def _whole_line_faults(
     ):
         faults.add(Reason.CLIENT_NOT_ELIGIBLE)
     if service.qualification is not None and not qualified(
-        service, history.staff, history.minor, claim.service_date
+        service, _as_held(catalog, history.staff), history.minor, claim.service_date
     ):
         faults.add(Reason.STAFF_NOT_QUALIFIED)
     if _documentation_missing(service, claim):
@@ -227,6 +228,16 @@ def qualified(service: Service, staff: StaffRecord | None, minor: bool, service_
     return any(_meets(option, staff) for option in rule.any_of)
 
 
+def _as_held(catalog: Catalog, staff: StaffRecord | None) -> StaffRecord | None:
+    """The staff member with the credentials their equivalents stand in for (the
+    catalog's ``credential_equivalents``; seed 000 §7-§10 "a duly ordained minister or
+    their equivalent such as a rabbi or imam")."""
+    if staff is None or not catalog.credential_equivalents:
+        return staff
+    held = catalog.held_credentials(staff.credentials)
+    return staff if held == staff.credentials else replace(staff, credentials=held)
+
+
 def _meets(option: QualificationOption, staff: StaffRecord) -> bool:
     if option.supervised and not option.credentials:
         return staff.supervised
@@ -238,12 +249,17 @@ def _meets(option: QualificationOption, staff: StaffRecord) -> bool:
 
 
 def _documentation_missing(service: Service, claim: ClaimLine) -> bool:
+    """The documentation the service requires is not on the line (seed 000 §2, §3, §4,
+    §9, §11, §16, §18). ``face_to_face`` is required as ``true``: seed 000 §2 "Consumer
+    must be present; this is a face to face service", §11 "Face-to-face interaction",
+    §18 "Client must be present" — a line that does not say the client was present
+    (missing or false) is not documented as face to face."""
     needs = set(service.documentation)
     if "client_signature" in needs and claim.client_signature is not True:
         return True
     if "start_end_times" in needs and (claim.start_time is None or claim.end_time is None):
         return True
-    if "face_to_face" in needs and claim.face_to_face is False:
+    if "face_to_face" in needs and claim.face_to_face is not True:
         return True
     if service.unit == "pass" and (
         claim.pass_type is None or claim.pass_serial is None or claim.pass_price is None
@@ -272,18 +288,21 @@ def _conflicts(
     for line in prior:
         if line.service_date != claim.service_date or line.claim_id == claim.claim_id:
             continue
-        if _rule_conflicts(service, line.service_code, claim, line):
-            return True
         try:
-            other = catalog.service(line.service_code)
+            other: Service | None = catalog.service(line.service_code)
         except KeyError:
-            continue
-        if _rule_conflicts(other, claim.service_code, claim, line):
+            other = None
+        if _rule_conflicts(service, other, line.service_code, claim, line):
+            return True
+        if other is not None and _rule_conflicts(other, service, claim.service_code, claim, line):
             return True
     return False
 
 
-def _rule_conflicts(owner: Service, other_code: str, claim: ClaimLine, line: PriorLine) -> bool:
+def _rule_conflicts(
+    owner: Service, other: Service | None, other_code: str, claim: ClaimLine, line: PriorLine
+) -> bool:
+    """``owner``'s conflicts forbid the pair (``other`` is the other line's service)."""
     if claim.service_code == line.service_code:
         return False  # repeats of one service are limits' business, not conflicts
     for conflict in owner.conflicts:
@@ -291,9 +310,36 @@ def _rule_conflicts(owner: Service, other_code: str, claim: ClaimLine, line: Pri
             continue
         if conflict.scope == "same_day":
             return True
-        if _overlap(claim.start_time, claim.end_time, line.start_time, line.end_time):
+        if _same_time(owner, other, claim, line):
             return True
     return False
+
+
+def _same_time(owner: Service, other: Service | None, claim: ClaimLine, line: PriorLine) -> bool:
+    """Whether two lines of one day were "at the same time" (seed 000 §4).
+
+    Both timed: their times overlap. A line without times covers its whole day, unless
+    its service's ``timing`` says it is delivered between services (seed 000 §15, §16
+    "Transportation is to and from treatment or recovery support services": a trip or
+    a bus pass is never at the same time as the service it takes the client to).
+    """
+    claim_service = owner if owner.code == claim.service_code else other
+    line_service = other if claim_service is owner else owner
+    for service, start, end in (
+        (claim_service, claim.start_time, claim.end_time),
+        (line_service, line.start_time, line.end_time),
+    ):
+        if (start is None or end is None) and _untimed_between_services(service):
+            return False
+    return _overlap(claim.start_time, claim.end_time, line.start_time, line.end_time)
+
+
+def _untimed_between_services(service: Service | None) -> bool:
+    return (
+        service is not None
+        and service.timing is not None
+        and service.timing.untimed == "between_services"
+    )
 
 
 def _overlap(s1: time | None, e1: time | None, s2: time | None, e2: time | None) -> bool:
