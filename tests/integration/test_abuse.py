@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import httpx
 
+from services.gateway.settings import GatewaySettings
 from tests.integration.conftest import RunningPlatform
 
 PROBE = "/v1/claims/CLM-ABUSE-PROBE"
@@ -18,7 +19,7 @@ PROBE = "/v1/claims/CLM-ABUSE-PROBE"
 async def test_bad_tokens_are_limited_per_address_and_logged_without_the_token(
     platform: RunningPlatform, gateway: httpx.AsyncClient
 ) -> None:
-    limit = platform.settings.auth_failure_limit
+    limit = GatewaySettings().auth_failure_limit
     guesser = {"X-Forwarded-For": "203.0.113.41"}
     statuses = []
     for attempt in range(limit + 5):
@@ -29,7 +30,7 @@ async def test_bad_tokens_are_limited_per_address_and_logged_without_the_token(
     assert statuses[limit:] == [429] * 5
     refused = await gateway.get(PROBE, headers={**guesser, **platform.admin})
     assert refused.status_code == 429, "a valid token from a throttled address is refused too"
-    assert 1 <= int(refused.headers["Retry-After"]) <= platform.settings.auth_failure_window_s
+    assert 1 <= int(refused.headers["Retry-After"]) <= GatewaySettings().auth_failure_window_s
     other = await gateway.get(PROBE, headers={"X-Forwarded-For": "203.0.113.42", **platform.admin})
     assert other.status_code == 404, "another address is not affected (authenticated: 404)"
     log = (platform.data_dir / "logs" / "gateway.log").read_text()
@@ -42,5 +43,5 @@ async def test_a_missing_token_is_401_and_not_counted(
     platform: RunningPlatform, gateway: httpx.AsyncClient
 ) -> None:
     anonymous = {"X-Forwarded-For": "203.0.113.43"}
-    for _ in range(platform.settings.auth_failure_limit + 3):
+    for _ in range(GatewaySettings().auth_failure_limit + 3):
         assert (await gateway.get(PROBE, headers=anonymous)).status_code == 401
