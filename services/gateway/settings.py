@@ -23,6 +23,13 @@ class GatewaySettings(Settings):
         "before the gateway answers 429.",
     )
     auth_failure_window_s: float = Field(default=60.0, gt=0)
+    auth_cache_s: float = Field(
+        default=5.0,
+        ge=0,
+        description="Seconds a verified opaque token is remembered by a gateway process "
+        "(no database lookup meanwhile). Revoking through a gateway forgets it there at "
+        "once; other gateway replicas stop accepting it within this time. 0: no memory.",
+    )
     jwt_issuer: str | None = Field(
         default=None,
         description="OAuth2 client credentials: the issuer (``iss``) whose JWT access "

@@ -25,7 +25,7 @@ class Actor:
     organisation_id: str | None = None
 
 
-def current_actor(request: Request) -> Actor:
+async def current_actor(request: Request) -> Actor:
     """The verified caller of this request (401 if none was verified, 403 if anonymous).
 
     An anonymous assertion is only good for the public provider directory, which does

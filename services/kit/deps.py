@@ -23,8 +23,9 @@ def service_runtime(request: Request) -> Any:
     return request.app.state.runtime
 
 
-def service_settings(request: Request) -> Settings:
-    """The settings of the service serving this request."""
+async def service_settings(request: Request) -> Settings:
+    """The settings of the service serving this request (``async``, as every dependency
+    here: FastAPI runs a plain ``def`` dependency in its thread pool, a hop per request)."""
     settings: Settings = service_runtime(request).settings
     return settings
 
@@ -42,7 +43,7 @@ async def read_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-def units_of_work(request: Request) -> Callable[[], UnitOfWork]:
+async def units_of_work(request: Request) -> Callable[[], UnitOfWork]:
     """A factory of units of work, for a route that may retry in a fresh transaction."""
     runtime = service_runtime(request)
 

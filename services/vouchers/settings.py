@@ -33,7 +33,7 @@ class VouchersSettings(Settings):
     )
 
 
-def vouchers_settings(request: Request) -> VouchersSettings:
+async def vouchers_settings(request: Request) -> VouchersSettings:
     """The vouchers service's settings, for a route (a FastAPI dependency)."""
     settings = request.app.state.runtime.settings
     if not isinstance(settings, VouchersSettings):

@@ -203,7 +203,49 @@ async def test_an_admin_access_token_lists_tokens(gateway: Gateway, issuer_key: 
 # -- opaque tokens: expiry, scopes, the list
 
 
-async def test_an_expired_opaque_token_is_refused(gateway: Gateway) -> None:
+async def test_an_expired_opaque_token_is_refused(tmp_path: Path) -> None:
+    """Expiry moved in the database, with the gateway's token memory off (with it on,
+    a change made outside this process applies within ``auth_cache_s``)."""
+    async for gateway in _gateway(tmp_path, auth_cache_s=0):
+        await _expired_is_refused(gateway)
+
+
+async def test_a_token_revoked_through_the_gateway_is_refused_at_once(
+    plain_gateway: Gateway,
+) -> None:
+    """The token memory is on (default) and the token was just used: revoking it
+    through this gateway process forgets it there at once."""
+    assert plain_gateway.runtime.settings.auth_cache_s > 0
+    created = (
+        await plain_gateway.client.post(
+            "/v1/tokens", json={"role": "state_system"}, headers=plain_gateway.admin
+        )
+    ).json()
+    headers = _bearer(created["token"])
+    assert (await plain_gateway.client.get("/whoami", headers=headers)).status_code == 200
+    revoked = await plain_gateway.client.delete(
+        f"/v1/tokens/{created['token_id']}", headers=plain_gateway.admin
+    )
+    assert revoked.status_code == 204
+    answer = await plain_gateway.client.get("/whoami", headers=headers)
+    _refused(answer, 401, "invalid, revoked or expired token", created["token"])
+
+
+async def test_a_remembered_token_is_not_looked_up_again(tmp_path: Path) -> None:
+    """Within ``auth_cache_s`` a verified token answers without the database: revoked
+    behind the gateway's back (another replica), it still works here until then."""
+    async for gateway in _gateway(tmp_path, auth_cache_s=3600):
+        token = await gateway.token(Role.STATE_SYSTEM)
+        assert (await gateway.client.get("/whoami", headers=_bearer(token))).status_code == 200
+        async with gateway.runtime.db.sessions() as session:
+            await session.execute(text("UPDATE api_tokens SET revoked_at = CURRENT_TIMESTAMP"))
+            await session.commit()
+        assert (await gateway.client.get("/whoami", headers=_bearer(token))).status_code == 200
+        unknown = await gateway.client.get("/whoami", headers=_bearer("atr_never_issued"))
+        assert unknown.status_code == 401
+
+
+async def _expired_is_refused(gateway: Gateway) -> None:
     token = await gateway.token(
         Role.STATE_SYSTEM, expires_at=datetime.now(UTC) + timedelta(seconds=1)
     )

@@ -20,7 +20,7 @@ from services.kit.program import active_catalog
 router = APIRouter()
 
 
-def registrar(actor: CallerDep) -> Actor:
+async def registrar(actor: CallerDep) -> Actor:
     """The caller, if it may change the provider registry (admin or system), else 403."""
     if actor.role not in ("admin", "system"):
         raise HTTPException(403, "only the program office changes the provider registry")

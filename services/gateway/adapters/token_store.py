@@ -81,23 +81,35 @@ async def revoke_token(session: AsyncSession, token_id: str) -> bool:
 
 async def authenticate(session: AsyncSession, secret_key: str, token: str) -> Principal | None:
     """The principal of an active token (known, not revoked, not expired), or None."""
+    found = await active_token(session, hash_token(secret_key, token))
+    if found is None or is_expired(found[1], datetime.now(UTC)):
+        return None
+    return found[0]
+
+
+async def active_token(
+    session: AsyncSession, token_hash: str
+) -> tuple[Principal, datetime | None] | None:
+    """The principal and expiry of the unrevoked token with this keyed hash, or None
+    (expiry is the caller's to check: a remembered principal is checked on every use)."""
     row = (
         await session.execute(
             select(api_tokens).where(
-                api_tokens.c.token_hash == hash_token(secret_key, token),
+                api_tokens.c.token_hash == token_hash,
                 api_tokens.c.revoked_at.is_(None),
             )
         )
     ).first()
-    if row is None or is_expired(row.expires_at, datetime.now(UTC)):
+    if row is None:
         return None
-    return Principal(
+    principal = Principal(
         token_id=row.token_id,
         role=Role(row.role),
         provider_id=row.provider_id,
         organisation_id=row.organisation_id,
         scopes=_scopes(row.scopes),
     )
+    return principal, row.expires_at
 
 
 async def list_tokens(

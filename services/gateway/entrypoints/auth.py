@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -27,10 +28,11 @@ from services.gateway.adapters.access_tokens import (
     IssuerKeysUnavailableError,
     access_token_verifier,
 )
-from services.gateway.adapters.token_store import authenticate
+from services.gateway.adapters.token_store import active_token
 from services.gateway.domain.access_tokens import AccessTokenError, looks_like_jwt
+from services.gateway.domain.principal_cache import PrincipalCache
 from services.gateway.domain.throttle import FailedAuthThrottle
-from services.gateway.domain.tokens import Principal, Role, scope_of
+from services.gateway.domain.tokens import Principal, Role, hash_token, is_expired, scope_of
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +50,15 @@ def throttle_of(request: Request) -> FailedAuthThrottle:
         )
     throttle: FailedAuthThrottle = state.auth_throttle
     return throttle
+
+
+def principal_cache_of(request: Request) -> PrincipalCache:
+    """The gateway's memory of recently verified opaque tokens (one per process)."""
+    state = request.app.state
+    if getattr(state, "principal_cache", None) is None:
+        state.principal_cache = PrincipalCache(state.runtime.settings.auth_cache_s)
+    cache: PrincipalCache = state.principal_cache
+    return cache
 
 
 def verifier_of(request: Request) -> AccessTokenVerifier | None:
@@ -95,9 +106,19 @@ async def current_principal(
 async def _stored_token(
     request: Request, token: str, throttle: FailedAuthThrottle, address: str
 ) -> Principal:
+    """An opaque token's principal: remembered for ``ATR_AUTH_CACHE_S`` after it verified
+    (services/gateway/domain/principal_cache.py), else looked up by its keyed hash."""
     runtime = request.app.state.runtime
-    async with runtime.db.sessions() as session:
-        principal = await authenticate(session, runtime.settings.secret_key, token)
+    cache = principal_cache_of(request)
+    digest = hash_token(runtime.settings.secret_key, token)
+    wall = datetime.now(UTC)
+    principal = cache.get(digest, time.monotonic(), wall)
+    if principal is None:
+        async with runtime.db.sessions() as session:
+            found = await active_token(session, digest)
+        if found is not None and not is_expired(found[1], wall):
+            principal = found[0]
+            cache.remember(digest, principal, found[1], time.monotonic())
     if principal is None:
         _refused(throttle, address, "invalid, revoked or expired token")
         raise HTTPException(

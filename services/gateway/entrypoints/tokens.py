@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 
 from contracts.api.errors import ERROR_RESPONSES
@@ -20,7 +20,7 @@ from services.gateway.domain.tokens import (
     validate_binding,
     validate_expiry,
 )
-from services.gateway.entrypoints.auth import require
+from services.gateway.entrypoints.auth import principal_cache_of, require
 from services.gateway.entrypoints.params import PathId
 from services.kit.deps import SettingsDep, UnitOfWorkDep
 
@@ -78,11 +78,16 @@ async def list_all(
 
 @router.delete("/{token_id}", status_code=204, operation_id="revokeToken")
 async def revoke(
-    token_id: PathId, uow: UnitOfWorkDep, _admin: Principal = Depends(require(Role.ADMIN))
+    token_id: PathId,
+    request: Request,
+    uow: UnitOfWorkDep,
+    _admin: Principal = Depends(require(Role.ADMIN)),
 ) -> Response:
-    """Revoke a token at once; 404 when it is unknown or already revoked."""
+    """Revoke a token at once (this gateway process forgets it now; other replicas
+    within ``ATR_AUTH_CACHE_S``); 404 when it is unknown or already revoked."""
     revoked = await revoke_token(uow.session, token_id)
     await uow.commit()
+    principal_cache_of(request).forget(token_id)
     if not revoked:
         raise HTTPException(404, "no active token with this id")
     return Response(status_code=204)

@@ -131,11 +131,25 @@ async def accept_claims(
     """Record new lines and queue their ``ClaimSubmitted`` events; answer duplicates.
 
     ``filed_on`` (the program clock's date) goes on each event: the claims service
-    measures the program's timely filing limit against it."""
+    measures the program's timely filing limit against it. Raises
+    :class:`ClaimRefConflictError` (nothing written) for a reused ``claim_ref``."""
+    known = await stored_keys(uow, lines)
+    answers, rows = admit(uow, known, lines, now, filed_on)
+    await insert_keys(uow, rows)
+    return answers
+
+
+KnownKeys = dict[tuple[str, str], tuple[str, str]]
+"""(provider_id, claim_ref) → (claim_id, body hash) of lines already accepted."""
+
+
+async def stored_keys(uow: UnitOfWork, lines: Sequence[SubmitClaim]) -> KnownKeys:
+    """The idempotency keys already stored for any of ``lines`` (one query per provider
+    and 500 refs), so a group of requests is checked in one round trip."""
     refs_by_provider: dict[str, set[str]] = {}
     for line in lines:
         refs_by_provider.setdefault(line.provider_id, set()).add(line.claim_ref)
-    known: dict[tuple[str, str], tuple[str, str]] = {}
+    known: KnownKeys = {}
     for provider_id, refs in refs_by_provider.items():
         ordered = sorted(refs)
         for start in range(0, len(ordered), 500):
@@ -147,19 +161,41 @@ async def accept_claims(
             )
             for row in rows:
                 known[(provider_id, row.claim_ref)] = (row.claim_id, row.body_hash)
+    return known
+
+
+def admit(
+    uow: UnitOfWork,
+    known: KnownKeys,
+    lines: Sequence[SubmitClaim],
+    now: datetime,
+    filed_on: date | None = None,
+) -> tuple[list[Accepted], list[dict[str, Any]]]:
+    """One request's lines against ``known``: all or none (SPEC §4 idempotency).
+
+    A ``claim_ref`` stored (or repeated in this request) with another body raises
+    :class:`ClaimRefConflictError` before anything is emitted or added to ``known``; a
+    ref stored with the same body, or repeated with it, is a duplicate; a new line gets
+    a claim id, its ``ClaimSubmitted`` event is emitted and its key row returned. Once
+    admitted, the request's keys join ``known``, so a later request of the same group
+    sees them.
+    """
+    mine: KnownKeys = {}
+    for line in lines:
+        key, digest = (line.provider_id, line.claim_ref), body_hash(line)
+        stored = known.get(key) or mine.get(key)
+        if stored is not None and stored[1] != digest:
+            raise ClaimRefConflictError(line.claim_ref, stored[0])
+        if stored is None:
+            mine[key] = (f"CLM-{uuid7().hex}", digest)  # time-ordered: appends to indexes
     answers: list[Accepted] = []
-    new_rows = []
+    new_rows: list[dict[str, Any]] = []
     for line in lines:
         key = (line.provider_id, line.claim_ref)
-        digest = body_hash(line)
         if key in known:
-            claim_id, previous = known[key]
-            if previous != digest:
-                raise ClaimRefConflictError(line.claim_ref, claim_id)
-            answers.append(Accepted(line.claim_ref, claim_id, duplicate=True))
+            answers.append(Accepted(line.claim_ref, known[key][0], duplicate=True))
             continue
-        claim_id = f"CLM-{uuid7().hex}"  # time-ordered: appends to the key indexes
-        known[key] = (claim_id, digest)
+        claim_id, digest = known[key] = mine[key]  # a repeat in this request: a duplicate
         new_rows.append(
             {
                 "provider_id": line.provider_id,
@@ -181,9 +217,13 @@ async def accept_claims(
             ),
         )
         answers.append(Accepted(line.claim_ref, claim_id, duplicate=False))
-    if new_rows:
-        await uow.session.execute(claim_keys.insert(), new_rows)
-    return answers
+    return answers, new_rows
+
+
+async def insert_keys(uow: UnitOfWork, rows: list[dict[str, Any]]) -> None:
+    """Store the key rows :func:`admit` returned (one statement)."""
+    if rows:
+        await uow.session.execute(claim_keys.insert(), rows)
 
 
 async def find_claim(uow: UnitOfWork, claim_id: str) -> tuple[str, str] | None:

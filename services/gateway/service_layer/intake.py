@@ -4,19 +4,20 @@ One transaction per ``POST /v1/claims`` capped single-claim intake at about a hu
 claims a second with a p99 acknowledgement over a second: every request paid a whole
 commit (and on SQLite waited for the write lock). Here a request hands its lines to one
 loop per gateway process and waits; the loop takes every request queued at that moment
-(up to ``max_lines`` lines), accepts them one after another in ONE unit of work —
-idempotency keys and ``ClaimSubmitted`` outbox rows exactly as
-:func:`services.gateway.service_layer.claims.accept_claims` writes them — commits once
-and answers each request. While a commit runs the next requests queue, so the group
-grows with the load and a lone request is committed at once (no lingering).
+(up to ``max_lines`` lines), accepts them in ONE unit of work — idempotency keys and
+``ClaimSubmitted`` outbox rows exactly as
+:func:`services.gateway.service_layer.claims.accept_claims` writes them, with one key
+lookup and one key insert for the whole group — commits once and answers each request.
+While a commit runs the next requests queue, so the group grows with the load and a
+lone request is committed at once (no lingering).
 
 Each request keeps its own answer: a ``claim_ref`` conflict (409) refuses that request
-only — :func:`accept_claims` checks every line before it writes anything, so only the
-events it had emitted are dropped; a line repeated in a later request of the same group
-is answered as a duplicate (the earlier request's keys are in the transaction). If the
-shared commit fails because another gateway process stored one of the keys first, each
-request is accepted again alone, as the single-request path always did. Each request's
-events carry its own trace context.
+only — :func:`~services.gateway.service_layer.claims.admit` checks every line before it
+emits anything; a line repeated in a later request of the same group is answered as a
+duplicate (the earlier request's keys are known to the group). If the shared commit
+fails because another gateway process stored one of the keys first, each request is
+accepted again alone, as the single-request path always did. Each request's events
+carry its own trace context.
 """
 
 from __future__ import annotations
@@ -27,12 +28,19 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from opentelemetry import context as otel_context
 from sqlalchemy.exc import IntegrityError
 
 from contracts.claims import SubmitClaim
-from services.gateway.service_layer.claims import Accepted, ClaimRefConflictError, accept_claims
+from services.gateway.service_layer.claims import (
+    Accepted,
+    ClaimRefConflictError,
+    admit,
+    insert_keys,
+    stored_keys,
+)
 from services.kit.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -128,21 +136,25 @@ class ClaimIntake:
     ) -> list[list[Accepted] | ClaimRefConflictError | None]:
         outcomes: list[list[Accepted] | ClaimRefConflictError | None] = []
         async with self._unit_of_work() as uow:
+            waiting = [request for request in group if not request.answer.done()]
+            known = await stored_keys(uow, [line for r in waiting for line in r.lines])
+            rows: list[dict[str, Any]] = []
             for request in group:
                 if request.answer.done():  # the caller went away: keep nothing of it
                     outcomes.append(None)
                     continue
-                mark = uow.events_emitted
-                token = otel_context.attach(request.trace)
+                token = otel_context.attach(request.trace)  # its events carry its trace
                 try:
-                    outcomes.append(
-                        await accept_claims(uow, request.lines, request.now, request.filed_on)
+                    answers, new_rows = admit(
+                        uow, known, request.lines, request.now, request.filed_on
                     )
-                except ClaimRefConflictError as exc:
-                    uow.discard_events(since=mark)  # it wrote nothing else
+                    outcomes.append(answers)
+                    rows += new_rows
+                except ClaimRefConflictError as exc:  # admit emitted nothing of it
                     outcomes.append(exc)
                 finally:
                     otel_context.detach(token)
+            await insert_keys(uow, rows)
             await uow.commit()
         self.commits += 1
         return outcomes
