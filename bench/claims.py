@@ -51,6 +51,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.partitioner import DefaultPartitioner
 
+from bench import results
+from bench.load import Offered, post_at_rate
 from contracts.claims import ClaimSubmitted, ClaimSubmittedData, SubmitClaim
 from contracts.ids import uuid7
 from contracts.topics import CLAIMS_ADJUDICATED, CLAIMS_SUBMITTED, PAYMENTS
@@ -104,6 +106,13 @@ class Run:
     paid_rate: float = 0.0
     paid_claims: int = 0
     invoice_run_s: float = 0.0
+    fixed: Offered | None = None
+    """The fixed offered load phase (single posts at a share of the single-post rate)."""
+    fixed_funded_latency: list[float] = field(default_factory=list)
+    batch_ref_of: dict[str, str] = field(default_factory=dict)
+    """Claim id → claim_ref of the batched phase's claims."""
+    batched_paid: int = 0
+    """Batched claims the invoice run paid (approved, funded, dated before the cutoff)."""
 
 
 @dataclass
@@ -409,6 +418,7 @@ async def post_batched(
             run.batch_acks.append(time.perf_counter() - t0)
             for line in answer.json()["claims"]:
                 sent[line["claim_id"]] = t0
+                run.batch_ref_of[line["claim_id"]] = line["claim_ref"]
 
     await asyncio.gather(*(client() for _ in range(4)))
     return sent, started
@@ -641,6 +651,7 @@ async def measure(
     scaling: Scaling | None,
     direct: int,
     repeat: int,
+    fixed_s: float = 0.0,
 ) -> None:
     """One run against a started platform: the gateway phases, then (when ``scaling`` is
     given) the workers-only phase."""
@@ -659,6 +670,8 @@ async def measure(
                 sent, started = await post_single(gateway, provider, lines.take("S", single), run)
                 finished = await decisions.wait_for(set(sent), timeout_s=300)
                 run.single_rate = len(sent) / (finished - started)
+                if fixed_s > 0:
+                    await fixed_load(gateway, provider, lines, run, fixed_s, (decisions, fundings))
             if batched:
                 batch_lines = lines.take("B", batched)
                 sent, started = await post_batched(gateway, provider, batch_lines, run)
@@ -669,6 +682,9 @@ async def measure(
                 funded = await fundings.wait_for(approved, timeout_s=300)
                 run.funded_rate = len(approved) / (funded - started)
                 run.funded_latency = [fundings.done[c] - sent[c] for c in approved]
+                cutoff = datetime.now(UTC).date().replace(day=1).isoformat()
+                dated = {line["claim_ref"]: line["service_date"] for line in batch_lines}
+                run.batched_paid = sum(1 for c in approved if dated[run.batch_ref_of[c]] < cutoff)
                 await pay(gateway, run, started)
                 run.raw_rate = await raw_pipeline(platform.bootstrap_servers, batch_lines)
         finally:
@@ -691,6 +707,31 @@ async def measure(
         run.outcomes = check.outcomes
 
 
+FIXED_SHARE = 0.5
+"""The fixed offered load, as a share of the single-post saturation rate (SPEC §5)."""
+
+
+async def fixed_load(
+    gateway: httpx.AsyncClient,
+    provider: dict[str, str],
+    lines: Lines,
+    run: Run,
+    seconds: float,
+    followers: tuple[Decisions, Decisions],
+) -> None:
+    """Single posts offered open loop at half the rate the single-post phase reached
+    (32 in flight: saturation) for ``seconds``; acknowledgement latency from each
+    request's due time, and submit → funded for its approved claims."""
+    decisions, fundings = followers
+    rate = max(1.0, FIXED_SHARE * run.single_rate)
+    run.fixed = await post_at_rate(gateway, provider, lines.take("F", int(rate * seconds)), rate)
+    sent = run.fixed.sent
+    await decisions.wait_for(set(sent), timeout_s=300)
+    approved = {c for c in sent if decisions.outcome_of[c] != "denied"}
+    await fundings.wait_for(approved, timeout_s=300)
+    run.fixed_funded_latency = [fundings.done[c] - sent[c] for c in approved]
+
+
 async def open_fiscal_years(gateway: httpx.AsyncClient) -> None:
     """Fiscal years for every service date the lines use (up to 330 days back), with
     allotments no run here can exhaust: every approved line is funded (SPEC §3.5)."""
@@ -706,8 +747,10 @@ async def open_fiscal_years(gateway: httpx.AsyncClient) -> None:
 
 async def pay(gateway: httpx.AsyncClient, run: Run, started: float) -> None:
     """The month's invoice run (admin), right after the batched claims are funded: it
-    pays every funded line dated before the month's first day. Claims/s to final payment
-    state = the claims that run paid / (first post → the run answered)."""
+    pays every funded line dated before the month's first day (SPEC §3.5), the earlier
+    phases' lines too. Claims/s to final payment state = the batched claims it paid
+    (approved, funded, dated before the cutoff: ``run.batched_paid``) / (first batched
+    post → the run answered)."""
     admin = {"Authorization": f"Bearer {ADMIN}"}
     period = datetime.now(UTC).date().strftime("%Y-%m")
     began = time.perf_counter()
@@ -716,7 +759,7 @@ async def pay(gateway: httpx.AsyncClient, run: Run, started: float) -> None:
     ended = time.perf_counter()
     run.invoice_run_s = ended - began
     run.paid_claims = sum(int(invoice["lines"]) for invoice in answer.json()["invoices"])
-    run.paid_rate = run.paid_claims / (ended - started)
+    run.paid_rate = run.batched_paid / (ended - started)
 
 
 async def measure_scaling(
@@ -804,15 +847,40 @@ def start_platform(workers: int, data_dir: str) -> Platform:
 
 
 def payment_report(runs: list[Run]) -> str:
-    """Claims on to payment: funded and final payment state, per run."""
-    lines = ["workers  funded c/s  submit->funded p50/p99 ms  paid c/s  paid claims  invoice run s"]
+    """Claims on to payment: funded and final payment state per run, the paid rate as a
+    share of the same run's raw aiokafka pipeline, and the fixed offered load."""
+    lines = [
+        "workers  funded c/s  submit->funded p50/p99 ms  paid c/s  paid/raw  "
+        "paid (batched/all)  invoice run s"
+    ]
     for run in runs:
         funded = (
             f"{percentile(run.funded_latency, 0.5):.0f}/{percentile(run.funded_latency, 0.99):.0f}"
         )
+        ratio = run.paid_rate / run.raw_rate if run.raw_rate else float("nan")
+        paid = f"{run.batched_paid}/{run.paid_claims}"
         lines.append(
             f"{run.workers:>7}  {run.funded_rate:>10.0f}  {funded:>25}  {run.paid_rate:>8.0f}  "
-            f"{run.paid_claims:>11}  {run.invoice_run_s:>13.2f}"
+            f"{ratio:>8.3f}  {paid:>18}  {run.invoice_run_s:>13.2f}"
+        )
+    lines.append(
+        "workers  fixed load c/s offered (achieved)  ack p50/p99 ms  late  refused  "
+        "submit->funded p50/p99 ms"
+    )
+    for run in runs:
+        if run.fixed is None:
+            continue
+        fixed = run.fixed
+        achieved = len(fixed.sent) / fixed.seconds if fixed.seconds else float("nan")
+        acks = f"{percentile(fixed.acks, 0.5):.1f}/{percentile(fixed.acks, 0.99):.1f}"
+        funded = (
+            f"{percentile(run.fixed_funded_latency, 0.5):.0f}/"
+            f"{percentile(run.fixed_funded_latency, 0.99):.0f}"
+        )
+        offered = f"{fixed.rate:.0f} ({achieved:.0f})"
+        lines.append(
+            f"{run.workers:>7}  {offered:>35}  {acks:>14}  {fixed.late:>4}  {fixed.refused:>7}  "
+            f"{funded:>25}"
         )
     return "\n".join(lines)
 
@@ -839,6 +907,46 @@ def report(runs: list[Run]) -> str:
     return "\n".join(lines)
 
 
+def _ms(values: list[float]) -> dict[str, float]:
+    return {"p50_ms": percentile(values, 0.5), "p99_ms": percentile(values, 0.99)}
+
+
+def run_figures(run: Run) -> dict[str, Any]:
+    """One run's figures for the JSON results (rates in claims/s, latencies in ms)."""
+    fixed = run.fixed
+    return {
+        "workers": run.workers,
+        "single": {"claims_per_s": run.single_rate, "ack": _ms(run.single_acks)},
+        "fixed_load": None
+        if fixed is None
+        else {
+            "offered_per_s": fixed.rate,
+            "achieved_per_s": len(fixed.sent) / fixed.seconds if fixed.seconds else None,
+            "claims": len(fixed.sent),
+            "late": fixed.late,
+            "refused": fixed.refused,
+            "ack": _ms(fixed.acks),
+            "submit_to_funded": _ms(run.fixed_funded_latency),
+        },
+        "batched": {
+            "claims_per_s": run.batched_rate,
+            "ack": _ms(run.batch_acks),
+            "submit_to_decision": _ms(run.e2e_latency),
+        },
+        "raw_pipeline_per_s": run.raw_rate,
+        "batched_over_raw": run.batched_rate / run.raw_rate if run.raw_rate else None,
+        "funded": {"claims_per_s": run.funded_rate, "submit_to_funded": _ms(run.funded_latency)},
+        "paid": {
+            "claims_per_s": run.paid_rate,
+            "paid_over_raw": run.paid_rate / run.raw_rate if run.raw_rate else None,
+            "batched_claims_paid": run.batched_paid,
+            "lines_paid_by_the_run": run.paid_claims,
+            "invoice_run_s": run.invoice_run_s,
+        },
+        "outcomes": dict(run.outcomes),
+    }
+
+
 def main() -> None:
     """Parse arguments; the gateway phases with each worker count on a platform of its
     own, then the workers-only phase on the last platform (the most workers), counts
@@ -853,7 +961,14 @@ def main() -> None:
     parser.add_argument("--direct", type=int, default=40_000)
     parser.add_argument("--repeat", type=int, default=3, help="workers-only repetitions")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument(
+        "--fixed-seconds",
+        type=float,
+        default=20.0,
+        help="seconds of single posts offered at half the single-post rate (0: none)",
+    )
     arguments = parser.parse_args()
+    started = {"machine": results.machine(), **results.provenance()}
     counts = sorted(set(arguments.workers))
     scaling = Scaling(counts)
     runs = []
@@ -872,6 +987,7 @@ def main() -> None:
                         scaling if workers == counts[-1] else None,
                         arguments.direct,
                         arguments.repeat,
+                        arguments.fixed_seconds,
                     )
                 )
                 runs.append(run)
@@ -885,6 +1001,13 @@ def main() -> None:
     print(payment_report(runs))
     if scaling.drains:
         print(scaling.report())
+    figures: dict[str, Any] = {"runs": [run_figures(run) for run in runs]}
+    if scaling.drains:
+        figures["workers_only"] = {
+            str(workers): {"median_per_s": scaling.median(workers), "each": scaling.rates(workers)}
+            for workers in scaling.counts
+        }
+    print(f"results: {results.write('claims', figures, started)}")
 
 
 if __name__ == "__main__":
