@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
@@ -17,6 +17,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from contracts.api.errors import PROBLEM_CONTENT_TYPE, problem_body
 
@@ -49,20 +50,44 @@ def health_router(runtime: Any) -> APIRouter:
 
 def install_request_metrics(app: FastAPI, runtime: Any) -> None:
     """Count and time every request by route template (never by raw path: no ids)."""
+    app.add_middleware(RequestMetrics, metrics=runtime.metrics)
 
-    @app.middleware("http")
-    async def _measure(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
+
+class RequestMetrics:
+    """ASGI middleware counting and timing requests by method, route template and status.
+
+    Plain ASGI rather than ``@app.middleware("http")``: Starlette's ``BaseHTTPMiddleware``
+    runs each request through a task group and memory streams, a cost every claim post
+    paid. A request whose handler raises is counted with status 500.
+    """
+
+    def __init__(self, app: ASGIApp, metrics: Any) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass the request on; count it once it is answered (or has failed)."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        template = getattr(route, "path", "unmatched")
-        runtime.metrics.http_requests.labels(request.method, template, response.status_code).inc()
-        runtime.metrics.http_latency.labels(request.method, template).observe(
-            time.perf_counter() - started
-        )
-        return response
+        status = 500
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            template = getattr(scope.get("route"), "path", "unmatched")
+            method = scope["method"]
+            self.metrics.http_requests.labels(method, template, status).inc()
+            self.metrics.http_latency.labels(method, template).observe(
+                time.perf_counter() - started
+            )
 
 
 class ProblemResponse(JSONResponse):
