@@ -747,7 +747,7 @@ async def measure_scaling(
 
 
 ASSIGNED = re.compile(
-    rf'atr_claims_partitions_assigned{{group="{WORKERS_GROUP}"}} ([0-9.]+)'.encode()
+    rf'atr_partitions_assigned{{service="claims",group="{WORKERS_GROUP}"}} ([0-9.]+)'.encode()
 )
 
 

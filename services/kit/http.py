@@ -58,10 +58,12 @@ def install_request_metrics(app: FastAPI, runtime: Any) -> None:
         response = await call_next(request)
         route = request.scope.get("route")
         template = getattr(route, "path", "unmatched")
-        runtime.metrics.http_requests.labels(request.method, template, response.status_code).inc()
-        runtime.metrics.http_latency.labels(request.method, template).observe(
-            time.perf_counter() - started
-        )
+        runtime.metrics.http_requests.labels(
+            runtime.metrics.service, request.method, template, response.status_code
+        ).inc()
+        runtime.metrics.http_latency.labels(
+            runtime.metrics.service, request.method, template
+        ).observe(time.perf_counter() - started)
         return response
 
 
