@@ -105,3 +105,15 @@ def test_adjudication_outcomes_and_latency() -> None:
     assert get("atr_adjudication_latency_seconds_sum", latency) == pytest.approx(3.4)
     assert get("atr_adjudication_latency_seconds_bucket", latency | {"le": "0.25"}) == 2
     assert get("atr_adjudication_latency_seconds_bucket", latency | {"le": "5.0"}) == 3
+
+
+def test_the_benchmark_reads_a_workers_partitions_from_the_exposition() -> None:
+    """bench/claims.py waits on ``atr_partitions_assigned`` as ``/metrics`` prints it
+    (labels in name order: group, then service)."""
+    from prometheus_client import generate_latest
+
+    from bench.claims import ASSIGNED
+
+    metrics = ServiceMetrics.create("claims")
+    metrics.partitions_assigned.labels("claims", "atr-claims-workers").set(4)
+    assert ASSIGNED.findall(generate_latest(metrics.registry)) == [b"4.0"]
