@@ -790,8 +790,9 @@ async def measure_scaling(
 
 
 ASSIGNED = re.compile(
-    rf'atr_claims_partitions_assigned{{group="{WORKERS_GROUP}"}} ([0-9.]+)'.encode()
+    rf'atr_partitions_assigned{{[^}}]*group="{WORKERS_GROUP}"[^}}]*}} ([0-9.]+)'.encode()
 )
+"""A claim worker's partitions (the exposition orders labels by name: group, service)."""
 
 
 async def assigned(platform: Platform, timeout_s: float) -> None:

@@ -63,7 +63,23 @@ class SubmitClaim(Contract):
     end_time: LocalTime | None = Field(
         default=None, description="Local time of day, after `start_time` (same day)."
     )
-    group_size: int | None = Field(default=None, ge=1, le=1000)
+    group_size: int | None = Field(
+        default=None,
+        ge=1,
+        le=1000,
+        description="Participants in the session: the clients and, where the service admits "
+        "them (family engagement), members of a client's support system; staff are not "
+        "counted. Group maxima count participants.",
+    )
+    group_clients: int | None = Field(
+        default=None,
+        ge=1,
+        le=1000,
+        description="How many of the participants are clients (consumers); at most "
+        "`group_size`. Group minima count clients. Without it every participant counts as "
+        "a client, except in family engagement, whose lines with more than one participant "
+        "must state it.",
+    )
     client_signature: bool | None = None
     face_to_face: bool | None = None
     miles: Decimal | None = Field(default=None, ge=0, max_digits=8, decimal_places=2)
@@ -97,6 +113,16 @@ class SubmitClaim(Contract):
     place_of_service: PlaceOfService | None = Field(
         default=None, description="CMS two-digit place-of-service code, `01` to `99`."
     )
+
+    @field_validator("group_clients")
+    @classmethod
+    def _clients_among_participants(cls, clients: int | None, info: ValidationInfo) -> int | None:
+        """``group_clients`` counts participants who are clients, so it cannot exceed
+        ``group_size`` (the error names ``group_clients``)."""
+        size = info.data.get("group_size")
+        if clients is not None and size is not None and clients > size:
+            raise ValueError("cannot exceed group_size (clients are among the participants)")
+        return clients
 
     @field_validator("end_time")
     @classmethod

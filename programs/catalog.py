@@ -57,8 +57,9 @@ class Rule(BaseModel):
 class Limit(Rule):
     """At most ``units`` (or ``amount`` dollars) of the service per ``per`` window.
 
-    ``codes`` widens the count to a family of services (e.g. work preparation individual
-    and group share 16 units); ``activity`` narrows it to lines with that activity;
+    ``codes`` widens the count to a family of services (a cap several services share;
+    seed 000 §17's 16 units are Work Preparation-Individual's own, §18 sets none for the
+    group); ``activity`` narrows it to lines with that activity;
     ``face_to_face: false`` narrows it to lines that were not face to face.
     """
 
@@ -170,6 +171,22 @@ class Attendance(Rule):
     min_minutes: int
 
 
+class Attestation(Rule):
+    """A seed rule no claim field shows, so the engine cannot check it: the provider
+    attests to it by billing the line, and it is kept here, cited, for the program's
+    terms (``atr program explain``, ``GET /v1/program``) and for audits of the provider's
+    records (e.g. seed 000 §3 "Licensed (or license waived) child care")."""
+
+    requirement: str = Field(min_length=8)
+
+
+GroupParticipants = Literal["clients", "clients_and_support_system"]
+"""Who takes part in a session of the service, besides staff (claim ``group_size``):
+``clients`` only, or clients and members of a client's support system (seed 000 §7
+"one client and any of the client's support system that are included in the session",
+§8 "two or more consumers and any members of the family support system")."""
+
+
 LOCAL_CODE = "local"
 """``Hcpcs.source`` of a code no seed gives: the program's own mapping."""
 
@@ -225,6 +242,12 @@ class Service(BaseModel):
     level_one_cap: LevelOneCap | None = None
     group_min: int | None = None
     group_max: int | None = None
+    group_participants: GroupParticipants = Field(
+        default="clients",
+        description="Who a session's participants (``group_size``) may be. ``group_min`` "
+        "counts clients (``group_clients``), ``group_max`` counts participants (seed 000 "
+        '§8 "two or more consumers" … "exceeds thirty (30) participants").',
+    )
     group_source: str | None = None
     conflicts: list[Conflict] = Field(default_factory=list)
     eligible_statuses: list[str] | None = None
@@ -252,6 +275,7 @@ class Service(BaseModel):
     activities: Activities | None = None
     attendance: Attendance | None = None
     timing: Timing | None = None
+    attestations: list[Attestation] = Field(default_factory=list)
     gpra_category: GpraCategory
     hcpcs: Hcpcs | None = Field(
         default=None,
@@ -262,7 +286,12 @@ class Service(BaseModel):
     @model_validator(mode="after")
     def _cited(self) -> Service:
         pairs = [
-            (self.group_min is not None or self.group_max is not None, self.group_source),
+            (
+                self.group_min is not None
+                or self.group_max is not None
+                or self.group_participants != "clients",
+                self.group_source,
+            ),
             (bool(self.eligible_statuses or self.excluded_statuses), self.status_source),
             (bool(self.requires_attributes), self.attributes_source),
             (bool(self.voucher_requires_attributes), self.voucher_attributes_source),

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from programs.catalog import Catalog, Rule, Service
 
 PAIRED_SOURCES: dict[str, tuple[str, ...]] = {
-    "group_source": ("group_min", "group_max"),
+    "group_source": ("group_min", "group_max", "group_participants"),
     "status_source": ("eligible_statuses", "excluded_statuses"),
     "attributes_source": ("requires_attributes",),
     "voucher_attributes_source": ("voucher_requires_attributes",),
@@ -50,7 +50,11 @@ def rules_of(service: Service) -> list[tuple[str, str, str]]:
                 found.append((name, _terms(item), item.source))
     for source_field, fields in PAIRED_SOURCES.items():
         citation = getattr(service, source_field)
-        terms = {f: getattr(service, f) for f in fields if getattr(service, f)}
+        terms = {
+            f: getattr(service, f)
+            for f in fields
+            if getattr(service, f) and getattr(service, f) != Service.model_fields[f].default
+        }
         if citation and terms:
             found.append(
                 (

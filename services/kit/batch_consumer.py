@@ -88,7 +88,9 @@ async def consume_in_batches(
         while True:
             fetched = await consumer.getmany(timeout_ms=200, max_records=max_records)
             if metrics is not None:
-                metrics.partitions_assigned.labels(group_id).set(len(consumer.assignment()))
+                metrics.partitions_assigned.labels(metrics.service, group_id).set(
+                    len(consumer.assignment())
+                )
                 metrics.record_lag(group_id, await _lag(consumer))
             if fetched and linger_s > 0:
                 fetched = await _fetch_more(consumer, fetched, max_records, linger_s)
@@ -282,6 +284,8 @@ class BatchConsumer:
                 await self.handler(uow, new)
             await uow.commit()
         metrics = self.runtime.metrics
-        metrics.events_duplicate.labels(self.topic.name).inc(len(received) - len(new))
+        metrics.events_duplicate.labels(metrics.service, self.topic.name).inc(
+            len(received) - len(new)
+        )
         for event_type, count in Counter(event.type for event in new).items():
-            metrics.events_processed.labels(self.topic.name, event_type).inc(count)
+            metrics.events_processed.labels(metrics.service, self.topic.name, event_type).inc(count)

@@ -50,7 +50,8 @@ def make_broker(
             KafkaPrometheusMiddleware(
                 registry=metrics.registry,
                 app_name=f"atr-{settings.service}",
-                metrics_prefix=f"atr_{settings.service}",
+                metrics_prefix="atr",
+                custom_labels={"service": settings.service},
             ),
         ],
         logger=logging.getLogger(f"atr.{settings.service}.broker"),

@@ -148,11 +148,15 @@ class EventConsumer:
         async with self.runtime.unit_of_work() as uow:
             await self.runtime.begin_consumer_write(uow)
             if not await uow.first_time(self.name, self.topic.name, str(event.id)):
-                self.runtime.metrics.events_duplicate.labels(self.topic.name).inc()
+                self.runtime.metrics.events_duplicate.labels(
+                    self.runtime.metrics.service, self.topic.name
+                ).inc()
                 return
             await handler(uow, event)
             await uow.commit()
-        self.runtime.metrics.events_processed.labels(self.topic.name, event.type).inc()
+        self.runtime.metrics.events_processed.labels(
+            self.runtime.metrics.service, self.topic.name, event.type
+        ).inc()
 
     async def dead_letter(self, message: KafkaMessage, error: str) -> None:
         """Publish the original bytes with the error to the dead-letter topic (acked)."""

@@ -42,7 +42,7 @@ async def dead_letter_record(
             "x-consumer": consumer,
         },
     )
-    runtime.metrics.events_dead_lettered.labels(record.topic).inc()
+    runtime.metrics.events_dead_lettered.labels(runtime.metrics.service, record.topic).inc()
     log.warning(
         "message dead-lettered (%s[%d]@%d) by %s",
         record.topic,

@@ -84,8 +84,9 @@ class RequestMetrics:
         finally:
             template = getattr(scope.get("route"), "path", "unmatched")
             method = scope["method"]
-            self.metrics.http_requests.labels(method, template, status).inc()
-            self.metrics.http_latency.labels(method, template).observe(
+            service = self.metrics.service
+            self.metrics.http_requests.labels(service, method, template, status).inc()
+            self.metrics.http_latency.labels(service, method, template).observe(
                 time.perf_counter() - started
             )
 

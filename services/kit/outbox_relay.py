@@ -190,7 +190,9 @@ class OutboxRelay:
             await _mark_rows(session, self._outbox, ok, failed)
         for item in sent:
             if item.error is None:
-                self._metrics.outbox_published.labels(item.record.topic).inc()
+                self._metrics.outbox_published.labels(
+                    self._metrics.service, item.record.topic
+                ).inc()
         if failed:
             log.warning("outbox relay: %d rows not sent; polling retries them", len(failed))
         return len(failed)
@@ -238,7 +240,7 @@ class OutboxRelay:
                     .select_from(self._outbox)
                     .where(self._outbox.c.status.in_((OUTBOX_NOT_PUBLISHED, OUTBOX_IN_PROGRESS)))
                 )
-            self._metrics.outbox_pending.set(pending or 0)
+            self._metrics.outbox_pending.labels(self._metrics.service).set(pending or 0)
         return sum(1 for item in sent if item.error is None)
 
     async def _claim_batch(self) -> Sequence[Row[Any]]:

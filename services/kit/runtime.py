@@ -205,7 +205,7 @@ class ServiceRuntime(Generic[SettingsT]):
                 raise
             except Exception:
                 log.exception("background task %s failed; restarting in 1 s", name)
-                self.metrics.background_restarts.labels(name).inc()
+                self.metrics.background_restarts.labels(self.metrics.service, name).inc()
                 await asyncio.sleep(1.0)
 
     def http_app(self, *routers: APIRouter, title: str, description: str = "") -> FastAPI:

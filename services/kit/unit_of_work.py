@@ -11,7 +11,7 @@ polling pass is the safety net for rows whose lease ends unpublished (a crash).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
@@ -74,6 +74,7 @@ class UnitOfWork:
         self._applied: Counter[tuple[str, str]] = Counter()
         self._outbox: PreparedInsert | None = None
         self._committed = False
+        self._after_commit: list[Callable[[], None]] = []
         self.session: AsyncSession
 
     async def __aenter__(self) -> Self:
@@ -126,6 +127,11 @@ class UnitOfWork:
         caller is deciding again)."""
         del self._pending[since:]
         self._outbox = None
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once this unit has committed (never if it rolls back): for
+        effects that must count only what was stored, such as metrics."""
+        self._after_commit.append(callback)
 
     def prepare(self) -> None:
         """Bind the outbox rows of the events emitted so far now, so that a commit in a
@@ -234,6 +240,9 @@ class UnitOfWork:
         self._outbox = None
         if records and self._publisher is not None:
             self._publisher.publish_committed(records)
+        callbacks, self._after_commit = self._after_commit, []
+        for callback in callbacks:
+            callback()
 
     async def _count_versions(self, versions: Counter[tuple[str, str]]) -> None:
         """Add ``versions`` to ``subject_versions`` (one upsert, in key order so two

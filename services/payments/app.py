@@ -24,6 +24,7 @@ from contracts.topics import CLAIMS_ADJUDICATED, CLIENTS, PAYMENTS, VOUCHERS
 from contracts.vouchers import VoucherDischarged, VoucherEvent
 from services.kit.batch_consumer import BatchConsumer
 from services.kit.clock import SystemClock
+from services.kit.metrics import SERVICE_LABEL
 from services.kit.runtime import ServiceRuntime
 from services.kit.unit_of_work import UnitOfWork
 from services.payments.adapters.orm import metadata
@@ -111,8 +112,9 @@ async def forfeiture() -> None:
 runtime.background_tasks.append(forfeiture)
 
 ledger_violations = Gauge(
-    "atr_payments_ledger_violations",
+    "atr_ledger_violations",
     "Ledger invariants violated at the last check (SPEC §3.5; `atr payments check`)",
+    [SERVICE_LABEL],
     registry=runtime.metrics.registry,
 )
 
@@ -124,7 +126,7 @@ async def ledger_checks() -> None:
         try:
             async with runtime.db.read_sessions() as session:
                 problems = await check_ledger(session)
-            ledger_violations.set(len(problems))
+            ledger_violations.labels(runtime.metrics.service).set(len(problems))
             for problem in problems[:20]:
                 log.error("ledger invariant violated: %s", problem)
         except Exception:

@@ -228,3 +228,19 @@ async def test_the_same_service_twice_is_a_duplicate_within_and_across_batches(
         rows = await session.execute(select(claims.c.claim_id, claims.c.reasons))
         reasons = {row.claim_id: row.reasons for row in rows}
     assert reasons["K2"] == reasons["K3"] == ["DUPLICATE_CLAIM"]
+
+
+async def test_committed_decisions_are_exported_by_outcome_with_their_latency(
+    worker: ClaimWorker,
+) -> None:
+    """``atr_claim_decisions_total{service,outcome}`` counts each committed decision
+    once (a redelivery adds nothing) and ``atr_adjudication_latency_seconds`` observes
+    each from ``submitted_at`` to the decision."""
+    batch = [record("K1", 10, 0), record("K2", 11, 1)]
+    assert await worker.process(batch) == 2
+    assert await worker.process(batch) == 0
+    get = worker.runtime.metrics.registry.get_sample_value
+    for outcome, count in (("approved", 1), ("denied", 1), ("partially_approved", None)):
+        assert get("atr_claim_decisions_total", {"service": "claims", "outcome": outcome}) == count
+    assert get("atr_adjudication_latency_seconds_count", {"service": "claims"}) == 2
+    assert get("atr_adjudication_latency_seconds_sum", {"service": "claims"}) == 0.0

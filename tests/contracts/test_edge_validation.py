@@ -285,6 +285,24 @@ def test_post_claims_refuses_an_offset_time_and_a_date_out_of_window(gateway: Te
     assert far not in answer.text
 
 
+def test_group_clients_are_among_the_participants(gateway: TestClient) -> None:
+    """``group_size`` counts participants, ``group_clients`` the clients among them
+    (seed 000 §8 "two or more consumers and any members of the family support
+    system"): more clients than participants is a 422 naming ``group_clients``; the
+    field is optional and carried to the event the workers read."""
+    body = claim(service_code="FAMILY_ENGAGEMENT_GRP", group_size=3, group_clients=4)
+    answer = gateway.post("/v1/claims", json=body)
+    assert answer.status_code == 422
+    assert [e["loc"] for e in answer.json()["errors"]] == [["body", "group_clients"]]
+    accepted = SubmitClaim.model_validate(claim(group_size=5, group_clients=2))
+    assert accepted.group_clients == 2
+    assert SubmitClaim.model_validate(claim()).group_clients is None
+    data = ClaimSubmittedData(
+        **accepted.model_dump(), claim_id="K1", submitted_at=datetime.now(UTC)
+    )
+    assert ClaimSubmitted(subject="C1", data=data).data.group_clients == 2
+
+
 def test_post_claims_batch_names_each_line_out_of_window(gateway: TestClient) -> None:
     today = datetime.now(UTC).date()
     body = {

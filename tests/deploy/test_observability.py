@@ -24,7 +24,7 @@ PROMQL_WORDS = frozenset(
     {
         "sum", "max", "min", "avg", "rate", "increase", "by", "without", "histogram_quantile",
         "clamp_min", "le", "service", "group", "topic", "partition", "route", "status",
-        "instance", "humanizePercentage", "type",
+        "instance", "humanizePercentage", "type", "outcome",
     }
 )  # fmt: skip
 
@@ -40,14 +40,28 @@ def _sample_names(registry: CollectorRegistry) -> set[str]:
 @pytest.fixture(scope="module")
 def exported() -> set[str]:
     """Every sample name a service exposes on /metrics (the kit's families for each
-    service, plus the payments ledger gauge registered in services/payments/app.py)."""
+    service and the claim worker's adjudication families, plus the payments ledger gauge
+    registered in services/payments/app.py)."""
     names: set[str] = set()
     for service in (*SERVICES, "gateway"):
-        names |= _sample_names(ServiceMetrics.create(service).registry)
+        metrics = ServiceMetrics.create(service)
+        if service == "claims":
+            assert metrics.adjudication  # registers the claim worker's families
+        names |= _sample_names(metrics.registry)
     payments_app = (ROOT / "services" / "payments" / "app.py").read_text()
     names |= set(re.findall(r'Gauge\(\s*"(atr_[a-z_]+)"', payments_app))
-    assert "atr_payments_ledger_violations" in names
+    assert {
+        "atr_ledger_violations",
+        "atr_claim_decisions_total",
+        "atr_adjudication_latency_seconds_bucket",
+    } <= names
     return names
+
+
+def test_no_metric_name_carries_a_service_name(exported: set[str]) -> None:
+    """The service is a label, not part of the name (the operators' spec)."""
+    for name in exported:
+        assert not any(f"_{service}_" in name for service in (*SERVICES, "gateway")), name
 
 
 def _metrics_in(expr: str) -> set[str]:
@@ -78,6 +92,7 @@ def test_alert_rules_parse_and_reference_exported_metrics(exported: set[str]) ->
         used = _metrics_in(rule["expr"])
         assert used, rule["expr"]
         assert used <= exported, (rule["alert"], used - exported)
+        assert "by (service" in rule["expr"], rule["alert"]  # one rule per concern
 
 
 def test_dashboards_parse_and_query_exported_metrics(exported: set[str]) -> None:

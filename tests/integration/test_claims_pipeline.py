@@ -219,7 +219,8 @@ async def assert_both_workers_worked(platform: RunningPlatform) -> None:
             sum(
                 float(m.rsplit(" ", 1)[1])
                 for m in body.splitlines()
-                if m.startswith("atr_claims_events_processed_total") and CLAIMS_SUBMITTED.name in m
+                if m.startswith('atr_events_processed_total{service="claims"')
+                and CLAIMS_SUBMITTED.name in m
             )
         )
     assert all(b > 0 for b in batches), batches

@@ -106,7 +106,7 @@ async def test_provider_registration_flows_exactly_once_with_one_trace(
     value, headers = await _published_event(bootstrap_servers, provider_id)
     event = ProviderRegistered.model_validate_json(value)
     duplicates_before = await _metric(
-        platform.url_of("reporting"), "atr_reporting_events_duplicate_total"
+        platform.url_of("reporting"), 'atr_events_duplicate_total{service="reporting"'
     )
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all")
     await producer.start()
@@ -118,7 +118,9 @@ async def test_provider_registration_flows_exactly_once_with_one_trace(
         await producer.stop()
 
     async def duplicate_seen() -> bool:
-        now = await _metric(platform.url_of("reporting"), "atr_reporting_events_duplicate_total")
+        now = await _metric(
+            platform.url_of("reporting"), 'atr_events_duplicate_total{service="reporting"'
+        )
         return now > duplicates_before
 
     assert await wait_until(duplicate_seen, timeout_s=120)

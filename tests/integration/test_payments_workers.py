@@ -148,7 +148,7 @@ async def _adjudicated(client: httpx.AsyncClient, url: str, counter: str) -> flo
     ``processed`` (consumed and committed) or ``dead_lettered`` (set aside)."""
     answer = await client.get(f"{url}/metrics")
     assert answer.status_code == 200, answer.text
-    prefix = f'atr_payments_events_{counter}_total{{topic="{CLAIMS_ADJUDICATED.name}"'
+    prefix = f'atr_events_{counter}_total{{service="payments",topic="{CLAIMS_ADJUDICATED.name}"'
     return sum(
         float(line.rsplit(" ", 1)[1])
         for line in answer.text.splitlines()

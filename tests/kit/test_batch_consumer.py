@@ -122,10 +122,13 @@ async def test_each_event_once_other_types_skipped_poison_dead_lettered(
         assert [value for value, _ in dead] == [poison]
         assert dead[0][1]["x-consumer"] == b"kit-batch-test"
         assert (
-            consumer.runtime.metrics.events_duplicate.labels(consumer.topic.name)._value.get() == 1
+            consumer.runtime.metrics.events_duplicate.labels(
+                consumer.runtime.metrics.service, consumer.topic.name
+            )._value.get()
+            == 1
         )
         processed = consumer.runtime.metrics.events_processed.labels(
-            consumer.topic.name, "test.tally.bumped"
+            consumer.runtime.metrics.service, consumer.topic.name, "test.tally.bumped"
         )
         assert processed._value.get() == 2
 

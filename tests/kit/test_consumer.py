@@ -75,7 +75,12 @@ async def test_duplicates_have_one_effect_and_poison_goes_to_dead_letter(
             assert headers["x-error"]
         errors = {value: headers["x-error"].decode() for value, headers in dead}
         assert "data.counter" in errors[poison]
-        assert runtime.metrics.events_duplicate.labels(topic.name)._value.get() == 1
+        assert (
+            runtime.metrics.events_duplicate.labels(
+                runtime.metrics.service, topic.name
+            )._value.get()
+            == 1
+        )
         assert await tally_value() == 2  # the duplicate of `first` had no effect
     finally:
         await producer.stop()

@@ -25,5 +25,7 @@ async def test_a_failing_background_loop_is_restarted_and_counted(tmp_path: Path
     finally:
         await runtime.db.dispose()
     assert runs == [0, 1, 2]
-    restarts = runtime.metrics.background_restarts.labels(flaky.__qualname__)
+    restarts = runtime.metrics.background_restarts.labels(
+        runtime.metrics.service, flaky.__qualname__
+    )
     assert restarts._value.get() == 2  # type: ignore[attr-defined]

@@ -174,3 +174,22 @@ async def test_versioned_facts_are_counted_per_subject_at_commit(database_url: s
         assert totals == {TOPIC.name: 3, "other": 0}
     finally:
         await db.dispose()
+
+
+async def test_after_commit_callbacks_run_only_when_the_unit_commits(database_url: str) -> None:
+    """What a unit registers with ``after_commit`` (the claim store's decision metrics)
+    runs once after its commit and never for a unit rolled back."""
+    db, tables, tally = await _setup(database_url)
+    ran: list[str] = []
+    try:
+        async with UnitOfWork(db, tables) as uow:
+            await uow.session.execute(tally.insert().values(counter="a", value=1))
+            uow.after_commit(lambda: ran.append("rolled back"))
+        async with UnitOfWork(db, tables) as uow:
+            await uow.session.execute(tally.insert().values(counter="b", value=1))
+            uow.after_commit(lambda: ran.append("committed"))
+            assert ran == []
+            await uow.commit()
+        assert ran == ["committed"]
+    finally:
+        await db.dispose()

@@ -245,19 +245,27 @@ def test_family_engagement_group_eight_units_per_week_and_size() -> None:
     results = run(
         MO,
         [
-            line("FAMILY_ENGAGEMENT_GRP", 6, group_size=5),
-            line("FAMILY_ENGAGEMENT_GRP", 6, DAY + timedelta(days=1), group_size=5),
+            line("FAMILY_ENGAGEMENT_GRP", 6, group_size=5, group_clients=2),
+            line(
+                "FAMILY_ENGAGEMENT_GRP", 6, DAY + timedelta(days=1), group_size=5, group_clients=2
+            ),
         ],
         history(staff=staff),
     )
     assert [d.allowed_units for _, d in results] == [6, 2]
     assert results[1][1].reasons == ("WEEKLY_LIMIT",)
-    for size in (1, 31, None):
+    for size, clients in ((1, 1), (31, 2), (None, None), (5, None)):
         assert evaluate(
-            MO, line("FAMILY_ENGAGEMENT_GRP", 1, group_size=size), history(staff=staff)
+            MO,
+            line("FAMILY_ENGAGEMENT_GRP", 1, group_size=size, group_clients=clients),
+            history(staff=staff),
         ).reasons == ("GROUP_SIZE",)
     assert (
-        evaluate(MO, line("FAMILY_ENGAGEMENT_GRP", 1, group_size=30), history(staff=staff)).outcome
+        evaluate(
+            MO,
+            line("FAMILY_ENGAGEMENT_GRP", 1, group_size=30, group_clients=2),
+            history(staff=staff),
+        ).outcome
         == "approved"
     )
 
@@ -418,7 +426,7 @@ def bus_pass(kind: str, price: str = "2.00", units: int = 1, day: date = DAY):  
 )
 def test_public_transport_pass_price_plus_fee(kind: str, price: str, amount: str) -> None:
     """Seed 000 §16 and summary footnote: pass price + $5 monthly / $1 weekly / $0 daily."""
-    decision = evaluate(MO, bus_pass(kind, price), history())
+    decision = evaluate(MO, bus_pass(kind, price), history(status="level_2"))
     assert decision.allowed_amount == Decimal(amount)
     assert decision.unit_rate == Decimal(amount)
 
@@ -427,7 +435,7 @@ def test_public_transport_pass_price_plus_fee(kind: str, price: str, amount: str
 def test_public_transport_passes_per_episode(kind: str, limit: int) -> None:
     """Seed 000 §16: at most 2 monthly, 10 weekly or 60 daily passes per episode."""
     claims = [bus_pass(kind, day=DAY + timedelta(days=d)) for d in range(limit + 1)]
-    results = run(MO, claims, history())
+    results = run(MO, claims, history(status="level_2"))
     assert sum(d.allowed_units for _, d in results) == limit
     assert results[-1][1].reasons == ("PASS_LIMIT",)
 
@@ -435,7 +443,7 @@ def test_public_transport_passes_per_episode(kind: str, limit: int) -> None:
 def test_public_transport_needs_serial_and_signature() -> None:
     """Seed 000 §16: the pass serial number and the client signature are documented."""
     no_serial = line("TRANSPORT_PUBLIC", 1, pass_type="daily", pass_price=Decimal("2"))
-    assert evaluate(MO, no_serial, history()).reasons == ("DOCUMENTATION_MISSING",)
+    assert evaluate(MO, no_serial, history(status="level_2")).reasons == ("DOCUMENTATION_MISSING",)
 
 
 def test_work_preparation_sixteen_units_half_face_to_face() -> None:

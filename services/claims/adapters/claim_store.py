@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any, Protocol
 
 from sqlalchemy import func, select
@@ -170,6 +171,7 @@ class SqlClaimStore:
                 rows.set_column("changed_in", [await change_number(uow.session)] * len(decided))
                 await execute_prepared(uow.session, rows)
             await uow.commit()
+        self._count_decisions(decided, now)
         written: dict[str, tuple[int, list[PriorLine]]] = {
             client_id: (version + 1, []) for client_id, version in heads.items()
         }
@@ -226,6 +228,7 @@ class SqlClaimStore:
         if not done:
             return 0
         self._emit(uow, done, now)
+        uow.after_commit(partial(self._count_decisions, done, now))
         seqs = await self._number(uow.session, done)
         changed_in = await change_number(uow.session)
         for (line, decision), seq in zip(done, seqs, strict=True):
@@ -285,7 +288,9 @@ class SqlClaimStore:
         fresh = []
         for line in lines:
             if line.claim_id in known or line.claim_id in seen:
-                self.runtime.metrics.events_duplicate.labels(CLAIMS_SUBMITTED.name).inc()
+                self.runtime.metrics.events_duplicate.labels(
+                    self.runtime.metrics.service, CLAIMS_SUBMITTED.name
+                ).inc()
                 continue
             seen.add(line.claim_id)
             fresh.append(line)
@@ -307,6 +312,14 @@ class SqlClaimStore:
             for line, decision in decided
         ]
         return prepare_rows(claims, self.runtime.db.engine.dialect, rows)
+
+    def _count_decisions(self, decided: Iterable[Decided], now: datetime) -> None:
+        """Export committed decisions: ``atr_claim_decisions_total`` by outcome and
+        ``atr_adjudication_latency_seconds`` from each line's ``submitted_at`` to ``now``
+        (pending lines are not decisions and are skipped)."""
+        self.runtime.metrics.adjudication.record(
+            ((decision.outcome, line.submitted_at) for line, decision in decided), now
+        )
 
     @staticmethod
     def _emit(uow: UnitOfWork, decided: Iterable[Decided], now: datetime) -> None:

@@ -269,16 +269,53 @@ def _documentation_missing(service: Service, claim: ClaimLine) -> bool:
 
 
 def _bad_group(service: Service, claim: ClaimLine) -> bool:
-    size = claim.group_size
+    """The session's size breaks the service's group rules (``GROUP_SIZE``).
+
+    ``group_size`` counts participants, ``group_clients`` the clients among them
+    (:func:`session_clients`). Maxima count participants: seed 000 §8, §12, §14, §18
+    "cannot be delivered to a group that exceeds thirty (30) participants", §10 "cannot
+    exceed 12 participants". Minima count clients: §8 "two or more consumers", §12 "at
+    least two clients", §18 "two or more clients". An individual service serves one
+    client: §9 "only delivered in a one-on-one session" (one participant), except where
+    the client's support system takes part, §7 "Family Engagement-Individual is provided
+    to one client and any of the client's support system that are included in the
+    session" (one client, any number of participants).
+    """
+    participants = claim.group_size
+    if (
+        claim.group_clients is not None
+        and participants is not None
+        and claim.group_clients > participants
+    ):
+        return True  # the contract refuses it; an old event's line cannot carry it
+    clients = session_clients(service, claim)
     if service.mode == "individual":
-        return size is not None and size > 1
+        if service.group_participants == "clients_and_support_system":
+            if clients is None:  # several participants, not said how many are clients
+                return (participants or 1) > 1
+            return clients != 1
+        return (participants or 1) > 1 or (clients or 1) > 1
     if service.group_min is None and service.group_max is None:
         return False
-    if size is None:
+    if participants is None or clients is None:
         return True
-    if service.group_min is not None and size < service.group_min:
+    if service.group_min is not None and clients < service.group_min:
         return True
-    return service.group_max is not None and size > service.group_max
+    return service.group_max is not None and participants > service.group_max
+
+
+def session_clients(service: Service, claim: ClaimLine) -> int | None:
+    """How many clients the line's session served: ``group_clients`` when the line
+    states it; otherwise every participant (``group_size``) is a client, except in a
+    service whose sessions admit a client's support system (seed 000 §7, §8
+    ``group_participants: clients_and_support_system``), where more than one
+    participant says nothing of how many are clients (None: unknown)."""
+    if claim.group_clients is not None:
+        return claim.group_clients
+    participants = claim.group_size
+    if service.group_participants == "clients_and_support_system" and (participants or 1) > 1:
+        return None
+    return participants
 
 
 def _conflicts(

@@ -55,6 +55,7 @@ class ClaimLine:
     modifiers: tuple[str, ...] | None = None
     diagnosis_codes: tuple[str, ...] | None = None
     place_of_service: str | None = None
+    group_clients: int | None = None
 
     def allowed(self, units: int, amount: Decimal) -> PriorLine:
         """How later lines of the client see this line once ``units`` were allowed."""

@@ -153,7 +153,9 @@ class ClaimWorker:
                     describe_failure(exc),
                 )
                 new = await self._one_by_one(batch)
-        self.runtime.metrics.events_processed.labels(CLAIMS_SUBMITTED.name, "batch").inc(len(batch))
+        self.runtime.metrics.events_processed.labels(
+            self.runtime.metrics.service, CLAIMS_SUBMITTED.name, "batch"
+        ).inc(len(batch))
         return new
 
     async def _one_by_one(

@@ -82,6 +82,7 @@ LATER_OPTIONAL_FIELDS = frozenset(
         "modifiers",
         "diagnosis_codes",
         "place_of_service",
+        "group_clients",
     }
 )
 """Optional line fields added after idempotency keys were first stored: left out of a
