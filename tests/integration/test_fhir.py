@@ -151,7 +151,14 @@ async def test_a_fhir_claim_is_adjudicated_and_explained(platform: RunningPlatfo
         refused = await gateway.post("/v1/fhir/Claim", json=no_patient, headers=provider | FHIR)
         assert refused.status_code == 422, refused.text
         assert refused.headers["content-type"].startswith("application/problem+json")
-        assert ["body", "patient", "reference"] in [e["loc"] for e in refused.json()["errors"]]
+        assert [e["loc"] for e in refused.json()["errors"]] == [["body", "patient"]]
+        no_voucher = copy.deepcopy(claim)
+        del no_voucher["insurance"][0]["preAuthRef"]
+        refused = await gateway.post("/v1/fhir/Claim", json=no_voucher, headers=provider | FHIR)
+        assert refused.status_code == 422, refused.text
+        assert [e["loc"] for e in refused.json()["errors"]] == [
+            ["body", "insurance", 0, "preAuthRef"]
+        ]
         bad_date = copy.deepcopy(claim)
         bad_date["item"][0]["servicedDate"] = "2026-02-30T"
         refused = await gateway.post("/v1/fhir/Claim", json=bad_date, headers=provider | FHIR)
