@@ -381,3 +381,10 @@ def test_the_search_bundle_validates_with_each_eob() -> None:
     assert [e.resource.id for e in bundle.entry] == ["CLM-1", "CLM-2"]
     assert [e.resource.outcome for e in bundle.entry] == ["complete", "queued"]
     assert bundle.entry[0].resource.get_resource_type() == "ExplanationOfBenefit"
+
+
+def test_odd_json_is_a_refusal_never_a_crash() -> None:
+    assert refused(b'{"resourceType": "Claim", "x": NaN}') == [("body",)]
+    assert refused(b"[" * 5000 + b"]" * 5000) == [("body",)]
+    assert refused(fhir_claim(item(quantity={"value": 1e400}))) != []
+    assert refused(b'"Claim"') == [("body",)]

@@ -108,8 +108,8 @@ def parse_claim(raw: bytes) -> Claim:
     """The body as a FHIR R4 Claim, validated by ``fhir.resources``; 422 errors naming
     the element otherwise (never the submitted value)."""
     try:
-        document = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        document = json.loads(raw, parse_constant=_no_constant)
+    except (ValueError, RecursionError):
         raise FhirClaimError(
             [{"loc": ("body",), "msg": "the body is not JSON", "type": "json_invalid"}]
         ) from None
@@ -119,6 +119,8 @@ def parse_claim(raw: bytes) -> Claim:
         raise FhirClaimError([_error(("resourceType",), "must be Claim")])
     try:
         return Claim.model_validate(document)
+    except RecursionError:
+        raise FhirClaimError([_error((), "nested too deeply")]) from None
     except ValidationError as exc:
         raise FhirClaimError(
             [
@@ -130,6 +132,10 @@ def parse_claim(raw: bytes) -> Claim:
                 for error in exc.errors()
             ]
         ) from None
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a JSON number")
 
 
 def _local_id(reference: Reference | None, kind: str) -> str | None:
@@ -292,7 +298,8 @@ def _item_fields(
     sources["service_date"] = (*at, "servicedDate")
     quantity = item.quantity.value if item.quantity is not None else None
     sources["units"] = (*at, "quantity", "value")
-    if quantity is None or Decimal(quantity) != Decimal(quantity).to_integral_value():
+    whole = quantity is not None and Decimal(quantity).is_finite()
+    if not whole or Decimal(quantity) != Decimal(quantity).to_integral_value():
         errors.append(_error(sources["units"], "give the billed units as a whole number"))
     else:
         values["units"] = int(quantity)
