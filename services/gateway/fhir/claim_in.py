@@ -298,11 +298,11 @@ def _item_fields(
     sources["service_date"] = (*at, "servicedDate")
     quantity = item.quantity.value if item.quantity is not None else None
     sources["units"] = (*at, "quantity", "value")
-    whole = quantity is not None and Decimal(quantity).is_finite()
-    if not whole or Decimal(quantity) != Decimal(quantity).to_integral_value():
+    units = Decimal(quantity) if quantity is not None else Decimal("NaN")
+    if not units.is_finite() or units != units.to_integral_value():
         errors.append(_error(sources["units"], "give the billed units as a whole number"))
     else:
-        values["units"] = int(quantity)
+        values["units"] = int(units)
     team = list(item.careTeamSequence or [])
     sources["staff_id"] = sources["rendering_npi"] = (*at, "careTeamSequence")
     if not team and len(shared.care_team) == 1:
