@@ -158,8 +158,8 @@ def _document_problems_only(app: FastAPI) -> None:
     """OpenAPI lists refusals (4xx, 5xx) as ``application/problem+json`` only.
 
     FastAPI documents a response's ``model`` under the route's media type
-    (``application/json``); the refusals are never sent as that, so their schema moves
-    to the problem media type."""
+    (``application/json``, ``application/fhir+json``); the refusals are never sent as
+    that, so their schema moves to the problem media type."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -171,9 +171,11 @@ def _document_problems_only(app: FastAPI) -> None:
                 for status, response in operation.get("responses", {}).items():
                     content = response.get("content", {})
                     if status[:1] in "45" and PROBLEM_CONTENT_TYPE in content:
-                        plain = content.pop("application/json", {})
-                        if "schema" in plain:
-                            content[PROBLEM_CONTENT_TYPE].setdefault("schema", plain["schema"])
+                        # the route's own media type (JSON, FHIR JSON) is never a refusal's
+                        for media in [m for m in content if m != PROBLEM_CONTENT_TYPE]:
+                            plain = content.pop(media)
+                            if "schema" in plain:
+                                content[PROBLEM_CONTENT_TYPE].setdefault("schema", plain["schema"])
         return document
 
     app.openapi = openapi  # type: ignore[method-assign]

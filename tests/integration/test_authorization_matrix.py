@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 
+from services.gateway.fhir.systems import SERVICE_CODE as SERVICE_CODE_SYSTEM
 from tests.integration.actors import active_voucher, bearer, utc_today
 from tests.integration.conftest import RunningPlatform
 
@@ -88,6 +89,12 @@ TABLE: dict[tuple[str, str], dict[str, str]] = {
     # the claims list (SPEC §4: provider, admin; state_system refused, see the route):
     # every cell asks for the own provider's lines, which the other provider may not
     ("GET", "/v1/claims"): cells("admin", "provider_own"),
+    # -- FHIR (SPEC §4: provider). The other provider's Claim names the own provider
+    #    (403), its read of the own claim's ClaimResponse is 404, and its search of the
+    #    client finds none of the own provider's lines (an empty Bundle)
+    ("POST", "/v1/fhir/Claim"): cells("provider_own"),
+    ("GET", "/v1/fhir/ClaimResponse/{claim_id}"): cells("provider_own", not_found=OTHER),
+    ("GET", "/v1/fhir/ExplanationOfBenefit"): cells("provider_own", "provider_other"),
     # -- the active program (SPEC §4 "any token")
     ("GET", "/v1/program"): cells(*(role for role in ROLES if role != "none")),
     # -- vouchers. Create: assessor (service), doc_thu (re-entry). The lifecycle row
@@ -231,6 +238,38 @@ def _claim(world: World, role: str) -> dict[str, Any]:
     }
 
 
+def _fhir_claim(world: World, role: str) -> dict[str, Any]:
+    """A one-item FHIR Claim of the own provider's line (as :func:`_claim`)."""
+    return {
+        "resourceType": "Claim",
+        "status": "active",
+        "identifier": [{"value": world.unique(f"AUTHZ-FHIR-{role}")}],
+        "type": {"coding": [{"code": "professional"}]},
+        "use": "claim",
+        "patient": {"reference": f"Patient/{world.client_id}"},
+        "created": _today(),
+        "provider": {"reference": f"Organization/{world.own}"},
+        "priority": {"coding": [{"code": "normal"}]},
+        "careTeam": [{"sequence": 1, "provider": {"reference": "Practitioner/STF-AUTHZ"}}],
+        "insurance": [
+            {
+                "sequence": 1,
+                "focal": True,
+                "coverage": {"display": "ATR"},
+                "preAuthRef": [world.voucher_id],
+            }
+        ],
+        "item": [
+            {
+                "sequence": 1,
+                "productOrService": {"coding": [{"system": SERVICE_CODE_SYSTEM, "code": SERVICE}]},
+                "servicedDate": _today(),
+                "quantity": {"value": 1},
+            }
+        ],
+    }
+
+
 Request = tuple[str, dict[str, Any] | None, dict[str, Any] | None]
 """(URL path, JSON body or None, query parameters or None)."""
 
@@ -341,6 +380,17 @@ REQUESTS: dict[tuple[str, str], Callable[[World, str], Request]] = {
     ("GET", "/v1/claims/{claim_id}"): lambda w, r: (f"/v1/claims/{w.claim_id}", None, None),
     ("GET", "/v1/claims"): lambda w, r: ("/v1/claims", None, {"provider_id": w.own}),
     ("GET", "/v1/program"): lambda w, r: ("/v1/program", None, None),
+    ("POST", "/v1/fhir/Claim"): lambda w, r: ("/v1/fhir/Claim", _fhir_claim(w, r), None),
+    ("GET", "/v1/fhir/ClaimResponse/{claim_id}"): lambda w, r: (
+        f"/v1/fhir/ClaimResponse/{w.claim_id}",
+        None,
+        None,
+    ),
+    ("GET", "/v1/fhir/ExplanationOfBenefit"): lambda w, r: (
+        "/v1/fhir/ExplanationOfBenefit",
+        None,
+        {"patient": w.client_id},
+    ),
     ("POST", "/v1/claims/{claim_id}/corrections"): lambda w, r: (
         f"/v1/claims/{w.claim_id}/corrections",
         {"units": 1},  # the billed units: changes nothing

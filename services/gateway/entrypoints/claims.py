@@ -40,7 +40,7 @@ from services.kit.settings import Settings
 router = APIRouter(prefix="/v1/claims", tags=["claims"], responses=ERROR_RESPONSES)
 
 
-def _program_today(settings: Settings) -> date:
+def program_today(settings: Settings) -> date:
     """Today on the program clock (as the claim engine reads it for ``FUTURE_DATE``)."""
     return SystemClock(settings.clock_offset_days).today()
 
@@ -49,13 +49,15 @@ def _check_against_catalog(settings: Settings, lines: list[SubmitClaim], *, batc
     """422 naming each line whose service date is outside the program's window, and each
     whose ``procedure_code`` is not the catalog's HCPCS code for its service."""
     catalog = active_catalog(settings)
-    errors = intake.service_date_errors(lines, catalog, _program_today(settings), batch=batch)
+    errors = intake.service_date_errors(lines, catalog, program_today(settings), batch=batch)
     errors += intake.procedure_code_errors(lines, catalog, batch=batch)
     if errors:
         raise RequestValidationError(errors)
 
 
-def _check_binding(principal: Principal, lines: list[SubmitClaim]) -> None:
+def check_binding(principal: Principal, lines: list[SubmitClaim]) -> None:
+    """403 naming the first line whose ``provider_id`` is not the token's provider (a
+    provider token acts for its own provider only)."""
     for index, line in enumerate(lines):
         if line.provider_id != principal.provider_id:
             where = f"claims[{index}].provider_id" if len(lines) > 1 else "provider_id"
@@ -71,7 +73,7 @@ def claim_intake(request: Request, units: UnitsOfWorkDep) -> ClaimIntake:
     return found
 
 
-async def _accept(
+async def accept_lines(
     request: Request, units: UnitsOfWorkDep, lines: list[SubmitClaim], filed_on: date
 ) -> list[ClaimAccepted] | Response:
     """Accept the request's lines in the next group commit, filed on ``filed_on`` (the
@@ -104,8 +106,8 @@ async def submit_claim(
     ``procedure_code`` is not the catalog's HCPCS code for ``service_code``; 409 with
     the stored ``claim_id`` if the ``claim_ref`` was used for a different line."""
     _check_against_catalog(settings, [body], batch=False)
-    _check_binding(principal, [body])
-    answers = await _accept(request, units, [body], _program_today(settings))
+    check_binding(principal, [body])
+    answers = await accept_lines(request, units, [body], program_today(settings))
     return answers if isinstance(answers, Response) else answers[0]
 
 
@@ -123,8 +125,8 @@ async def submit_batch(
     naming ``claims[i].service_date`` for each line dated outside the window and
     ``claims[i].procedure_code`` for each code that is not its service's HCPCS code)."""
     _check_against_catalog(settings, body.claims, batch=True)
-    _check_binding(principal, body.claims)
-    answers = await _accept(request, units, body.claims, _program_today(settings))
+    check_binding(principal, body.claims)
+    answers = await accept_lines(request, units, body.claims, program_today(settings))
     if isinstance(answers, Response):
         return answers
     duplicates = sum(1 for a in answers if a.duplicate)
