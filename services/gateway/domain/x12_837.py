@@ -33,7 +33,15 @@ Where the platform's claim fields travel in the 837P (what an EHR must send):
 ``diagnosis_codes``         2300 ``HI`` (``ABK``/``ABF``, the dot restored: F1120 →
                             F11.20)
 ``place_of_service``        ``SV105``, else 2300 ``CLM05-1``
+``client_signature``        2300 ``CLM09`` (release of information): ``Y`` (a signed
+                            statement on file) true, ``I`` false
+``face_to_face``            true, unless the place of service is telehealth (``02``,
+                            ``10``) or a modifier says so (``95``, ``GT``, ``GQ``, ``93``)
 ==========================  =========================================================
+
+An 837P carries no time of day for a professional service: a service whose
+documentation needs start and end times cannot be documented in X12 (its lines are
+denied ``DOCUMENTATION_MISSING``; send them as JSON).
 
 A claim (CLM) whose lines cannot all be made is rejected whole in the 277CA, with the
 field and element at fault; the others are taken.
@@ -58,6 +66,12 @@ from contracts.claims import SubmitClaim
 
 TRANSACTION_VERSION = "005010X222A1"
 """The one 837 implementation guide this gateway reads (GS08 / ST03)."""
+
+TELEHEALTH_PLACES = frozenset({"02", "10"})
+"""CMS places of service of telehealth (the client was not in the room)."""
+
+TELEHEALTH_MODIFIERS = frozenset({"95", "GT", "GQ", "93"})
+"""Procedure modifiers of synchronous or asynchronous telehealth and audio-only care."""
 
 ACCEPTED_CODES = frozenset({"A", "E"})
 """999 IK501 / AK901 codes under which a transaction set's claims are taken: accepted,
@@ -417,6 +431,8 @@ def _line(
     if first != last:
         return f"{where}: DTP*472 must be one day (one line per service date)"
     rendering = line.rendering_npi or current.rendering_npi
+    place = _value(sv1, "SV105") or _value(current.clm, "CLM05-1") or None
+    release = _value(current.clm, "CLM09")
     if line.control:
         claim_ref = line.control
     elif many:
@@ -437,7 +453,10 @@ def _line(
         "procedure_code": procedure,
         "modifiers": modifiers or None,
         "diagnosis_codes": current.diagnoses or None,
-        "place_of_service": _value(sv1, "SV105") or _value(current.clm, "CLM05-1") or None,
+        "place_of_service": place,
+        "client_signature": {"Y": True, "I": False}.get(release),
+        "face_to_face": place not in TELEHEALTH_PLACES
+        and not TELEHEALTH_MODIFIERS.intersection(modifiers),
     }
     try:
         return SubmitClaim.model_validate(body)
