@@ -25,7 +25,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 
 from contracts.api.claims import ClaimStatus
-from contracts.api.errors import ERROR_RESPONSES
+from contracts.api.errors import ERROR_RESPONSES, documented
 from contracts.api.payments import Remittance
 from contracts.api.x12 import X12_MEDIA_TYPE, X12Acknowledgement
 from contracts.claims import SubmitClaim
@@ -57,6 +57,16 @@ def _control_number() -> int:
     "/837",
     response_model=X12Acknowledgement,
     operation_id="submitX12Claims",
+    responses={
+        400: documented(
+            400, "The body is not an X12 interchange (no ISA segment).", "ISA: not an X12 ..."
+        ),
+        415: documented(
+            415,
+            "The body is not application/edi-x12 or text/plain.",
+            "send the interchange as application/edi-x12 or text/plain",
+        ),
+    },
     openapi_extra={
         "requestBody": {
             "required": True,
