@@ -96,6 +96,12 @@ def problem_body(
     return body
 
 
+def documented(status: int, description: str, detail: str, **extensions: Any) -> dict[str, Any]:
+    """An OpenAPI ``responses`` entry of a problem answer with ``status``: its
+    description and an example body (for routes with refusals of their own)."""
+    return _documented(status, description, detail, **extensions)
+
+
 def _documented(status: int, description: str, detail: str, **extensions: Any) -> dict[str, Any]:
     return {
         "model": Problem,

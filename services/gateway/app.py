@@ -28,6 +28,7 @@ from services.gateway.entrypoints import (
     reports,
     tokens,
     vouchers,
+    x12,
 )
 from services.gateway.settings import GatewaySettings
 from services.kit.http import BodySizeLimit, problem
@@ -68,6 +69,7 @@ app = runtime.http_app(
     outcome_reports.router,
     reports.router,
     program.router,
+    x12.router,
     title="ATR voucher platform API",
     description="Provider EHRs, assessors, the state program office and state systems "
     "use this API. Every call except the provider directory and health checks needs "

@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 
 from services.gateway.fhir.systems import SERVICE_CODE as SERVICE_CODE_SYSTEM
+from tests.gateway.x12_build import Claim, Line, build_837
 from tests.integration.actors import active_voucher, bearer, utc_today
 from tests.integration.conftest import RunningPlatform
 
@@ -75,6 +76,10 @@ TABLE: dict[tuple[str, str], dict[str, str]] = {
     #    any provider's). The run is for a month before any claim, so it pays nothing
     ("POST", "/v1/invoice-runs"): cells("admin"),
     ("GET", "/v1/remittances"): cells("admin", "provider_own", "provider_other"),
+    # -- X12 (providers post 837P interchanges of their own claims; the 835 is the
+    #    remittance, read as GET /v1/remittances)
+    ("POST", "/v1/x12/837"): cells("provider_own", "provider_other"),
+    ("GET", "/v1/x12/835"): cells("admin", "provider_own", "provider_other"),
     # -- reports (SPEC §4: admin, state_system)
     ("GET", "/v1/reports/financial"): cells("admin", "state_system"),
     ("GET", "/v1/reports/providers"): cells("admin", "state_system"),
@@ -270,8 +275,22 @@ def _fhir_claim(world: World, role: str) -> dict[str, Any]:
     }
 
 
-Request = tuple[str, dict[str, Any] | None, dict[str, Any] | None]
-"""(URL path, JSON body or None, query parameters or None)."""
+Request = tuple[str, dict[str, Any] | str | None, dict[str, Any] | None]
+"""(URL path, JSON body, X12 text or None, query parameters or None)."""
+
+
+def _x12_claim(world: World, role: str) -> str:
+    return build_837(
+        [
+            Claim(
+                world.unique(f"X12-{role}"),
+                world.client_id,
+                world.voucher_id,
+                [Line("H0038", 1, utc_today())],  # RECOVERY_MENTORING_IND
+                staff_id="STF-AUTHZ",
+            )
+        ]
+    )
 
 
 def _voucher_body(world: World, role: str) -> dict[str, Any]:
@@ -323,6 +342,12 @@ REQUESTS: dict[tuple[str, str], Callable[[World, str], Request]] = {
         "/v1/remittances",
         None,
         {"period": MATRIX_PERIOD, **({"provider_id": w.own} if r == "admin" else {})},
+    ),
+    ("POST", "/v1/x12/837"): lambda w, r: ("/v1/x12/837", _x12_claim(w, r), None),
+    ("GET", "/v1/x12/835"): lambda w, r: (
+        "/v1/x12/835",
+        None,
+        {"invoice_run": MATRIX_PERIOD, **({"provider_id": w.own} if r == "admin" else {})},
     ),
     ("GET", "/v1/reports/financial"): lambda w, r: (
         "/v1/reports/financial",
@@ -633,9 +658,15 @@ async def test_every_route_answers_every_role_as_the_table_says(
     for (method, template), expected in TABLE.items():
         for role in ROLES:
             path, body, params = REQUESTS[(method, template)](world, role)
-            answer = await gateway.request(
-                method, path, json=body, params=params, headers=world.headers[role]
-            )
+            if isinstance(body, str):  # an X12 interchange
+                x12_headers = {**world.headers[role], "content-type": "application/edi-x12"}
+                answer = await gateway.request(
+                    method, path, content=body, params=params, headers=x12_headers
+                )
+            else:
+                answer = await gateway.request(
+                    method, path, json=body, params=params, headers=world.headers[role]
+                )
             got = classify(answer.status_code)
             if got != expected[role]:
                 differences.append(

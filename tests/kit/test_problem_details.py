@@ -90,7 +90,8 @@ def test_every_documented_refusal_is_a_problem_with_an_example() -> None:
 
 def test_the_gateway_documents_every_answer() -> None:
     """Every gateway operation: a readable operation id, a success body schema (but for
-    204) and its refusals as problem details only."""
+    204; JSON, FHIR JSON for the FHIR routes, or X12 for the route that answers an X12
+    document) and its refusals as problem details only."""
     from services.gateway.app import app
 
     operations = [
@@ -102,7 +103,14 @@ def test_the_gateway_documents_every_answer() -> None:
         for status, response in operation["responses"].items():
             content = response.get("content", {})
             if status.startswith("2") and status != "204":
-                assert "schema" in content["application/json"], operation["operationId"]
+                # JSON, or the one document format a route answers in (FHIR, X12 835)
+                body = (
+                    content.get("application/json")
+                    or content.get("application/fhir+json")
+                    or content.get("application/edi-x12")
+                )
+                assert body is not None, operation["operationId"]
+                assert "schema" in body, operation["operationId"]
             if status[0] in "45":
                 assert list(content) == [PROBLEM_CONTENT_TYPE], (operation["operationId"], status)
                 assert "example" in content[PROBLEM_CONTENT_TYPE]
