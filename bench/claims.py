@@ -41,6 +41,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -790,11 +791,14 @@ def set_workers(platform: Platform, workers: int) -> None:
 
 
 def start_platform(
-    workers: int, data_dir: str, extra_env: dict[str, str] | None = None
+    workers: int,
+    data_dir: str,
+    extra_env: dict[str, str] | None = None,
+    console: Callable[[str], None] | None = None,
 ) -> Platform:
     """The embedded stack (broker and PostgreSQL, as ``make up`` runs it) on free ports
     with ``workers`` claim workers (and ``extra_env`` set in this process's environment,
-    which the launcher hands to every child)."""
+    which the launcher hands to every child; ``console`` gets the launcher's messages)."""
     os.environ.pop("KAFKA_BOOTSTRAP_SERVERS", None)
     for name in [*SERVICES, "gateway"]:
         os.environ[f"ATR_{name.upper()}_PORT"] = str(free_port())
@@ -809,6 +813,8 @@ def start_platform(
         }
     )
     platform = Platform(LauncherSettings())
+    if console is not None:
+        platform.console = console
     platform.start(kafka_port=free_port())
     return platform
 

@@ -83,6 +83,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import math
 import os
@@ -102,9 +103,11 @@ from typing import Any, TypeVar
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
+from sqlalchemy.exc import DBAPIError
 
 from bench.claims import ADMIN, SERVICE, STAFF, open_fiscal_years, setup, start_platform
-from bench.load import Posting, rows
+from bench.load import Posting, PostingError, rows
 from contracts.topics import ALL_TOPICS, DEAD_LETTER
 from services.kit.event_replay import replay_outbox
 from services.launcher import LaunchError, Platform, PlatformFailedError
@@ -160,8 +163,7 @@ class Stack:
         """Start the platform (as ``make up`` does) and keep its console."""
         for name in ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL", "ATR_DATABASE_URL_TEMPLATE"):
             os.environ.pop(name, None)
-        self.platform = start_platform(2, str(self.data_dir), PLATFORM_ENV)
-        self.platform.console = self._say
+        self.platform = start_platform(2, str(self.data_dir), PLATFORM_ENV, console=self._say)
 
     def _say(self, message: str) -> None:
         self.said.append(message)
@@ -219,7 +221,7 @@ def wait(
         value: T | None
         try:
             value = asyncio.run(check())
-        except (OSError, httpx.HTTPError) as exc:  # a database or process coming back
+        except (OSError, httpx.HTTPError, DBAPIError, KafkaError) as exc:  # coming back
             value = None
             if time.monotonic() > deadline:
                 raise FaultError(f"still failing at the deadline: {exc}") from exc
@@ -721,7 +723,8 @@ def count(result: Result, program: Program, posting: Posting, t: dict[str, Any])
     doubled = {ref for ref, ids in posting.ids_by_ref.items() if len(ids) > 1}
     doubled |= {c for c in accepted if rows_per_claim[c] > 1 or events.get(c, 0) > 1}
     result.lost = len(lost)
-    result.duplicated = len(doubled) + max(0, t["invoiced"] - len(paid))
+    taken = {c for c, r in funding.items() if r[1] and r[2] == program.period}
+    result.duplicated = len(doubled) + max(0, t["invoiced"] - len(taken))
 
 
 async def balances(stack: Stack, program: Program, claims: list[tuple[Any, ...]]) -> dict[str, int]:
@@ -810,11 +813,11 @@ def run_scenario(
             gaps = asyncio.run(balances(stack, program, t["claims"]))
         result.lost += sum(math.ceil(-g / UNITS) for g in gaps.values() if g < 0)
         result.duplicated += sum(math.ceil(g / UNITS) for g in gaps.values() if g > 0)
-    except FaultError as exc:
+    except (FaultError, PostingError) as exc:
         result.problems.append(str(exc))
         if stack.platform is not None:
-            with_t = asyncio.run(tally(stack, program, posting))
-            count(result, program, posting, with_t)
+            with contextlib.suppress(Exception):  # counts as far as they can be read
+                count(result, program, posting, asyncio.run(tally(stack, program, posting)))
     result.notes += run.notes
     result.problems += run.problems
     result.seconds = time.monotonic() - started
