@@ -383,11 +383,13 @@ def broker_restart(run: Run) -> None:
     run.notes.append(f"launcher: {stack.failures[-1][:60]}…")
     time.sleep(max(0.0, run.pause_s - (time.monotonic() - stopped)))
     before = len(stack.said)
+    starting = time.monotonic()
     stack.start()
     run.posting.gateway = stack.gateway
     replayed = [m for m in stack.said[before:] if m.startswith("replayed ")]
     run.notes.append(
-        f"platform started again {time.monotonic() - stopped:.1f} s after the stop; "
+        f"down {starting - stopped:.1f} s, then the platform started again in "
+        f"{time.monotonic() - starting:.1f} s; "
         + (replayed[0].split(" (")[0] if replayed else "nothing replayed")
     )
     if not replayed:
