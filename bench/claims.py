@@ -795,10 +795,12 @@ def start_platform(
     data_dir: str,
     extra_env: dict[str, str] | None = None,
     console: Callable[[str], None] | None = None,
+    ready_timeout_s: float = 120.0,
 ) -> Platform:
     """The embedded stack (broker and PostgreSQL, as ``make up`` runs it) on free ports
     with ``workers`` claim workers (and ``extra_env`` set in this process's environment,
-    which the launcher hands to every child; ``console`` gets the launcher's messages)."""
+    which the launcher hands to every child; ``console`` gets the launcher's messages).
+    A start that fails stops what it had started."""
     os.environ.pop("KAFKA_BOOTSTRAP_SERVERS", None)
     for name in [*SERVICES, "gateway"]:
         os.environ[f"ATR_{name.upper()}_PORT"] = str(free_port())
@@ -815,7 +817,11 @@ def start_platform(
     platform = Platform(LauncherSettings())
     if console is not None:
         platform.console = console
-    platform.start(kafka_port=free_port())
+    try:
+        platform.start(kafka_port=free_port(), ready_timeout_s=ready_timeout_s)
+    except BaseException:
+        platform.stop()
+        raise
     return platform
 
 

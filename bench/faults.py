@@ -1,5 +1,10 @@
 """Fault scenarios as commands: ``python -m bench.faults <name>`` (``make faults``: all).
 
+They measure SPEC §5 "Reliability": a process killed mid-load loses no claim and pays
+none twice, a duplicate submission returns the original claim, a malformed message goes
+to the dead-letter topic and never stops a consumer; and the same for the broker and the
+database going away.
+
 Each scenario runs on the embedded stack ``make up`` runs (:class:`services.launcher.Platform`:
 Tansu in memory, the embedded PostgreSQL, every service with two claim workers and two
 payments workers, the gateway), supervised as ``atr up`` supervises it
@@ -128,6 +133,9 @@ PLATFORM_ENV = {
     "ATR_CLAIM_PENDING_SWEEP_S": "1",
     "ATR_BROKER_STORAGE": "outbox",
 }
+READY_S = 300.0
+"""Bound on a (re)start of the whole platform: nine processes migrate and join their
+groups at once, which takes over the launcher's 120 s on a loaded 2-core machine."""
 INVALID_TYPES = {
     "atr.clients.v1": "atr.client.enrolled",
     "atr.providers.v1": "atr.provider.registered",
@@ -163,7 +171,9 @@ class Stack:
         """Start the platform (as ``make up`` does) and keep its console."""
         for name in ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL", "ATR_DATABASE_URL_TEMPLATE"):
             os.environ.pop(name, None)
-        self.platform = start_platform(2, str(self.data_dir), PLATFORM_ENV, console=self._say)
+        self.platform = start_platform(
+            2, str(self.data_dir), PLATFORM_ENV, console=self._say, ready_timeout_s=READY_S
+        )
 
     def _say(self, message: str) -> None:
         self.said.append(message)
