@@ -601,7 +601,8 @@ async def dead_letters(bootstrap: str) -> dict[tuple[str, int, int], set[str]]:
         await reader.seek_to_beginning(tp)
         found: dict[tuple[str, int, int], set[str]] = defaultdict(set)
         position = 0
-        while position < end:
+        deadline = time.monotonic() + 120
+        while position < end and time.monotonic() < deadline:
             for records in (await reader.getmany(tp, timeout_ms=1000, max_records=5000)).values():
                 for record in records:
                     position = record.offset + 1
