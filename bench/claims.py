@@ -41,6 +41,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -52,7 +53,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.partitioner import DefaultPartitioner
 
 from bench import results
-from bench.load import Offered, post_at_rate
+from bench.open_loop import Offered, post_at_rate
 from contracts.claims import ClaimSubmitted, ClaimSubmittedData, SubmitClaim
 from contracts.ids import uuid7
 from contracts.topics import CLAIMS_ADJUDICATED, CLAIMS_SUBMITTED, PAYMENTS
@@ -232,13 +233,19 @@ class Lines:
         return lines
 
 
-async def setup(gateway: httpx.AsyncClient, clients: int) -> tuple[dict[str, str], dict[str, str]]:
-    """Provider, tokens, and one active voucher per client."""
+async def setup(
+    gateway: httpx.AsyncClient,
+    clients: int,
+    provider_id: str = PROVIDER,
+    client_prefix: str = "CL-BENCH",
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Provider, tokens, and one active voucher per client (``{client_prefix}-00000`` …),
+    assessed and admitted 330 days ago."""
     admin = {"Authorization": f"Bearer {ADMIN}"}
     registered = await gateway.post(
         "/v1/providers",
         json={
-            "provider_id": PROVIDER,
+            "provider_id": provider_id,
             "name": "Bench",
             "services": [SERVICE],
             "counties": ["Boone"],
@@ -246,9 +253,9 @@ async def setup(gateway: httpx.AsyncClient, clients: int) -> tuple[dict[str, str
         headers=admin,
     )
     registered.raise_for_status()
-    await gateway.post(f"/v1/providers/{PROVIDER}/staff", json=STAFF, headers=admin)
+    await gateway.post(f"/v1/providers/{provider_id}/staff", json=STAFF, headers=admin)
     tokens = {}
-    for role, extra in (("assessor", {}), ("provider", {"provider_id": PROVIDER})):
+    for role, extra in (("assessor", {}), ("provider", {"provider_id": provider_id})):
         answer = await gateway.post("/v1/tokens", json={"role": role, **extra}, headers=admin)
         answer.raise_for_status()
         tokens[role] = {"Authorization": f"Bearer {answer.json()['token']}"}
@@ -256,7 +263,7 @@ async def setup(gateway: httpx.AsyncClient, clients: int) -> tuple[dict[str, str
     vouchers: dict[str, str] = {}
 
     async def one(n: int) -> None:
-        client_id = f"CL-BENCH-{n:05d}"
+        client_id = f"{client_prefix}-{n:05d}"
         created = await gateway.post(
             "/v1/vouchers",
             json={
@@ -271,7 +278,7 @@ async def setup(gateway: httpx.AsyncClient, clients: int) -> tuple[dict[str, str
         for _ in range(300):
             selected = await gateway.post(
                 f"/v1/vouchers/{voucher_id}/selection",
-                json={"provider_id": PROVIDER},
+                json={"provider_id": provider_id},
                 headers=tokens["assessor"],
             )
             if selected.status_code == 200:
@@ -827,9 +834,17 @@ def set_workers(platform: Platform, workers: int) -> None:
             platform.pause(name)
 
 
-def start_platform(workers: int, data_dir: str) -> Platform:
+def start_platform(
+    workers: int,
+    data_dir: str,
+    extra_env: dict[str, str] | None = None,
+    console: Callable[[str], None] | None = None,
+    ready_timeout_s: float = 120.0,
+) -> Platform:
     """The embedded stack (broker and PostgreSQL, as ``make up`` runs it) on free ports
-    with ``workers`` claim workers."""
+    with ``workers`` claim workers (and ``extra_env`` set in this process's environment,
+    which the launcher hands to every child; ``console`` gets the launcher's messages).
+    A start that fails stops what it had started."""
     os.environ.pop("KAFKA_BOOTSTRAP_SERVERS", None)
     for name in [*SERVICES, "gateway"]:
         os.environ[f"ATR_{name.upper()}_PORT"] = str(free_port())
@@ -840,10 +855,17 @@ def start_platform(workers: int, data_dir: str) -> Platform:
             "ATR_CLAIM_WORKERS": str(workers),
             "ATR_BOOTSTRAP_ADMIN_TOKEN": ADMIN,
             "ATR_LOG_LEVEL": "WARNING",
+            **(extra_env or {}),
         }
     )
     platform = Platform(LauncherSettings())
-    platform.start(kafka_port=free_port())
+    if console is not None:
+        platform.console = console
+    try:
+        platform.start(kafka_port=free_port(), ready_timeout_s=ready_timeout_s)
+    except BaseException:
+        platform.stop()
+        raise
     return platform
 
 

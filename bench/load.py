@@ -1,131 +1,132 @@
-"""Offered load and process figures shared by the benchmark and the soak.
+"""Load through the gateway that survives faults, and plain SQL reads of a service database.
 
-:func:`post_at_rate` is an open-loop load generator: request ``i`` is sent at
-``start + i / rate`` whether or not earlier ones have been answered (a closed loop of N
-clients in flight measures the server's pace, not its latency at a given load: a slow
-answer delays the next request and hides itself — coordinated omission). Latency is
-measured from the moment a request was due, so a generator that fell behind counts the
-wait against the server as a client would see it.
-
-:func:`rss_by_process` reads each platform process's resident memory from ``/proc``.
+Shared by the fault scenarios (:mod:`bench.faults`) and the integration tests that stop
+or kill parts of the platform mid-load (tests/integration/test_durable_restart.py,
+tests/integration/test_crash_recovery.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-import sys
+import threading
 import time
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
-
-from services.launcher import Platform
-
-
-@dataclass
-class Offered:
-    """What an offered-load phase sent and how it was answered."""
-
-    rate: float
-    """Requests per second offered."""
-    sent: dict[str, float] = field(default_factory=dict)
-    """Claim id → the time its request was due (``time.perf_counter``)."""
-    acks: list[float] = field(default_factory=list)
-    """Seconds from due to answered, per request."""
-    refused: int = 0
-    """Requests answered with anything but 202 (none are expected)."""
-    late: int = 0
-    """Requests sent more than 10 ms after they were due (the generator fell behind)."""
-    seconds: float = 0.0
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 
-async def post_at_rate(
-    gateway: httpx.AsyncClient,
-    headers: dict[str, str],
-    lines: Iterable[dict[str, Any]],
-    rate: float,
-    max_in_flight: int = 512,
-    into: Offered | None = None,
-) -> Offered:
-    """Post each line (``POST /v1/claims``) at ``rate`` per second, open loop.
+class PostingError(RuntimeError):
+    """A claim line was refused for good (not a 5xx) or never accepted in time."""
 
-    At most ``max_in_flight`` requests are outstanding: past that the server is not
-    keeping up with the offered rate and the generator waits (those requests count as
-    ``late``, their latency from when they were due). ``into``: fill this
-    :class:`Offered` as answers come (a sampler reads it meanwhile).
+
+class Posting:
+    """Posts claim lines, four in flight, from a thread of its own so the platform can be
+    stopped and started (or processes killed) meanwhile.
+
+    Each line is retried on connection errors and 5xx, at whatever gateway
+    :attr:`gateway` names now (a restarted platform has new ports): intake is idempotent
+    by ``claim_ref`` (SPEC §3.4), so a retry after a lost answer is safe. Any other
+    answer than 202 is a refusal and fails the posting.
     """
-    offered = into if into is not None else Offered(rate)
-    slots = asyncio.Semaphore(max_in_flight)
-    tasks: list[asyncio.Task[None]] = []
-    started = time.perf_counter()
 
-    async def one(body: dict[str, Any], due: float) -> None:
+    def __init__(
+        self,
+        gateway: str,
+        lines: list[dict[str, Any]],
+        provider: dict[str, str],
+        *,
+        in_flight: int = 4,
+        timeout_s: float = 180.0,
+    ):
+        self.gateway = gateway
+        self.accepted: dict[str, str] = {}
+        """claim id → voucher id of every accepted line."""
+        self.ids_by_ref: dict[str, set[str]] = {}
+        """claim_ref → every claim id the gateway answered for it (one, when intake is
+        idempotent)."""
+        self.errors: list[BaseException] = []
+        self.timeout_s = timeout_s
+        self.in_flight = in_flight
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, args=(lines, provider), daemon=True)
+        self._thread.start()
+
+    def _run(self, lines: list[dict[str, Any]], provider: dict[str, str]) -> None:
+        async def post(client: httpx.AsyncClient, line: dict[str, Any]) -> str:
+            deadline = time.monotonic() + self.timeout_s
+            while True:
+                try:
+                    answer = await client.post(
+                        f"{self.gateway}/v1/claims", json=line, headers=provider
+                    )
+                    if answer.status_code == 202:
+                        claim_id: str = answer.json()["claim_id"]
+                        return claim_id
+                    if answer.status_code < 500:  # a real refusal
+                        raise PostingError(f"{line['claim_ref']}: {answer.text}")
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise PostingError(f"{line['claim_ref']} never accepted")
+                await asyncio.sleep(0.2)
+
+        async def post_all() -> None:
+            queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+            for line in lines:
+                queue.put_nowait(line)
+            async with httpx.AsyncClient(timeout=30) as client:
+
+                async def poster() -> None:
+                    while not queue.empty():
+                        line = queue.get_nowait()
+                        claim_id = await post(client, line)
+                        with self._lock:
+                            self.accepted[claim_id] = line["voucher_id"]
+                            self.ids_by_ref.setdefault(line["claim_ref"], set()).add(claim_id)
+
+                await asyncio.gather(*(poster() for _ in range(self.in_flight)))
+
         try:
-            answer = await gateway.post("/v1/claims", json=body, headers=headers)
-        finally:
-            slots.release()
-        if answer.status_code != 202:
-            offered.refused += 1
-            return
-        offered.acks.append(time.perf_counter() - due)
-        offered.sent[answer.json()["claim_id"]] = due
+            asyncio.run(post_all())
+        except BaseException as exc:  # reported by join()
+            self.errors.append(exc)
 
-    for n, body in enumerate(lines):
-        due = started + n / rate
-        pause = due - time.perf_counter()
-        if pause > 0:
-            await asyncio.sleep(pause)
-        await slots.acquire()
-        if time.perf_counter() - due > 0.010:
-            offered.late += 1
-        tasks.append(asyncio.create_task(one(body, due)))
-    await asyncio.gather(*tasks)
-    offered.seconds = time.perf_counter() - started
-    return offered
+    def wait_for(self, count: int, timeout_s: float = 120, tick: Any = None) -> None:
+        """Block until ``count`` lines are accepted (calling ``tick()`` meanwhile, e.g.
+        the launcher's supervision); :class:`PostingError` on failure or timeout."""
+        deadline = time.monotonic() + timeout_s
+        while len(self.accepted) < count and not self.errors:
+            if not self._thread.is_alive():
+                break
+            if time.monotonic() > deadline:
+                raise PostingError(f"only {len(self.accepted)} claims accepted")
+            if tick is not None:
+                tick()
+            time.sleep(0.05)
+        if self.errors:
+            raise PostingError(str(self.errors[0])) from self.errors[0]
 
+    def done(self) -> bool:
+        """True once every line was posted (or the posting failed)."""
+        return not self._thread.is_alive()
 
-def _rss_bytes(pid: int) -> int:
-    """Resident set size of a process (Linux ``/proc/<pid>/status`` VmRSS)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    return 0
-
-
-def _pss_of_tree(pid: int) -> int:
-    """Proportional set size of a process and its children (``smaps_rollup`` Pss):
-    PostgreSQL's backends share its buffers, which RSS would count once per backend."""
-    total = 0
-    pending = [pid]
-    while pending:
-        current = pending.pop()
-        try:
-            for line in Path(f"/proc/{current}/smaps_rollup").read_text().splitlines():
-                if line.startswith("Pss:"):
-                    total += int(line.split()[1]) * 1024
-            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
-        except OSError:  # gone meanwhile, or not ours to read
-            continue
-        pending += [int(child) for child in children]
-    return total
+    def join(self, timeout_s: float = 300) -> dict[str, str]:
+        """Wait for the last line; claim id → voucher id of every accepted line."""
+        self._thread.join(timeout=timeout_s)
+        if self._thread.is_alive():
+            raise PostingError(f"posting still running after {timeout_s:.0f} s")
+        if self.errors:
+            raise PostingError(str(self.errors[0])) from self.errors[0]
+        return self.accepted
 
 
-def rss_by_process(platform: Platform) -> dict[str, int]:
-    """Resident bytes of the broker and every service process (each claim worker on its
-    own), and ``postgres``: the embedded PostgreSQL's postmaster and backends together
-    (proportional set size); empty off Linux."""
-    if not sys.platform.startswith("linux"):
-        return {}
-    found: dict[str, int] = {}
-    for name, process in platform.processes.items():
-        if name in platform.paused or process.poll() is not None:
-            continue
-        found[name] = _rss_bytes(process.pid)
-    if platform.broker is not None and platform.broker.process is not None:
-        found["broker"] = _rss_bytes(platform.broker.process.pid)
-    if platform.postgres is not None and platform.postgres.process is not None:
-        found["postgres"] = _pss_of_tree(platform.postgres.process.pid)
-    return found
+async def rows(url: str, sql: str, **params: object) -> list[tuple[Any, ...]]:
+    """Every row of one SQL query on a service database (a fresh engine, disposed)."""
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as connection:
+            return [tuple(r) for r in (await connection.execute(text(sql), params)).all()]
+    finally:
+        await engine.dispose()

@@ -45,7 +45,7 @@ from bench.claims import (
     setup,
     start_platform,
 )
-from bench.load import Offered, post_at_rate, rss_by_process
+from bench.open_loop import Offered, post_at_rate, rss_by_process
 from contracts.topics import PAYMENTS
 from services.launcher import Platform
 

@@ -207,8 +207,9 @@ class Platform:
                     "unset (embedded PostgreSQL) or point it at a server"
                 )
 
-    def start(self, kafka_port: int = 9092) -> None:
-        """Start everything and wait until every service is ready."""
+    def start(self, kafka_port: int = 9092, ready_timeout_s: float = READY_TIMEOUT_S) -> None:
+        """Start everything and wait (up to ``ready_timeout_s``) until every service is
+        ready."""
         self.check_database()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         external = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
@@ -226,7 +227,7 @@ class Platform:
             self.replay_events()
         for name in self.names:
             self._spawn(name)
-        self.wait_ready()
+        self.wait_ready(ready_timeout_s)
 
     def start_postgres(self) -> None:
         """Start the embedded PostgreSQL and create the services' missing databases."""

@@ -25,9 +25,9 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
+from bench.load import rows
 from services.payments.service_layer.ledger import check_ledger
 from tests.infrastructure import wait_until
 from tests.integration.actors import grant, register_provider, utc_today
@@ -192,15 +192,6 @@ async def post_retrying(
             pass
         assert asyncio.get_running_loop().time() < deadline, f"{line['claim_ref']} never accepted"
         await asyncio.sleep(0.2)
-
-
-async def rows(url: str, sql: str, **params: object) -> list[tuple[Any, ...]]:
-    engine = create_async_engine(url)
-    try:
-        async with engine.connect() as connection:
-            return [tuple(r) for r in (await connection.execute(text(sql), params)).all()]
-    finally:
-        await engine.dispose()
 
 
 @pytest.mark.parametrize("round_no", range(len(VICTIMS)), ids=VICTIMS)

@@ -26,8 +26,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import threading
-import time
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
@@ -37,6 +35,7 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
 
+from bench.load import Posting, rows
 from contracts.claims import ClaimAdjudicated
 from contracts.topics import CLAIMS_ADJUDICATED
 from services.kit.database import Database
@@ -64,7 +63,6 @@ from tests.integration.test_crash_recovery import (
     _payments_once_and_sound,
     _voucher,
     claim_lines,
-    rows,
 )
 from tests.reporting.test_rebuild import reports
 
@@ -125,66 +123,6 @@ class Stack:
                 process.wait()
                 assert process.returncode == -signal.SIGKILL
         self.platform.stop()
-
-
-class Posting:
-    """Posts the lines, four in flight, from a thread of its own so the stack can stop
-    and start meanwhile; each line is retried on connection errors and 5xx, at whatever
-    gateway runs now (intake is idempotent by ``claim_ref``)."""
-
-    def __init__(self, gateway: str, lines: list[dict[str, Any]], provider: dict[str, str]):
-        self.gateway = gateway
-        self.accepted: dict[str, str] = {}
-        self.errors: list[BaseException] = []
-        self._thread = threading.Thread(target=self._run, args=(lines, provider))
-        self._thread.start()
-
-    def _run(self, lines: list[dict[str, Any]], provider: dict[str, str]) -> None:
-        async def post(client: httpx.AsyncClient, line: dict[str, Any]) -> str:
-            deadline = time.monotonic() + 180
-            while True:
-                try:
-                    answer = await client.post(
-                        f"{self.gateway}/v1/claims", json=line, headers=provider
-                    )
-                    if answer.status_code == 202:
-                        claim_id: str = answer.json()["claim_id"]
-                        return claim_id
-                    assert answer.status_code >= 500, answer.text  # a real refusal
-                except httpx.TransportError:
-                    pass
-                assert time.monotonic() < deadline, f"{line['claim_ref']} never accepted"
-                await asyncio.sleep(0.2)
-
-        async def post_all() -> None:
-            queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-            for line in lines:
-                queue.put_nowait(line)
-            async with httpx.AsyncClient(timeout=30) as client:
-
-                async def poster() -> None:
-                    while not queue.empty():
-                        line = queue.get_nowait()
-                        self.accepted[await post(client, line)] = line["voucher_id"]
-
-                await asyncio.gather(*(poster() for _ in range(4)))
-
-        try:
-            asyncio.run(post_all())
-        except BaseException as exc:  # reported by join()
-            self.errors.append(exc)
-
-    def wait_for(self, count: int, timeout_s: float = 120) -> None:
-        deadline = time.monotonic() + timeout_s
-        while len(self.accepted) < count and not self.errors:
-            assert time.monotonic() < deadline, f"only {len(self.accepted)} claims accepted"
-            time.sleep(0.05)
-
-    def join(self) -> dict[str, str]:
-        self._thread.join(timeout=300)
-        assert not self._thread.is_alive()
-        assert not self.errors, self.errors
-        return self.accepted
 
 
 @pytest.mark.parametrize("how", ["sigterm", "sigkill"])
