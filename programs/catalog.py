@@ -171,6 +171,22 @@ class Attendance(Rule):
     min_minutes: int
 
 
+class FollowsDischarge(Rule):
+    """The service is for clients discharged from clinical treatment (seed 001 Continuing
+    Care: "Continuing care services are provided following discharge, when the client no
+    longer requires services at the intensity required during primary treatment").
+
+    A line is allowed when, on its service date, the client's clinical treatment status
+    is ``none`` and an earlier status period was a treatment level: the client was in
+    treatment and has left it (:meth:`ClientHistory.discharged_on
+    <services.claims.domain.model.ClientHistory.discharged_on>`). A client never
+    recorded in treatment has not been discharged; one still in treatment, at any level,
+    has not either. ``requirement`` states it in words for ``atr program explain``.
+    """
+
+    requirement: str = Field(min_length=8)
+
+
 class Attestation(Rule):
     """A seed rule no claim field shows, so the engine cannot check it: the provider
     attests to it by billing the line, and it is kept here, cited, for the program's
@@ -276,6 +292,7 @@ class Service(BaseModel):
     attendance: Attendance | None = None
     timing: Timing | None = None
     attestations: list[Attestation] = Field(default_factory=list)
+    follows_discharge: FollowsDischarge | None = None
     gpra_category: GpraCategory
     hcpcs: Hcpcs | None = Field(
         default=None,

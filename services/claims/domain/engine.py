@@ -180,6 +180,7 @@ def _whole_line_faults(
         not history.attributes.issuperset(service.requires_attributes)
         or status in service.excluded_statuses
         or (service.eligible_statuses is not None and status not in service.eligible_statuses)
+        or (service.follows_discharge is not None and not history.discharged_on(claim.service_date))
     ):
         faults.add(Reason.CLIENT_NOT_ELIGIBLE)
     if service.qualification is not None and not qualified(

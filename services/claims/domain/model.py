@@ -209,8 +209,7 @@ class ClientHistory:
     voucher), in adjudication order, or the same already indexed (:class:`PriorLines`).
     ``episode_start``/``episode_end`` bound the service voucher (the "episode" of SPEC
     §3.4). ``attributes`` are program facts such as
-    ``national_guard_referral``, ``employment_coaching_plan`` or
-    ``transport_preauthorized`` (seed 001).
+    ``national_guard_referral`` or ``transport_preauthorized`` (seed 001).
     """
 
     prior_lines: PriorLines | tuple[PriorLine, ...] = ()
@@ -227,6 +226,17 @@ class ClientHistory:
         if isinstance(self.prior_lines, PriorLines):
             return self.prior_lines
         return PriorLines(self.prior_lines)
+
+    def discharged_on(self, day: date) -> bool:
+        """Whether the client is, on ``day``, following discharge from clinical treatment
+        (seed 001 Continuing Care "provided following discharge"): the status in effect
+        that day is ``none`` and an earlier period was a treatment level."""
+        periods = sorted(
+            (p for p in self.statuses if p.effective_from <= day), key=lambda p: p.effective_from
+        )
+        if not periods or periods[-1].status != "none":
+            return False
+        return any(p.status != "none" for p in periods[:-1])
 
     def status_on(self, day: date) -> str:
         """The clinical treatment status in effect on ``day`` (``none`` if unknown)."""
