@@ -393,6 +393,19 @@ class Catalog(BaseModel):
         referrals are eligible for recovery home services")."""
         return sorted(set(self.services[code].voucher_requires_attributes) - set(attributes))
 
+    def voucher_refusal(self, code: str, attributes: Iterable[str]) -> str | None:
+        """Why a service voucher cannot carry ``code`` for a client assessed with
+        ``attributes`` (None: it can), so that an assessment authorising it is refused
+        rather than the service silently dropped from the voucher it creates (seed 003
+        App. E §4 "Once an assessment occurred, the assessor created a treatment/recovery
+        services voucher"): a code the program does not have or does not price (SPEC
+        §3.4), or an attribute the service needs at issuance that the assessment does not
+        record (seed 001 Recovery Home: "Only National Guard referrals are eligible")."""
+        if code not in self.services or not self.is_priced(code):
+            return "not a priced service of the program"
+        missing = self.missing_for_voucher(code, attributes)
+        return f"the assessment does not record {', '.join(missing)}" if missing else None
+
     def credentials(self) -> dict[str, list[str]]:
         """Every staff credential the program's qualification rules name (seed 002
         qualifications and the other programs' staff rules), and every equivalent the
