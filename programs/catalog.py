@@ -187,6 +187,18 @@ class FollowsDischarge(Rule):
     requirement: str = Field(min_length=8)
 
 
+class TripAuthorization(Rule):
+    """Each trip of the service is pre-authorised on its own (seed 001 Transportation:
+    "Transportation costs must be preauthorized on an individual basis"): a line carries
+    the reference of its trip's pre-authorisation (``trip_authorization``), and a
+    reference an allowed line of the client already used authorises no other line (one
+    trip, one pre-authorisation). Without it, or with a used one, the line is denied
+    ``SERVICE_NOT_AUTHORIZED``. ``requirement`` states it in words for ``atr program
+    explain``."""
+
+    requirement: str = Field(min_length=8)
+
+
 class Attestation(Rule):
     """A seed rule no claim field shows, so the engine cannot check it: the provider
     attests to it by billing the line, and it is kept here, cited, for the program's
@@ -293,6 +305,7 @@ class Service(BaseModel):
     timing: Timing | None = None
     attestations: list[Attestation] = Field(default_factory=list)
     follows_discharge: FollowsDischarge | None = None
+    trip_authorization: TripAuthorization | None = None
     gpra_category: GpraCategory
     hcpcs: Hcpcs | None = Field(
         default=None,

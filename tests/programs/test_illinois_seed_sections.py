@@ -17,11 +17,14 @@ from programs.explain import explain
 from programs.loader import load_catalog
 from services.claims.domain.engine import evaluate
 from services.claims.domain.model import ClientHistory, StatusPeriod
-from tests.programs.builders import DAY, EPISODE, history, line
+from tests.programs.builders import DAY, EPISODE, as_prior, history, line, run
 
 IL = load_catalog(
     "illinois_atr3",
-    {code: Decimal("25.00") for code in ("CONTINUING_CARE", "VOCATIONAL_TRAINING")},
+    {
+        code: Decimal("25.00")
+        for code in ("CONTINUING_CARE", "TRANSPORTATION", "VOCATIONAL_TRAINING")
+    },
 )
 
 
@@ -97,3 +100,27 @@ def test_seed_001_continuing_care_only_following_discharge(
     if outcome == "denied":
         assert decision.reasons == ("CLIENT_NOT_ELIGIBLE",)
     assert "provided following discharge" in explain(IL, "CONTINUING_CARE")
+
+
+def test_seed_001_transportation_preauthorized_per_trip_not_per_client() -> None:
+    """Seed 001 Transportation: "Transportation costs must be preauthorized on an
+    individual basis." Each trip (line) names its own pre-authorisation
+    (``trip_authorization``); a standing client attribute authorises nothing, a line
+    without a reference is not authorised, and a reference already used by an allowed
+    trip does not authorise a second one."""
+    assert IL.service("TRANSPORTATION").requires_attributes == []
+    standing = history(attributes=frozenset({"transport_preauthorized"}))
+    unauthorised = evaluate(IL, line("TRANSPORTATION", 1), standing)
+    assert (unauthorised.outcome, unauthorised.reasons) == ("denied", ("SERVICE_NOT_AUTHORIZED",))
+    trips = [
+        line("TRANSPORTATION", 1, trip_authorization="PA-1"),
+        line("TRANSPORTATION", 1, day=DAY + timedelta(days=1), trip_authorization="PA-1"),
+        line("TRANSPORTATION", 1, day=DAY + timedelta(days=1), trip_authorization="PA-2"),
+    ]
+    decisions = [decision for _, decision in run(IL, trips, history())]
+    assert [d.outcome for d in decisions] == ["approved", "denied", "approved"]
+    assert decisions[1].reasons == ("SERVICE_NOT_AUTHORIZED",)
+    # the same line decided again (a correction) still holds its own authorisation
+    again = evaluate(IL, trips[0], history(as_prior(trips[0], decisions[0])))
+    assert again.outcome == "approved"
+    assert "preauthorized on an individual basis" in explain(IL, "TRANSPORTATION")

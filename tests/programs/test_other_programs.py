@@ -95,12 +95,11 @@ def test_illinois_pastoral_counseling_by_clergy() -> None:
     ("code", "attribute"),
     [
         ("RECOVERY_HOME", "national_guard_referral"),
-        ("TRANSPORTATION", "transport_preauthorized"),
     ],
 )
 def test_illinois_referral_and_preauthorisation_conditions(code: str, attribute: str) -> None:
-    """Seed 001: recovery home for National Guard referrals only; transportation
-    pre-authorised (the vocational-training plan is the provider program's:
+    """Seed 001: recovery home for National Guard referrals only (transportation's
+    per-trip pre-authorisation and the vocational-training plan, the provider program's:
     tests/programs/test_illinois_seed_sections.py)."""
     assert evaluate(IL, line(code, 1), history()).reasons == ("CLIENT_NOT_ELIGIBLE",)
     granted = history(attributes=frozenset({attribute}))

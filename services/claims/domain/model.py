@@ -46,6 +46,7 @@ class ClaimLine:
     pass_serial: str | None = None
     pass_price: Decimal | None = None
     activity: str | None = None
+    trip_authorization: str | None = None
     claim_ref: str = ""
     submitted_at: datetime | None = None
     filed_on: date | None = None
@@ -73,6 +74,7 @@ class ClaimLine:
             pass_type=self.pass_type,
             activity=self.activity,
             face_to_face=self.face_to_face,
+            trip_authorization=self.trip_authorization,
         )
 
 
@@ -93,6 +95,7 @@ class PriorLine:
     pass_type: str | None = None
     activity: str | None = None
     face_to_face: bool | None = None
+    trip_authorization: str | None = None
 
 
 class PriorLines:
