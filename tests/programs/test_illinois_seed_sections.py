@@ -124,3 +124,48 @@ def test_seed_001_transportation_preauthorized_per_trip_not_per_client() -> None
     again = evaluate(IL, trips[0], history(as_prior(trips[0], decisions[0])))
     assert again.outcome == "approved"
     assert "preauthorized on an individual basis" in explain(IL, "TRANSPORTATION")
+
+
+@pytest.mark.parametrize(
+    ("activity", "outcome"),
+    [
+        (None, "approved"),
+        ("employment_coaching", "approved"),
+        ("employment_computer_skills", "approved"),
+        ("general_computer_skills", "denied"),
+    ],
+)
+def test_seed_001_employment_coaching_no_computer_lessons_outside_job_seeking(
+    activity: str | None, outcome: str
+) -> None:
+    """Seed 001 Employment Coaching: "ATR does not pay for sessions teaching clients how
+    to use a computer, navigate software, or use the internet that are not in the
+    specific interest of assisting a client with gaining employment seeking skills."
+    Computer skills taught for job seeking are coaching; general ones are not billable."""
+    il = load_catalog("illinois_atr3", {"EMPLOYMENT_COACHING": Decimal("20.00")})
+    decision = evaluate(il, line("EMPLOYMENT_COACHING", 1, activity=activity), history())
+    assert decision.outcome == outcome
+    if outcome == "denied":
+        assert decision.reasons == ("NOT_BILLABLE",)
+    assert "not in the specific interest of assisting a client" in explain(
+        il, "EMPLOYMENT_COACHING"
+    )
+
+
+@pytest.mark.parametrize(
+    ("code", "quote"),
+    [
+        ("RECOVERY_HOME", "authorized by an intervention license issued by the Department"),
+        ("CONTINUING_CARE", "delivered by an experienced counselor"),
+    ],
+)
+def test_seed_001_recovery_home_licence_and_continuing_care_counselor_are_attested(
+    code: str, quote: str
+) -> None:
+    """Seed 001 Recovery Home: "Alcohol and drug free housing authorized by an
+    intervention license issued by the Department"; Continuing Care: "delivered by an
+    experienced counselor who will assist clients in meeting the goals contained in
+    their continuing care plans". No claim field shows either: each is a cited
+    attestation of the service, printed by ``atr program explain``."""
+    assert IL.service(code).attestations
+    assert quote in explain(IL, code)
