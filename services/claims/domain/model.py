@@ -212,7 +212,7 @@ class ClientHistory:
     voucher), in adjudication order, or the same already indexed (:class:`PriorLines`).
     ``episode_start``/``episode_end`` bound the service voucher (the "episode" of SPEC
     §3.4). ``attributes`` are program facts such as
-    ``national_guard_referral`` or ``transport_preauthorized`` (seed 001).
+    ``national_guard_referral`` (seed 001 Recovery Home).
     """
 
     prior_lines: PriorLines | tuple[PriorLine, ...] = ()
