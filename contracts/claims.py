@@ -87,6 +87,12 @@ class SubmitClaim(Contract):
     pass_serial: ShortText | None = None
     pass_price: Decimal | None = Field(default=None, ge=0, max_digits=8, decimal_places=2)
     activity: ShortText | None = None
+    trip_authorization: ShortText | None = Field(
+        default=None,
+        description="The reference of the pre-authorisation of this trip, for a service "
+        'whose trips are each pre-authorised (seed 001 Transportation: "Transportation '
+        'costs must be preauthorized on an individual basis"); one trip per reference.',
+    )
     rendering_npi: Npi | None = Field(
         default=None, description="NPI of the practitioner who delivered the service."
     )
@@ -173,6 +179,7 @@ class ClaimSubmittedData(SubmitClaim):
     service_code: str = Field(min_length=1, max_length=64, examples=["RECOVERY_MENTORING_IND"])
     pass_serial: str | None = Field(default=None, max_length=64)
     activity: str | None = Field(default=None, max_length=64)
+    trip_authorization: str | None = Field(default=None, max_length=64)
     claim_id: str
     submitted_at: AwareDatetime
     filed_on: date | None = Field(

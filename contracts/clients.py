@@ -106,8 +106,10 @@ class ClientAssessedData(EventData):
     max_value: Decimal | None = Field(default=None, max_digits=12, decimal_places=2)
     attributes: list[str] = Field(
         default_factory=list,
-        description="Program facts rules depend on, e.g. `national_guard_referral`, "
-        "`employment_coaching_plan`, `transport_preauthorized` (seed 001).",
+        description="Program facts rules depend on, e.g. `national_guard_referral` (seed 001 "
+        "Recovery Home). Assessments recorded before the per-trip transport "
+        "pre-authorisation may carry `transport_preauthorized` or `employment_coaching_plan`, "
+        "which no rule reads.",
     )
     assessor_organisation_id: str | None = None
     assessed_by: str = Field(description="Token id of the assessor.")

@@ -171,6 +171,34 @@ class Attendance(Rule):
     min_minutes: int
 
 
+class FollowsDischarge(Rule):
+    """The service is for clients discharged from clinical treatment (seed 001 Continuing
+    Care: "Continuing care services are provided following discharge, when the client no
+    longer requires services at the intensity required during primary treatment").
+
+    A line is allowed when, on its service date, the client's clinical treatment status
+    is ``none`` and an earlier status period was a treatment level: the client was in
+    treatment and has left it (:meth:`ClientHistory.discharged_on
+    <services.claims.domain.model.ClientHistory.discharged_on>`). A client never
+    recorded in treatment has not been discharged; one still in treatment, at any level,
+    has not either. ``requirement`` states it in words for ``atr program explain``.
+    """
+
+    requirement: str = Field(min_length=8)
+
+
+class TripAuthorization(Rule):
+    """Each trip of the service is pre-authorised on its own (seed 001 Transportation:
+    "Transportation costs must be preauthorized on an individual basis"): a line carries
+    the reference of its trip's pre-authorisation (``trip_authorization``), and a
+    reference an allowed line of the client already used authorises no other line (one
+    trip, one pre-authorisation). Without it, or with a used one, the line is denied
+    ``SERVICE_NOT_AUTHORIZED``. ``requirement`` states it in words for ``atr program
+    explain``."""
+
+    requirement: str = Field(min_length=8)
+
+
 class Attestation(Rule):
     """A seed rule no claim field shows, so the engine cannot check it: the provider
     attests to it by billing the line, and it is kept here, cited, for the program's
@@ -276,6 +304,8 @@ class Service(BaseModel):
     attendance: Attendance | None = None
     timing: Timing | None = None
     attestations: list[Attestation] = Field(default_factory=list)
+    follows_discharge: FollowsDischarge | None = None
+    trip_authorization: TripAuthorization | None = None
     gpra_category: GpraCategory
     hcpcs: Hcpcs | None = Field(
         default=None,
@@ -375,6 +405,19 @@ class Catalog(BaseModel):
         (``voucher_requires_attributes``; seed 001 Recovery Home: "Only National Guard
         referrals are eligible for recovery home services")."""
         return sorted(set(self.services[code].voucher_requires_attributes) - set(attributes))
+
+    def voucher_refusal(self, code: str, attributes: Iterable[str]) -> str | None:
+        """Why a service voucher cannot carry ``code`` for a client assessed with
+        ``attributes`` (None: it can), so that an assessment authorising it is refused
+        rather than the service silently dropped from the voucher it creates (seed 003
+        App. E §4 "Once an assessment occurred, the assessor created a treatment/recovery
+        services voucher"): a code the program does not have or does not price (SPEC
+        §3.4), or an attribute the service needs at issuance that the assessment does not
+        record (seed 001 Recovery Home: "Only National Guard referrals are eligible")."""
+        if code not in self.services or not self.is_priced(code):
+            return "not a priced service of the program"
+        missing = self.missing_for_voucher(code, attributes)
+        return f"the assessment does not record {', '.join(missing)}" if missing else None
 
     def credentials(self) -> dict[str, list[str]]:
         """Every staff credential the program's qualification rules name (seed 002

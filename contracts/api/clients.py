@@ -247,9 +247,15 @@ class Assess(Contract):
     assessed_on: RecordDate | None = Field(default=None, description="Defaults to today.")
     authorized_services: list[AuthorizedService] = Field(default_factory=list, max_length=40)
     max_value: Decimal | None = Field(default=None, gt=0, max_digits=12, decimal_places=2)
-    attributes: list[
-        Literal["national_guard_referral", "employment_coaching_plan", "transport_preauthorized"]
-    ] = Field(default_factory=list)
+    attributes: list[Literal["national_guard_referral"]] = Field(
+        default_factory=list,
+        description="Facts about the client the program's rules read: "
+        '`national_guard_referral` (seed 001 Recovery Home: "Only National Guard referrals '
+        "are eligible for recovery home services\"). A vocational-training program's "
+        "Employment Coaching plan is the provider's (an attestation of the service) and "
+        "transportation is pre-authorised per trip on the claim line (`trip_authorization`), "
+        "so neither is a client attribute (seed 001 Vocational Training, Transportation).",
+    )
     gpra_intake: GpraInterview | None = Field(
         default=None, description="The GPRA intake interview (kind must be `intake`)."
     )

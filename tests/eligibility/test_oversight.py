@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from contracts.api.clients import Assess, DetermineEligibility, EligibilityInputs
 from contracts.api.providers import UpdateProvider
+from programs.loader import load_catalog
 from services.eligibility.domain.assessment_voucher import Determination, redeemable_voucher
 from services.eligibility.domain.errors import (
     AssessmentVoucherNotValidError,
@@ -164,3 +165,23 @@ async def test_app_e_6_ineligible_next_fiscal_year_stays_on_choice_lists_until_j
         )
         await uow.commit()
     assert again.ineligible_from is None
+
+
+def test_app_e_4_an_assessment_authorising_a_service_no_voucher_can_carry_is_refused() -> None:
+    """Seed 003 App. E §4: "Once an assessment occurred, the assessor created a
+    treatment/recovery services voucher" — the voucher is made of the services the
+    assessment authorises, so one it cannot carry is refused at assessment (the route
+    answers 422 naming ``authorized_services[i].service_code``), not dropped from the
+    voucher while the assessment answers 201: an unknown code, an unpriced one (SPEC
+    §3.4, seed 001 gives no prices), and seed 001 Recovery Home without the referral
+    ("Only National Guard referrals are eligible for recovery home services")."""
+    catalog = load_catalog(
+        "illinois_atr3", {"RECOVERY_COACHING": Decimal("20.00"), "RECOVERY_HOME": Decimal("30")}
+    )
+    assert catalog.voucher_refusal("RECOVERY_COACHING", []) is None
+    assert catalog.voucher_refusal("NO_SUCH_SERVICE", []) == "not a priced service of the program"
+    assert catalog.voucher_refusal("PEER_COACHING", []) == "not a priced service of the program"
+    assert catalog.voucher_refusal("RECOVERY_HOME", []) == (
+        "the assessment does not record national_guard_referral"
+    )
+    assert catalog.voucher_refusal("RECOVERY_HOME", ["national_guard_referral"]) is None

@@ -77,6 +77,7 @@ def test_a_body_stored_before_the_billing_fields_keeps_its_fingerprint() -> None
     assert body_hash(line(procedure_code="H0038")) != body_hash(line())
     assert body_hash(line(modifiers=[])) != body_hash(line())
     assert body_hash(line(group_size=4, group_clients=1)) != body_hash(line(group_size=4))
+    assert body_hash(line(trip_authorization="PA-1")) != body_hash(line())
 
 
 @pytest.fixture

@@ -99,6 +99,7 @@ def test_a_one_item_claim_is_one_line_with_every_field_from_its_element() -> Non
         {"url": f"{systems.LINE_EXTENSION}end-time", "valueTime": "09:30:00"},
         {"url": f"{systems.LINE_EXTENSION}client-signature", "valueBoolean": True},
         {"url": f"{systems.LINE_EXTENSION}face-to-face", "valueBoolean": True},
+        {"url": f"{systems.LINE_EXTENSION}trip-authorization", "valueString": "PA-1"},
         {"url": "https://other.example/ext", "valueString": "ignored"},
     ]
     place = {"coding": [{"system": systems.PLACE_OF_SERVICE, "code": "57"}]}
@@ -126,6 +127,7 @@ def test_a_one_item_claim_is_one_line_with_every_field_from_its_element() -> Non
         "end_time": "09:30:00",
         "client_signature": True,
         "face_to_face": True,
+        "trip_authorization": "PA-1",
         "rendering_npi": "1234567893",
         "billing_npi": "1245319599",
         "procedure_code": "H0038",

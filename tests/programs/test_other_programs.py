@@ -95,13 +95,12 @@ def test_illinois_pastoral_counseling_by_clergy() -> None:
     ("code", "attribute"),
     [
         ("RECOVERY_HOME", "national_guard_referral"),
-        ("TRANSPORTATION", "transport_preauthorized"),
-        ("VOCATIONAL_TRAINING", "employment_coaching_plan"),
     ],
 )
 def test_illinois_referral_and_preauthorisation_conditions(code: str, attribute: str) -> None:
-    """Seed 001: recovery home for National Guard referrals only; transportation
-    pre-authorised; vocational training with an employment-coaching plan."""
+    """Seed 001: recovery home for National Guard referrals only (transportation's
+    per-trip pre-authorisation and the vocational-training plan, the provider program's:
+    tests/programs/test_illinois_seed_sections.py)."""
     assert evaluate(IL, line(code, 1), history()).reasons == ("CLIENT_NOT_ELIGIBLE",)
     granted = history(attributes=frozenset({attribute}))
     assert evaluate(IL, line(code, 1), granted).outcome == "approved"

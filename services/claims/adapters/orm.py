@@ -66,6 +66,7 @@ claims = Table(
     Column("pass_type", String(16)),
     Column("activity", String(64)),
     Column("face_to_face", Boolean),
+    Column("trip_authorization", String(64)),
     Column("line", JSON, nullable=False),
     Column("submitted_at", DateTime(timezone=True), nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False),
@@ -76,7 +77,8 @@ claims = Table(
 )
 """Every claim line the workers received, its status and decision.
 
-The history columns (times, miles, pass type, activity, face to face) are what the
+The history columns (times, miles, pass type, activity, face to face, trip
+authorization) are what the
 rule engine reads of earlier lines; ``line`` keeps the whole submission.
 ``seq`` is the order lines were received in (per client, the submission order);
 ``decision_seq`` numbers decisions, increasing in each client's decision order

@@ -180,8 +180,11 @@ def _whole_line_faults(
         not history.attributes.issuperset(service.requires_attributes)
         or status in service.excluded_statuses
         or (service.eligible_statuses is not None and status not in service.eligible_statuses)
+        or (service.follows_discharge is not None and not history.discharged_on(claim.service_date))
     ):
         faults.add(Reason.CLIENT_NOT_ELIGIBLE)
+    if service.trip_authorization is not None and not _trip_authorised(claim, history):
+        faults.add(Reason.SERVICE_NOT_AUTHORIZED)
     if service.qualification is not None and not qualified(
         service, _as_held(catalog, history.staff), history.minor, claim.service_date
     ):
@@ -205,6 +208,19 @@ def _whole_line_faults(
     if _conflicts(catalog, service, claim, history.lines.on(claim.service_date)):
         faults.add(Reason.CONFLICTING_SERVICE)
     return faults
+
+
+def _trip_authorised(claim: ClaimLine, history: ClientHistory) -> bool:
+    """The line carries its trip's own pre-authorisation (seed 001 Transportation:
+    "Transportation costs must be preauthorized on an individual basis"): a reference
+    that no other allowed line of the client already used
+    (:class:`~programs.catalog.TripAuthorization`)."""
+    reference = claim.trip_authorization
+    if reference is None:
+        return False
+    return not any(
+        p.trip_authorization == reference and p.claim_id != claim.claim_id for p in history.lines
+    )
 
 
 def qualified(service: Service, staff: StaffRecord | None, minor: bool, service_date: date) -> bool:

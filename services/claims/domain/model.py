@@ -46,6 +46,7 @@ class ClaimLine:
     pass_serial: str | None = None
     pass_price: Decimal | None = None
     activity: str | None = None
+    trip_authorization: str | None = None
     claim_ref: str = ""
     submitted_at: datetime | None = None
     filed_on: date | None = None
@@ -73,6 +74,7 @@ class ClaimLine:
             pass_type=self.pass_type,
             activity=self.activity,
             face_to_face=self.face_to_face,
+            trip_authorization=self.trip_authorization,
         )
 
 
@@ -93,6 +95,7 @@ class PriorLine:
     pass_type: str | None = None
     activity: str | None = None
     face_to_face: bool | None = None
+    trip_authorization: str | None = None
 
 
 class PriorLines:
@@ -209,8 +212,7 @@ class ClientHistory:
     voucher), in adjudication order, or the same already indexed (:class:`PriorLines`).
     ``episode_start``/``episode_end`` bound the service voucher (the "episode" of SPEC
     §3.4). ``attributes`` are program facts such as
-    ``national_guard_referral``, ``employment_coaching_plan`` or
-    ``transport_preauthorized`` (seed 001).
+    ``national_guard_referral`` (seed 001 Recovery Home).
     """
 
     prior_lines: PriorLines | tuple[PriorLine, ...] = ()
@@ -227,6 +229,17 @@ class ClientHistory:
         if isinstance(self.prior_lines, PriorLines):
             return self.prior_lines
         return PriorLines(self.prior_lines)
+
+    def discharged_on(self, day: date) -> bool:
+        """Whether the client is, on ``day``, following discharge from clinical treatment
+        (seed 001 Continuing Care "provided following discharge"): the status in effect
+        that day is ``none`` and an earlier period was a treatment level."""
+        periods = sorted(
+            (p for p in self.statuses if p.effective_from <= day), key=lambda p: p.effective_from
+        )
+        if not periods or periods[-1].status != "none":
+            return False
+        return any(p.status != "none" for p in periods[:-1])
 
     def status_on(self, day: date) -> str:
         """The clinical treatment status in effect on ``day`` (``none`` if unknown)."""

@@ -5,7 +5,6 @@ use case in one unit of work, and reply."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date
 
 from fastapi import APIRouter, Request, Response
@@ -31,7 +30,6 @@ from contracts.api.clients import (
     ReligiousObjections,
     TreatmentStatusAnswer,
 )
-from programs.catalog import Catalog
 from services.eligibility.domain.errors import ConsentRequiredError
 from services.eligibility.service_layer import assessments as assessment_cases
 from services.eligibility.service_layer import clients as client_cases
@@ -112,16 +110,6 @@ async def choices(
     return answer
 
 
-def _voucher_refusal(catalog: Catalog, code: str, attributes: Sequence[str]) -> str | None:
-    """Why the service voucher cannot carry ``code`` (None: it can): not a priced service
-    of the program (SPEC §3.4), or an attribute the service needs at issuance is not
-    assessed (seed 001 Recovery Home: "Only National Guard referrals are eligible")."""
-    if code not in catalog.services or not catalog.is_priced(code):
-        return "not a priced service of the program"
-    missing = catalog.missing_for_voucher(code, attributes)
-    return f"the assessment does not record {', '.join(missing)}" if missing else None
-
-
 @router.post(
     "/{client_id}/assessments",
     status_code=201,
@@ -143,7 +131,7 @@ async def assess(
             "type": "value_error",
         }
         for index, service in enumerate(body.authorized_services)
-        if (refusal := _voucher_refusal(catalog, service.service_code, body.attributes))
+        if (refusal := catalog.voucher_refusal(service.service_code, body.attributes))
     ]
     if errors:
         return validation_problem(errors)

@@ -24,7 +24,8 @@ Where each line field comes from:
 - ``diagnosis_codes``: the ICD-10-CM codes of ``item.diagnosisSequence`` (all of the
   Claim's diagnoses when the item names none).
 - ``place_of_service``: ``item.locationCodeableConcept`` in the CMS place-of-service set.
-- Times, signature, face to face, group size, mileage, pass and activity: ``item``
+- Times, signature, face to face, group size, mileage, pass, activity and trip
+  authorization: ``item``
   extensions :data:`services.gateway.fhir.systems.LINE_EXTENSION` ``<field>``.
 
 Every refusal names the FHIR element at fault, ``["body", ...]`` as FastAPI's own.
@@ -66,6 +67,7 @@ LINE_FIELDS = frozenset(
         "pass_serial",
         "pass_price",
         "activity",
+        "trip_authorization",
     }
 )
 """Line fields an ``item`` extension may carry (``claim-line-<field>``, ``-`` for ``_``)."""

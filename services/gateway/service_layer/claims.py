@@ -83,6 +83,7 @@ LATER_OPTIONAL_FIELDS = frozenset(
         "diagnosis_codes",
         "place_of_service",
         "group_clients",
+        "trip_authorization",
     }
 )
 """Optional line fields added after idempotency keys were first stored: left out of a
