@@ -66,6 +66,8 @@ claims = Table(
     Column("pass_type", String(16)),
     Column("activity", String(64)),
     Column("face_to_face", Boolean),
+    Column("service_date_to", Date),
+    Column("allowed_days", JSON),
     Column("line", JSON, nullable=False),
     Column("submitted_at", DateTime(timezone=True), nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False),
@@ -76,8 +78,10 @@ claims = Table(
 )
 """Every claim line the workers received, its status and decision.
 
-The history columns (times, miles, pass type, activity, face to face) are what the
-rule engine reads of earlier lines; ``line`` keeps the whole submission.
+The history columns (times, miles, pass type, activity, face to face, and the days
+allowed of a date-range line, ``allowed_days``) are what the rule engine reads of
+earlier lines; ``service_date_to`` ends a date-range line; ``line`` keeps the whole
+submission.
 ``seq`` is the order lines were received in (per client, the submission order);
 ``decision_seq`` numbers decisions, increasing in each client's decision order
 (:data:`DECISION_SEQ` on PostgreSQL). ``status`` is ``pending`` while the
