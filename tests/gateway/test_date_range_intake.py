@@ -7,6 +7,7 @@ keeps the fingerprint it had before the field existed."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
@@ -21,11 +22,14 @@ from contracts.claims import ClaimSubmitted, ClaimSubmittedData, SubmitClaim
 from programs.loader import load_catalog
 from services.claims.adapters.claim_lines import claim_view, line_from_submitted
 from services.gateway.domain.tokens import Principal, Role
+from services.gateway.domain.x12_837 import read_837
 from services.gateway.entrypoints import claims as claim_routes
 from services.gateway.entrypoints.auth import current_principal
 from services.gateway.service_layer.claims import body_hash, service_date_errors
+from services.gateway.service_layer.x12 import service_resolver
 from services.kit.http import install_validation_errors
 from services.kit.settings import Settings
+from tests.gateway.x12_build import Claim, Line, build_837
 
 MO = load_catalog("missouri_atr2")
 TODAY = datetime.now(UTC).date()
@@ -179,3 +183,31 @@ def test_the_contract_names_service_date_to() -> None:
     with pytest.raises(ValidationError) as raised:
         SubmitClaim.model_validate(stay(3, units=1))
     assert [e["loc"] for e in raised.value.errors()] == [("service_date_to",)]
+
+
+def test_an_837_rd8_range_of_several_days_is_one_date_range_line() -> None:
+    """A 2400 ``DTP*472*RD8`` of several days is ``service_date`` to
+    ``service_date_to``; its units must be its days (the claim is rejected naming the
+    element otherwise)."""
+    first = date(2026, 11, 16)
+    stay_line = Line("H0043", 3, first, service_date_to=first + timedelta(days=2))
+    mentoring = Line("H0038", 2, first, modifiers=["HQ"], service_date_to=first + timedelta(1))
+    text = build_837(
+        [
+            Claim("EHR-1", "CL-1", "VCH-1", [stay_line]),
+            Claim("EHR-2", "CL-1", "VCH-1", [replace(stay_line, units=2)]),
+            Claim("EHR-3", "CL-1", "VCH-1", [mentoring]),
+        ]
+    )
+    reading = read_837(text, service_resolver(MO))
+    assert reading.accepted
+    ranged, wrong_units, _ = reading.claims
+    [line] = ranged.lines
+    assert (line.service_code, line.service_date, line.service_date_to, line.units) == (
+        "EMERGENCY_HOUSING",
+        first,
+        first + timedelta(days=2),
+        3,
+    )
+    assert wrong_units.error is not None
+    assert "service_date_to (DTP*472 RD8)" in wrong_units.error
