@@ -237,6 +237,9 @@ class ClaimAdjudicatedData(EventData):
     voucher_id: str
     service_code: str
     service_date: date
+    service_date_to: date | None = Field(
+        default=None, description="Last day of a per-diem line billed as a date range."
+    )
     billed_units: int
     allowed_units: int
     denied_units: int

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from contracts.reasons import Reason
 from programs.loader import load_catalog
-from services.claims.adapters.claim_lines import decision_values, prior_line
+from services.claims.adapters.claim_lines import adjudicated_event, decision_values, prior_line
 from services.claims.adapters.claim_store import Loaded
 from services.claims.adapters.history import StoredHistory
 from services.claims.domain.adjudicate import adjudicate, needs_lookup
@@ -321,3 +321,13 @@ def test_a_range_needs_the_vouchers_answer_when_any_day_does() -> None:
     facts = Facts(TODAY, voucher=later_admission, provider=PROVIDER, staff=StaffRecord("S1"))
     assert needs_lookup(line("R", HOUSING, START + 2 * D, 2), facts) is False
     assert needs_lookup(line("R", HOUSING, START, 3), facts) is True
+
+
+def test_the_adjudication_event_carries_the_range() -> None:
+    ranged = line("R", HOUSING, START, 3)
+    [decision] = decide([ranged])
+    event = adjudicated_event(ranged, decision, SUBMITTED)
+    assert (event.data.service_date, event.data.service_date_to) == (START, START + 2 * D)
+    assert event.data.allowed_amount == Decimal("75.00")
+    one_day = line("O", HOUSING, START)
+    assert adjudicated_event(one_day, decide([one_day])[0], SUBMITTED).data.service_date_to is None

@@ -136,6 +136,7 @@ def adjudicated_event(
             voucher_id=line.voucher_id,
             service_code=line.service_code,
             service_date=line.service_date,
+            service_date_to=line.service_date_to,
             billed_units=line.units,
             allowed_units=decision.allowed_units,
             denied_units=decision.denied_units,
