@@ -37,6 +37,15 @@ REASON_CODES: tuple[str, ...] = tuple(Reason)
 """Denial reason codes, normative (SPEC §3.4): the values of :class:`Reason`."""
 
 
+MAX_RANGE_DAYS = 31
+"""The most days one date-range line (``service_date`` to ``service_date_to``) covers."""
+
+
+def range_days(first: date, last: date) -> int:
+    """Days from ``first`` to ``last`` inclusive (0 when ``last`` is before ``first``)."""
+    return max((last - first).days + 1, 0)
+
+
 class SubmitClaim(Contract):
     """One claim line as a provider EHR posts it (SPEC §3.4).
 
@@ -56,6 +65,12 @@ class SubmitClaim(Contract):
     service_code: Code = Field(examples=["RECOVERY_MENTORING_IND"])
     service_date: date
     units: int = Field(gt=0, le=10_000, description="Billed units of the service's unit.")
+    service_date_to: date | None = Field(
+        default=None,
+        description="Last day (inclusive) of a per-diem stay billed on one line, from "
+        "`service_date`: only for a service whose unit is a day, with `units` the number "
+        f"of days, at most {MAX_RANGE_DAYS}. Each day is decided as its own line would be.",
+    )
     staff_id: Id
     start_time: LocalTime | None = Field(
         default=None, description="Local time of day without an offset, e.g. `09:30`."
@@ -129,6 +144,26 @@ class SubmitClaim(Contract):
         if clients is not None and size is not None and clients > size:
             raise ValueError("cannot exceed group_size (clients are among the participants)")
         return clients
+
+    @field_validator("service_date_to")
+    @classmethod
+    def _range_of_days(cls, last: date | None, info: ValidationInfo) -> date | None:
+        """A date range runs forward from ``service_date``, spans at most
+        :data:`MAX_RANGE_DAYS` days and bills one unit per day (``units`` equals its
+        days); the error names ``service_date_to`` (a start or units that failed their
+        own checks are not compared). Whether the service is billed by the day is the
+        gateway's check against the catalog."""
+        first, units = info.data.get("service_date"), info.data.get("units")
+        if last is None or first is None:
+            return last
+        days = range_days(first, last)
+        if days == 0:
+            raise ValueError("must be on or after service_date")
+        if days > MAX_RANGE_DAYS:
+            raise ValueError(f"a date range covers at most {MAX_RANGE_DAYS} days")
+        if units is not None and units != days:
+            raise ValueError(f"covers {days} days, so units must be {days} (one per day)")
+        return last
 
     @field_validator("end_time")
     @classmethod
@@ -209,6 +244,9 @@ class ClaimAdjudicatedData(EventData):
     voucher_id: str
     service_code: str
     service_date: date
+    service_date_to: date | None = Field(
+        default=None, description="Last day of a per-diem line billed as a date range."
+    )
     billed_units: int
     allowed_units: int
     denied_units: int

@@ -58,6 +58,9 @@ class ClaimStatus(Answer):
     voucher_id: str | None = Field(default=None, examples=["VCH-5D2E0A7B19"])
     service_code: str | None = Field(default=None, examples=["RECOVERY_MENTORING_IND"])
     service_date: date | None = None
+    service_date_to: date | None = Field(
+        default=None, description="Last day of a per-diem line billed as a date range."
+    )
     billed_units: int | None = Field(default=None, examples=[4])
     allowed_units: int | None = Field(default=None, examples=[3])
     denied_units: int | None = Field(default=None, examples=[1])

@@ -390,3 +390,25 @@ def test_odd_json_is_a_refusal_never_a_crash() -> None:
     assert refused(b"[" * 5000 + b"]" * 5000) == [("body",)]
     assert refused(fhir_claim(item(quantity={"value": 1e400}))) != []
     assert refused(b'"Claim"') == [("body",)]
+
+
+def test_a_serviced_period_is_a_per_diem_date_range() -> None:
+    """``item.servicedPeriod`` (a per-diem stay on one item) is ``service_date`` to
+    ``service_date_to``; a range whose units are not its days is refused at the
+    period's end, and one of a service not billed by the day too (catalog check)."""
+    housing = {"coding": [{"system": systems.HCPCS, "code": "H0043"}]}
+    period = {"start": "2026-11-16", "end": "2026-11-18"}
+    stay = item(servicedDate=None, servicedPeriod=period, productOrService=housing)
+    [mapped] = lines(fhir_claim({**stay, "quantity": {"value": 3}}))
+    assert (mapped.line.service_date, mapped.line.service_date_to, mapped.line.units) == (
+        date(2026, 11, 16),
+        date(2026, 11, 18),
+        3,
+    )
+    assert refused(fhir_claim(stay)) == [("body", "item", 0, "servicedPeriod", "end")]
+    mentoring = item(servicedDate=None, servicedPeriod={**period, "end": "2026-11-17"})
+    [ranged] = lines(fhir_claim(mentoring))
+    errors = service_date_errors([ranged.line], MO, date(2026, 11, 30), batch=True)
+    assert [e["loc"] for e in claim_in.located([ranged], errors)] == [
+        ("body", "item", 0, "servicedPeriod", "end")
+    ]

@@ -24,6 +24,7 @@ class Line:
     modifiers: Sequence[str] = ()
     service_code: str | None = None
     control: str | None = None
+    service_date_to: date | None = None
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,9 @@ def build_837(claims: Sequence[Claim], *, control: str = "000000101") -> str:
             body += [
                 f"LX*{number}",
                 f"SV1*{composite}*{line.charge}*UN*{line.units}***1",
-                f"DTP*472*D8*{line.service_date:%Y%m%d}",
+                f"DTP*472*D8*{line.service_date:%Y%m%d}"
+                if line.service_date_to is None
+                else f"DTP*472*RD8*{line.service_date:%Y%m%d}-{line.service_date_to:%Y%m%d}",
             ]
             if line.control:
                 body.append(f"REF*6R*{line.control}")

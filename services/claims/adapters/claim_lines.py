@@ -96,6 +96,7 @@ def decision_values(
             "allowed_amount": Decimal("0.00"),
             "denied_amount": Decimal("0.00"),
             "reasons": [],
+            "allowed_days": None,
             "decided_at": None,
             "decision_seq": None,
         }
@@ -108,9 +109,15 @@ def decision_values(
         "allowed_amount": decision.allowed_amount,
         "denied_amount": decision.denied_amount,
         "reasons": [str(reason) for reason in decision.reasons],
+        "allowed_days": _iso_days(decision.allowed_days),
         "decided_at": decided_at,
         "decision_seq": decision_seq,
     }
+
+
+def _iso_days(days: tuple[date, ...] | None) -> list[str] | None:
+    """The ``allowed_days`` column: ISO dates, or None for a one-day line."""
+    return None if days is None else [day.isoformat() for day in days]
 
 
 def adjudicated_event(
@@ -129,6 +136,7 @@ def adjudicated_event(
             voucher_id=line.voucher_id,
             service_code=line.service_code,
             service_date=line.service_date,
+            service_date_to=line.service_date_to,
             billed_units=line.units,
             allowed_units=decision.allowed_units,
             denied_units=decision.denied_units,
@@ -153,6 +161,7 @@ def claim_view(row: Any) -> ClaimStatus:
         voucher_id=row.voucher_id,
         service_code=row.service_code,
         service_date=row.service_date,
+        service_date_to=row.service_date_to,
         status=row.status,
         billed_units=row.billed_units,
         allowed_units=row.allowed_units,
@@ -173,6 +182,8 @@ def prior_line(row: Any) -> PriorLine:
     values["allowed_amount"] = Decimal(values["allowed_amount"])
     if values["miles"] is not None:
         values["miles"] = Decimal(values["miles"])
+    if values["allowed_days"] is not None:
+        values["allowed_days"] = tuple(date.fromisoformat(day) for day in values["allowed_days"])
     return PriorLine(**values)
 
 

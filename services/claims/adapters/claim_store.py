@@ -179,7 +179,9 @@ class SqlClaimStore:
             # the history holds lines with allowed units, as read_histories reads them
             if not decision.pending and decision.allowed_units > 0:
                 written[line.client_id][1].append(
-                    line.allowed(decision.allowed_units, decision.allowed_amount)
+                    line.allowed(
+                        decision.allowed_units, decision.allowed_amount, decision.allowed_days
+                    )
                 )
         self.history.remember(written)
         return decided

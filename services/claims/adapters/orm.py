@@ -67,6 +67,8 @@ claims = Table(
     Column("activity", String(64)),
     Column("face_to_face", Boolean),
     Column("trip_authorization", String(64)),
+    Column("service_date_to", Date),
+    Column("allowed_days", JSON),
     Column("line", JSON, nullable=False),
     Column("submitted_at", DateTime(timezone=True), nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False),
@@ -78,8 +80,9 @@ claims = Table(
 """Every claim line the workers received, its status and decision.
 
 The history columns (times, miles, pass type, activity, face to face, trip
-authorization) are what the
-rule engine reads of earlier lines; ``line`` keeps the whole submission.
+authorization, and the days allowed of a date-range line, ``allowed_days``) are what
+the rule engine reads of earlier lines; ``service_date_to`` ends a date-range line;
+``line`` keeps the whole submission.
 ``seq`` is the order lines were received in (per client, the submission order);
 ``decision_seq`` numbers decisions, increasing in each client's decision order
 (:data:`DECISION_SEQ` on PostgreSQL). ``status`` is ``pending`` while the

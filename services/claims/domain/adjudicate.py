@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from contracts.reasons import Reason
 from programs.catalog import Catalog
-from services.claims.domain import checks, engine
+from services.claims.domain import checks, date_range, engine
 from services.claims.domain.checks import LAG_REASONS
 from services.claims.domain.facts import Facts, History, Voucher
-from services.claims.domain.model import ClaimLine, ClientHistory, Decision
+from services.claims.domain.model import ClaimLine, ClientHistory, Decision, PriorLines
 from services.claims.domain.precedence import PRECEDENCE, first
 
 __all__ = ["LAG_REASONS", "PRECEDENCE", "adjudicate", "needs_lookup"]
@@ -39,9 +39,45 @@ def adjudicate(line: ClaimLine, facts: Facts, history: History, catalog: Catalog
        (:meth:`Decision.pend`), never denied on the older view.
     3. Otherwise the catalog's caps, then what is left on the voucher
        (``VOUCHER_UNITS_EXHAUSTED``, ``VOUCHER_VALUE_EXHAUSTED``, SPEC §3.3).
+
+    A date-range line (``service_date_to``) goes through these steps once per day, as
+    the one-day lines it stands for (:mod:`~services.claims.domain.date_range`).
     """
     if not facts.current:
         return Decision.pend(line)
+    if line.service_date_to is not None:
+        return _adjudicate_range(line, facts, history, catalog)
+    return _adjudicate_day(line, facts, history, catalog)
+
+
+def _adjudicate_range(
+    line: ClaimLine, facts: Facts, history: History, catalog: Catalog
+) -> Decision:
+    """A date-range line, day by day (:mod:`~services.claims.domain.date_range`): each
+    day adjudicated as its own one-day line on the same facts, after the days before it
+    were added to the client's history and the voucher's usage (as the batch adds
+    separate lines); a day that pends makes the whole line pend."""
+    fault = date_range.range_fault(catalog, line)
+    if fault is not None:
+        return Decision.deny(line, fault, engine.unit_rate(catalog, line))
+    lines = PriorLines(base=history.lines)
+    usage = history.usage.copy()
+    days: list[Decision] = []
+    for day in line.day_lines():
+        decision = _adjudicate_day(day, facts, History(lines, usage), catalog)
+        days.append(decision)
+        if decision.pending:
+            break
+        if decision.allowed_units > 0 or decision.allowed_amount > 0:
+            usage.add(day.service_code, decision.allowed_units, decision.allowed_amount)
+            lines.append(day.allowed(decision.allowed_units, decision.allowed_amount))
+    if days[-1].pending:
+        return Decision.pend(line)
+    return date_range.combine(line, days, engine.unit_rate(catalog, line))
+
+
+def _adjudicate_day(line: ClaimLine, facts: Facts, history: History, catalog: Catalog) -> Decision:
+    """One line of one day (steps 1 to 3 of :func:`adjudicate`)."""
     voucher = facts.voucher
     client_history = _client_history(facts, voucher, history)
     faults = _faults(line, facts, voucher, client_history, catalog)
@@ -66,9 +102,14 @@ def adjudicate(line: ClaimLine, facts: Facts, history: History, catalog: Catalog
 def needs_lookup(line: ClaimLine, facts: Facts) -> bool:
     """Whether the line's decision depends on the vouchers service's answer (SPEC §3.4):
     the first of its date, party and voucher faults on the local view is voucher state
-    this service may not have seen yet. Cheap; the worker asks only for these."""
-    faults = checks.party_faults(line, facts) | checks.voucher_faults(line, facts.voucher)
-    return first(faults) in LAG_REASONS
+    this service may not have seen yet (on any of a date-range line's days). Cheap;
+    the worker asks only for these."""
+    days = line.day_lines() if line.service_date_to is not None else (line,)
+    return any(
+        first(checks.party_faults(day, facts) | checks.voucher_faults(day, facts.voucher))
+        in LAG_REASONS
+        for day in days
+    )
 
 
 def _faults(

@@ -27,6 +27,7 @@ from programs.catalog import (
     QualificationOption,
     Service,
 )
+from services.claims.domain import date_range
 from services.claims.domain.model import (
     ClaimLine,
     ClientHistory,
@@ -50,11 +51,31 @@ def evaluate(catalog: Catalog, claim: ClaimLine, history: ClientHistory) -> Deci
 
     A whole-line fault denies the line with the first of them in
     :data:`~services.claims.domain.precedence.PRECEDENCE`; otherwise the caps apply.
+    A date-range line is decided day by day (:mod:`~services.claims.domain.date_range`),
+    each day seeing the days allowed before it.
     """
+    if claim.service_date_to is not None:
+        return _evaluate_range(catalog, claim, history)
     faults = whole_line_faults(catalog, claim, history)
     if faults:
         return Decision.deny(claim, min(faults, key=RANK.__getitem__), unit_rate(catalog, claim))
     return capped(catalog, claim, history)
+
+
+def _evaluate_range(catalog: Catalog, claim: ClaimLine, history: ClientHistory) -> Decision:
+    """:func:`evaluate` of each day of a date-range line, the days allowed before a day
+    added to the history it is decided on."""
+    fault = date_range.range_fault(catalog, claim)
+    if fault is not None:
+        return Decision.deny(claim, fault, unit_rate(catalog, claim))
+    lines = PriorLines(base=history.lines)
+    days: list[Decision] = []
+    for day in claim.day_lines():
+        decision = evaluate(catalog, day, replace(history, prior_lines=lines))
+        days.append(decision)
+        if decision.allowed_units > 0:
+            lines.append(day.allowed(decision.allowed_units, decision.allowed_amount))
+    return date_range.combine(claim, days, unit_rate(catalog, claim))
 
 
 def unit_rate(catalog: Catalog, claim: ClaimLine) -> Decimal | None:

@@ -10,7 +10,7 @@ exhaustively (SPEC §3.4).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property
@@ -57,9 +57,36 @@ class ClaimLine:
     diagnosis_codes: tuple[str, ...] | None = None
     place_of_service: str | None = None
     group_clients: int | None = None
+    service_date_to: date | None = None
 
-    def allowed(self, units: int, amount: Decimal) -> PriorLine:
-        """How later lines of the client see this line once ``units`` were allowed."""
+    @property
+    def days(self) -> tuple[date, ...]:
+        """The dates the line covers: ``service_date``, or each day of its date range
+        (``service_date`` to ``service_date_to`` inclusive)."""
+        last = self.service_date_to or self.service_date
+        span = max((last - self.service_date).days + 1, 1)
+        return tuple(self.service_date + timedelta(days=offset) for offset in range(span))
+
+    def day_lines(self) -> tuple[ClaimLine, ...]:
+        """A date-range line as the one-day, one-unit lines it stands for, each under
+        its own id (:func:`day_id`): what the rules decide, day by day, exactly as
+        separate lines of those days would be decided."""
+        return tuple(
+            replace(
+                self,
+                claim_id=day_id(self.claim_id, day),
+                service_date=day,
+                service_date_to=None,
+                units=1,
+            )
+            for day in self.days
+        )
+
+    def allowed(
+        self, units: int, amount: Decimal, days: tuple[date, ...] | None = None
+    ) -> PriorLine:
+        """How later lines of the client see this line once ``units`` were allowed
+        (``days``: the days allowed of a date-range line)."""
         return PriorLine(
             claim_id=self.claim_id,
             provider_id=self.provider_id,
@@ -75,12 +102,22 @@ class ClaimLine:
             activity=self.activity,
             face_to_face=self.face_to_face,
             trip_authorization=self.trip_authorization,
+            allowed_days=days,
         )
+
+
+def day_id(claim_id: str, day: date) -> str:
+    """The id one day of a date-range line is decided and remembered under."""
+    return f"{claim_id}@{day.isoformat()}"
 
 
 @dataclass(frozen=True)
 class PriorLine:
-    """An earlier line of the same client that was allowed (``allowed_units`` > 0)."""
+    """An earlier line of the same client that was allowed (``allowed_units`` > 0).
+
+    ``allowed_days`` are the days allowed of a date-range line (one unit each); such a
+    line enters :class:`PriorLines` as one line per allowed day (:meth:`per_day`), so
+    every rule reads it as the separate lines of those days."""
 
     claim_id: str
     provider_id: str
@@ -96,6 +133,29 @@ class PriorLine:
     activity: str | None = None
     face_to_face: bool | None = None
     trip_authorization: str | None = None
+    allowed_days: tuple[date, ...] | None = None
+
+    def per_day(self) -> tuple[PriorLine, ...]:
+        """The line as the rules read it: itself, or for a date-range line one line of
+        one unit per allowed day (its amount shared evenly: each day is the unit
+        rate), under the ids the days were decided under (:func:`day_id`)."""
+        if self.allowed_days is None:
+            return (self,)
+        days = self.allowed_days[: self.allowed_units]
+        if not days:
+            return ()
+        share = (self.allowed_amount / len(days)).quantize(Decimal("0.01"))
+        return tuple(
+            replace(
+                self,
+                claim_id=day_id(self.claim_id, day),
+                service_date=day,
+                allowed_units=1,
+                allowed_amount=share,
+                allowed_days=None,
+            )
+            for day in days
+        )
 
 
 class PriorLines:
@@ -121,9 +181,10 @@ class PriorLines:
             self.append(line)
 
     def append(self, line: PriorLine) -> None:
-        """Add an allowed line."""
-        self._by_date.setdefault(line.service_date, []).append(line)
-        self._count += 1
+        """Add an allowed line (a date-range line as its days, :meth:`PriorLine.per_day`)."""
+        for day in line.per_day():
+            self._by_date.setdefault(day.service_date, []).append(day)
+            self._count += 1
 
     def __len__(self) -> int:
         return self._count + (len(self._base) if self._base is not None else 0)
@@ -269,6 +330,8 @@ class Decision:
     allowed_amount: Decimal
     reasons: tuple[Reason, ...] = field(default_factory=tuple)
     pending: bool = False
+    allowed_days: tuple[date, ...] | None = None
+    """The days allowed of a date-range line (None for a one-day line)."""
 
     @classmethod
     def pend(cls, claim: ClaimLine) -> Decision:

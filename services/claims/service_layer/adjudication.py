@@ -108,5 +108,7 @@ def decide_batch(
             pending.add(line.client_id)
         elif decision.allowed_units > 0 or decision.allowed_amount > 0:
             ledger.add(line.service_code, decision.allowed_units, decision.allowed_amount)
-            lines.append(line.allowed(decision.allowed_units, decision.allowed_amount))
+            lines.append(
+                line.allowed(decision.allowed_units, decision.allowed_amount, decision.allowed_days)
+            )
     return decided

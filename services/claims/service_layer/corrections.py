@@ -78,6 +78,7 @@ async def correct_claim(
             denied_units=after.denied_units,
             allowed_amount=after.allowed_amount,
             denied_amount=after.denied_amount,
+            allowed_days=_kept_days(row.allowed_days, after.allowed_units),
             changed_in=await change_number(uow.session),
             updated_at=now,
         )
@@ -124,3 +125,10 @@ async def correct_claim(
         ),
     )
     return correction
+
+
+def _kept_days(days: list[str] | None, allowed_units: int) -> list[str] | None:
+    """The days a corrected date-range line still allows: its first ``allowed_units``
+    allowed days (a stay that ended early gives back its last nights); None for a
+    one-day line."""
+    return None if days is None else days[:allowed_units]

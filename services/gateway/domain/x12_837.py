@@ -29,7 +29,9 @@ Where the platform's claim fields travel in the 837P (what an EHR must send):
 ``service_code``            ``SV101-7`` (procedure description) when given; else the
                             one catalog service billed under that code and modifiers
 ``units``                   ``SV104`` (``UN``; a whole number)
-``service_date``            2400 ``DTP*472`` (``D8``, or ``RD8`` of a single day)
+``service_date``            2400 ``DTP*472`` (``D8``, or the first day of ``RD8``)
+``service_date_to``         the last day of a ``RD8`` range of several days (a per-diem
+                            stay on one line, one unit a day)
 ``diagnosis_codes``         2300 ``HI`` (``ABK``/``ABF``, the dot restored: F1120 →
                             F11.20)
 ``place_of_service``        ``SV105``, else 2300 ``CLM05-1``
@@ -361,6 +363,7 @@ _FIELD_ELEMENTS: Mapping[str, str] = {
     "staff_id": "REF*G2",
     "service_code": "SV101-7",
     "service_date": "DTP*472",
+    "service_date_to": "DTP*472 RD8",
     "units": "SV104",
     "rendering_npi": "NM1*82 NM109",
     "billing_npi": "NM1*85 NM109",
@@ -428,8 +431,6 @@ def _line(
         first, last = _x12_date(line.dates[0]), _x12_date(line.dates[1])
     except ValueError:
         return f"{where}: DTP*472 must be a date CCYYMMDD"
-    if first != last:
-        return f"{where}: DTP*472 must be one day (one line per service date)"
     rendering = line.rendering_npi or current.rendering_npi
     place = _value(sv1, "SV105") or _value(current.clm, "CLM05-1") or None
     release = _value(current.clm, "CLM09")
@@ -446,6 +447,7 @@ def _line(
         "voucher_id": line.voucher or current.voucher,
         "service_code": service,
         "service_date": first,
+        "service_date_to": last if last != first else None,
         "units": int(units_number),
         "staff_id": line.staff or current.staff or rendering,
         "rendering_npi": rendering,

@@ -19,6 +19,8 @@ Where each line field comes from:
   ``hcpcs`` of each service; the HCPCS code and modifiers are kept as
   ``procedure_code`` and ``modifiers``.
 - ``service_date``: ``item.servicedDate``; ``units``: ``item.quantity.value`` (whole).
+  A per-diem stay may give ``item.servicedPeriod`` instead: its start is
+  ``service_date``, its end (another day) ``service_date_to``, one unit a day.
 - ``staff_id``: the ``careTeam`` member ``item.careTeamSequence[0]`` names (or the only
   one), ``Practitioner/<staff_id>``; its NPI identifier is the rendering NPI.
 - ``diagnosis_codes``: the ICD-10-CM codes of ``item.diagnosisSequence`` (all of the
@@ -37,6 +39,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -294,10 +297,23 @@ def _item_fields(
             _error(product, f"must be coded in {systems.HCPCS} or {systems.SERVICE_CODE}")
         )
     sources["service_code"] = product
-    if item.servicedDate is None:
-        errors.append(_error((*at, "servicedDate"), "give the date of service (one per item)"))
-    values["service_date"] = item.servicedDate
-    sources["service_date"] = (*at, "servicedDate")
+    period = item.servicedPeriod
+    if item.servicedDate is None and period is not None:
+        # a per-diem stay on one item: the period's first and last day
+        sources["service_date"] = (*at, "servicedPeriod", "start")
+        sources["service_date_to"] = (*at, "servicedPeriod", "end")
+        if period.start is None or period.end is None:
+            errors.append(_error((*at, "servicedPeriod"), "give both start and end days"))
+        else:
+            first, last = _day(period.start), _day(period.end)
+            values["service_date"] = first
+            if last != first:
+                values["service_date_to"] = last
+    else:
+        if item.servicedDate is None:
+            errors.append(_error((*at, "servicedDate"), "give the date of service (one per item)"))
+        values["service_date"] = item.servicedDate
+        sources["service_date"] = (*at, "servicedDate")
     quantity = item.quantity.value if item.quantity is not None else None
     sources["units"] = (*at, "quantity", "value")
     units = Decimal(quantity) if quantity is not None else Decimal("NaN")
@@ -429,6 +445,11 @@ def located(lines: Sequence[MappedLine], errors: Sequence[dict[str, Any]]) -> li
         where = line.locate(str(name)) if line is not None else ("body",)
         moved.append({**error, "loc": where})
     return moved
+
+
+def _day(value: date | datetime) -> date:
+    """The day of a FHIR ``date`` or ``dateTime`` (a period's start or end)."""
+    return value.date() if isinstance(value, datetime) else value
 
 
 def group_of(claim_ref: str) -> tuple[str, int]:

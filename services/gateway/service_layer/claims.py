@@ -52,7 +52,9 @@ def service_date_errors(
 ) -> list[dict[str, Any]]:
     """Validation errors (FastAPI's shape) for lines dated outside the program's window.
 
-    The window is [``catalog.earliest_service_date``, ``today`` + 366 days]. A single
+    The window is [``catalog.earliest_service_date``, ``today`` + 366 days]; a date
+    range's last day (``service_date_to``) is held to it too, and a range must be of a
+    per-diem service (:func:`date_range_errors`). A single
     line's error is at ``["body", "service_date"]``; a ``batch``'s at
     ``["body", "claims", i, "service_date"]``, where FastAPI puts its own. No value is
     echoed (the message gives the window, not the date).
@@ -60,15 +62,48 @@ def service_date_errors(
     first, last = catalog.earliest_service_date, today + SERVICE_DATE_AHEAD
     errors: list[dict[str, Any]] = []
     for index, line in enumerate(lines):
-        if first <= line.service_date <= last:
+        where: tuple[str | int, ...] = ("body", "claims", index) if batch else ("body",)
+        for name in ("service_date", "service_date_to"):
+            day = getattr(line, name)
+            if day is None or first <= day <= last:
+                continue
+            errors.append(
+                {
+                    "type": "date_out_of_range",
+                    "loc": (*where, name),
+                    "msg": f"must be between {first.isoformat()} ({catalog.program} starts) "
+                    f"and {last.isoformat()} (366 days ahead)",
+                }
+            )
+    return errors + date_range_errors(lines, catalog, batch=batch)
+
+
+def date_range_errors(
+    lines: Sequence[SubmitClaim], catalog: Catalog, *, batch: bool
+) -> list[dict[str, Any]]:
+    """Validation errors (FastAPI's shape) for date-range lines of a service the catalog
+    does not bill by the day: only a per-diem service (``unit: day``) may bill several
+    days on one line (``service_date_to``; the contract checks the range itself). A
+    service the catalog does not know is not checked here (the engine denies it
+    ``NOT_BILLABLE``). Locations as in :func:`service_date_errors`.
+    """
+    errors: list[dict[str, Any]] = []
+    for index, line in enumerate(lines):
+        if line.service_date_to is None:
+            continue
+        try:
+            unit = catalog.service(line.service_code).unit
+        except KeyError:
+            continue
+        if unit == "day":
             continue
         where: tuple[str | int, ...] = ("body", "claims", index) if batch else ("body",)
         errors.append(
             {
-                "type": "date_out_of_range",
-                "loc": (*where, "service_date"),
-                "msg": f"must be between {first.isoformat()} ({catalog.program} starts) and "
-                f"{last.isoformat()} (366 days ahead)",
+                "type": "date_range_not_per_diem",
+                "loc": (*where, "service_date_to"),
+                "msg": f"{line.service_code} is billed per {unit.replace('_', ' ')}, not by "
+                "the day: bill each date on its own line",
             }
         )
     return errors
@@ -84,6 +119,7 @@ LATER_OPTIONAL_FIELDS = frozenset(
         "place_of_service",
         "group_clients",
         "trip_authorization",
+        "service_date_to",
     }
 )
 """Optional line fields added after idempotency keys were first stored: left out of a

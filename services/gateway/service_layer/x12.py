@@ -190,7 +190,9 @@ async def _take_claim(
         errors += procedure_code_errors(lines, catalog, batch=True)
         if errors:
             index, name = errors[0]["loc"][2], errors[0]["loc"][3]
-            element = "DTP*472" if name == "service_date" else "SV101-2"
+            element = {"service_date": "DTP*472", "service_date_to": "DTP*472 RD8"}.get(
+                name, "SV101-2"
+            )
             claim.reject(f"line {index + 1}: {name} ({element}) {errors[0]['msg']}")
     if claim.error is None:
         try:
