@@ -72,8 +72,11 @@ def machine() -> dict[str, Any]:
 
 def provenance() -> dict[str, Any]:
     """The command line, the commit and whether the working tree had local changes."""
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    program = ["-m", spec.name] if spec is not None else [sys.argv[0]]
     return {
-        "command": " ".join([Path(sys.executable).name, "-m", *sys.argv]),
+        "command": " ".join([Path(sys.executable).name, *program, *sys.argv[1:]]),
         "argv": sys.argv,
         "commit": _git("rev-parse", "HEAD"),
         "dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
