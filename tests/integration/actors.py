@@ -99,13 +99,18 @@ async def active_voucher(
     services: list[dict[str, Any]],
     max_value: str | None = None,
     admitted_on: date | None = None,
+    assessed_on: date | None = None,
 ) -> dict[str, Any]:
-    """Issue a service voucher, select the provider, report the admission."""
-    created = await gateway.post(
-        "/v1/vouchers",
-        json={"client_id": client_id, "authorized_services": services, "max_value": max_value},
-        headers=assessor,
-    )
+    """Issue a service voucher (assessed on ``assessed_on``, default today), select the
+    provider, report the admission."""
+    body: dict[str, Any] = {
+        "client_id": client_id,
+        "authorized_services": services,
+        "max_value": max_value,
+    }
+    if assessed_on is not None:
+        body["assessed_on"] = assessed_on.isoformat()
+    created = await gateway.post("/v1/vouchers", json=body, headers=assessor)
     assert created.status_code == 201, created.text
     voucher_id = created.json()["voucher_id"]
 
@@ -127,5 +132,5 @@ async def active_voucher(
         headers=provider,
     )
     assert admitted.status_code == 200, admitted.text
-    body: dict[str, Any] = admitted.json()
-    return body
+    admission: dict[str, Any] = admitted.json()
+    return admission

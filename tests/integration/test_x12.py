@@ -20,7 +20,7 @@ import pyx12.x12n_document
 from services.payments.domain.funding import fiscal_year_of
 from tests.gateway.x12_build import BILLING_NPI, RENDERING_NPI, Claim, Line, build_837
 from tests.infrastructure import wait_until
-from tests.integration.actors import grant, register_provider, utc_today
+from tests.integration.actors import active_voucher, grant, register_provider, utc_today
 from tests.integration.conftest import RunningPlatform
 
 MENTORING = "RECOVERY_MENTORING_IND"  # H0038 without modifiers in the catalog
@@ -54,35 +54,17 @@ async def _voucher(
 ) -> dict[str, str]:
     """A voucher assessed 90 days ago and admitted 60 days ago (so last month's lines
     are within it), with the provider selected."""
-    created = await gateway.post(
-        "/v1/vouchers",
-        json={
-            "client_id": client,
-            "assessed_on": (utc_today() - timedelta(days=90)).isoformat(),
-            "authorized_services": [{"service_code": MENTORING, "units": 100}],
-        },
-        headers=assessor,
+    admitted = await active_voucher(
+        gateway,
+        assessor=assessor,
+        provider=provider,
+        provider_id=PROVIDER,
+        client_id=client,
+        services=[{"service_code": MENTORING, "units": 100}],
+        assessed_on=utc_today() - timedelta(days=90),
+        admitted_on=utc_today() - timedelta(days=60),
     )
-    assert created.status_code == 201, created.text
-    voucher_id = created.json()["voucher_id"]
-
-    async def selected() -> bool:
-        answer = await gateway.post(
-            f"/v1/vouchers/{voucher_id}/selection", json={"provider_id": PROVIDER}, headers=assessor
-        )
-        if answer.status_code == 422 and "unknown provider" in answer.text:
-            return False
-        assert answer.status_code == 200, answer.text
-        return True
-
-    await wait_until(selected, timeout_s=120)
-    admitted = await gateway.post(
-        f"/v1/vouchers/{voucher_id}/admission",
-        json={"admitted_on": (utc_today() - timedelta(days=60)).isoformat()},
-        headers=provider,
-    )
-    assert admitted.status_code == 200, admitted.text
-    return {"client_id": client, "voucher_id": voucher_id}
+    return {"client_id": client, "voucher_id": str(admitted["voucher_id"])}
 
 
 async def _decided(
