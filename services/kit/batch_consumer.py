@@ -19,27 +19,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
-from pydantic import TypeAdapter, ValidationError
+from pydantic import TypeAdapter
 
 from contracts.envelope import Event
 from contracts.topics import Topic
-from services.kit.consumer import names_another_type, type_hint
-from services.kit.dead_letter import dead_letter_record, describe_validation_error
+from services.kit.consumer import BatchHandler, EventPolicy
 from services.kit.failures import describe_failure, is_transient
 from services.kit.kafka_clients import client_options
 from services.kit.metrics import ServiceMetrics
-from services.kit.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-BatchHandler = Callable[[UnitOfWork, list[Any]], Awaitable[None]]
-
+__all__ = ["BatchConsumer", "BatchHandler", "consume_in_batches"]
 
 RecordBatchProcessor = Callable[[list[ConsumerRecord[bytes, bytes]]], Awaitable[Any]]
 
@@ -183,7 +179,8 @@ async def _fetch_more(
 
 
 class BatchConsumer:
-    """One topic, one consumer group, applied in batches exactly once in effect."""
+    """One topic, one consumer group, applied in batches exactly once in effect, under
+    the :class:`~services.kit.consumer.EventPolicy` every consumer shares."""
 
     def __init__(
         self,
@@ -199,15 +196,12 @@ class BatchConsumer:
     ) -> None:
         self.runtime = runtime
         self.topic = topic
-        self.adapter = adapter
-        self.handler = handler
         self.name = name
-        self.accepts = accepts
-        self.accepted_types = {cls.model_fields["type"].default for cls in accepts}
+        self.policy = EventPolicy(runtime, topic, name, adapter, accepts, handler)
         self.max_records = max_records
         self.linger_s = linger_s
         runtime.document_batch_consumer(
-            topic, name, self.group_id, tuple(sorted(self.accepted_types))
+            topic, name, self.group_id, tuple(sorted(self.policy.accepted_types))
         )
 
     @property
@@ -225,67 +219,9 @@ class BatchConsumer:
             process=self.process,
             linger_s=self.linger_s,
             metrics=self.runtime.metrics,
-            dead_letter=self._dead_letter,
+            dead_letter=self.policy.dead_letter,
         )
-
-    async def _dead_letter(self, record: ConsumerRecord[bytes, bytes], error: str) -> None:
-        await dead_letter_record(self.runtime, record, error, self.name)
 
     async def process(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
-        """Validate, dedupe and apply one batch in one transaction."""
-        received: list[tuple[Event, ConsumerRecord[bytes, bytes]]] = []
-        for record in records:
-            raw = record.value or b""
-            if type_hint(raw) not in self.accepted_types and names_another_type(
-                raw, self.accepted_types
-            ):
-                continue  # a type this consumer does not handle: not ours to judge
-            try:
-                event = self.adapter.validate_json(raw)
-            except ValidationError as exc:
-                if names_another_type(raw, self.accepted_types):
-                    continue  # the hint was a nested "type"; the envelope names another
-                await dead_letter_record(
-                    self.runtime, record, describe_validation_error(exc), self.name
-                )
-                continue
-            if isinstance(event, self.accepts):
-                received.append((event, record))
-        if not received:
-            return
-        try:
-            await self._apply(received)
-        except Exception as exc:
-            if is_transient(exc):
-                raise
-            log.warning(
-                "%s: batch failed (%s); applying its events one by one",
-                self.name,
-                describe_failure(exc),
-            )
-            for one in received:
-                try:
-                    await self._apply([one])
-                except Exception as alone:
-                    if is_transient(alone):
-                        raise
-                    error = describe_failure(alone)
-                    log.error("event %s could not be applied (%s); dead-lettered", one[0].id, error)
-                    await dead_letter_record(self.runtime, one[1], error, self.name)
-
-    async def _apply(self, received: Sequence[tuple[Event, Any]]) -> None:
-        """Apply the events not seen before in one unit of work."""
-        by_id = {str(event.id): event for event, _ in received}
-        async with self.runtime.unit_of_work() as uow:
-            await self.runtime.begin_consumer_write(uow)
-            fresh = await uow.first_time_many(self.name, self.topic.name, list(by_id))
-            new = [event for event_id, event in by_id.items() if event_id in fresh]
-            if new:
-                await self.handler(uow, new)
-            await uow.commit()
-        metrics = self.runtime.metrics
-        metrics.events_duplicate.labels(metrics.service, self.topic.name).inc(
-            len(received) - len(new)
-        )
-        for event_type, count in Counter(event.type for event in new).items():
-            metrics.events_processed.labels(metrics.service, self.topic.name, event_type).inc(count)
+        """Validate, dedupe and apply one batch in one transaction (the shared policy)."""
+        await self.policy.process(records)

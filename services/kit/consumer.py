@@ -27,9 +27,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
+from aiokafka import ConsumerRecord
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.middlewares import AckPolicy
@@ -87,8 +89,126 @@ def names_another_type(raw: bytes, handled: set[str]) -> bool:
     return named is not None and named not in handled
 
 
+BatchHandler = Callable[[UnitOfWork, list[Any]], Awaitable[None]]
+"""Applies a batch of new events (in their order) inside the consumer's unit of work."""
+
+
+def dispatching(handlers: dict[type[Event], EventHandler]) -> BatchHandler:
+    """A batch handler that applies each event with its type's handler, in order."""
+
+    async def apply(uow: UnitOfWork, events: list[Any]) -> None:
+        for event in events:
+            await handlers[type(event)](uow, event)
+
+    return apply
+
+
+class EventPolicy:
+    """The one error policy of every event consumer, one message or a batch at a time.
+
+    :meth:`process` takes the records a consumer received (one, for a FastStream
+    subscriber; up to a batch, for :class:`~services.kit.batch_consumer.BatchConsumer`)
+    and applies the failure policy of this module's docstring: other types skipped after
+    a peek, invalid events dead-lettered, already-processed ids skipped, the new events
+    applied in one unit of work with their ids recorded; if applying fails for anything
+    but an outage, the events are applied one by one and the one that fails alone is
+    dead-lettered. Only an outage (:func:`~services.kit.failures.is_transient`)
+    propagates, and the caller redelivers (nack, or the batch loop's seek).
+    """
+
+    def __init__(
+        self,
+        runtime: Any,
+        topic: Topic,
+        name: str,
+        adapter: TypeAdapter[Any],
+        accepts: tuple[type[Event], ...],
+        handler: BatchHandler,
+    ) -> None:
+        self.runtime = runtime
+        self.topic = topic
+        self.name = name
+        self.adapter = adapter
+        self.accepts = accepts
+        self.accepted_types = {cls.model_fields["type"].default for cls in accepts}
+        self.handler = handler
+
+    async def process(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
+        """Validate, dedupe and apply ``records`` in one transaction; never raises for a
+        message, only for an outage."""
+        received: list[tuple[Event, ConsumerRecord[bytes, bytes]]] = []
+        for record in records:
+            raw = record.value or b""
+            if type_hint(raw) not in self.accepted_types and names_another_type(
+                raw, self.accepted_types
+            ):
+                continue  # a type this consumer does not handle: not ours to judge
+            try:
+                event = self.adapter.validate_json(raw)
+            except ValidationError as exc:
+                if names_another_type(raw, self.accepted_types):
+                    continue  # the hint was a nested "type"; the envelope names another
+                await self.dead_letter(record, describe_validation_error(exc))
+                continue
+            if isinstance(event, self.accepts):
+                received.append((event, record))
+        if not received:
+            return
+        try:
+            await self._apply(received)
+            return
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            if len(received) == 1:
+                await self._set_aside(*received[0], exc)
+                return
+            log.warning(
+                "%s: batch failed (%s); applying its events one by one",
+                self.name,
+                describe_failure(exc),
+            )
+        for event, record in received:
+            try:
+                await self._apply([(event, record)])
+            except Exception as alone:
+                if is_transient(alone):
+                    raise
+                await self._set_aside(event, record, alone)
+
+    async def dead_letter(self, record: ConsumerRecord[bytes, bytes], error: str) -> None:
+        """Publish the original bytes with the error to the dead-letter topic."""
+        await dead_letter_record(self.runtime, record, error, self.name)
+
+    async def _set_aside(
+        self, event: Event, record: ConsumerRecord[bytes, bytes], exc: Exception
+    ) -> None:
+        error = describe_failure(exc)
+        log.error("event %s could not be applied (%s); dead-lettered", event.id, error)
+        await self.dead_letter(record, error)
+
+    async def _apply(self, received: Sequence[tuple[Event, Any]]) -> None:
+        """Apply the events not seen before in one unit of work."""
+        by_id = {str(event.id): event for event, _ in received}
+        async with self.runtime.unit_of_work() as uow:
+            await self.runtime.begin_consumer_write(uow)
+            fresh = await uow.first_time_many(self.name, self.topic.name, list(by_id))
+            new = [event for event_id, event in by_id.items() if event_id in fresh]
+            if new:
+                await self.handler(uow, new)
+            await uow.commit()
+        metrics = self.runtime.metrics
+        if len(received) > len(new):
+            metrics.events_duplicate.labels(metrics.service, self.topic.name).inc(
+                len(received) - len(new)
+            )
+        for event_type, count in Counter(event.type for event in new).items():
+            metrics.events_processed.labels(metrics.service, self.topic.name, event_type).inc(count)
+
+
 class EventConsumer:
-    """Applies one topic's events to one service database, exactly once in effect."""
+    """A FastStream subscriber applying one topic's events, one message at a time, under
+    the :class:`EventPolicy` every consumer shares."""
 
     def __init__(
         self,
@@ -99,40 +219,23 @@ class EventConsumer:
         adapter: TypeAdapter[Any],
         handlers: dict[type[Event], EventHandler],
     ) -> None:
-        self.runtime = runtime
         self.topic = topic
         self.name = name
-        self.adapter = adapter
-        self.handlers = handlers
-        self.handled_types = {cls.model_fields["type"].default for cls in handlers}
+        self.policy = EventPolicy(
+            runtime, topic, name, adapter, tuple(handlers), dispatching(handlers)
+        )
 
     async def handle(self, message: KafkaMessage) -> None:
-        """Process one Kafka message, then commit its offset (or rewind it)."""
-        raw: bytes = message.body
-        if names_another_type(raw, self.handled_types):
-            await message.ack()
-            return
-        try:
-            event = self.adapter.validate_json(raw)
-        except ValidationError as exc:
-            await self.dead_letter(message, describe_validation_error(exc))
-            await message.ack()
-            return
-        handler = self.handlers.get(type(event))
-        if handler is None:
-            await message.ack()
-            return
+        """Process one Kafka message, then commit its offset; on an outage that outlasts
+        the retries, rewind it (nack) so nothing is lost."""
+        raw_message = message.raw_message
+        record = raw_message[0] if isinstance(raw_message, tuple) else raw_message
         for attempt in range(1, TRANSIENT_RETRIES + 1):
             try:
-                await self._apply(event, handler)
+                await self.policy.process([record])
                 break
             except Exception as exc:
-                if not is_transient(exc):
-                    error = describe_failure(exc)
-                    log.error("event %s could not be applied (%s); dead-lettered", event.id, error)
-                    await self.dead_letter(message, error)
-                    break
-                if attempt == TRANSIENT_RETRIES:
+                if not is_transient(exc) or attempt == TRANSIENT_RETRIES:
                     log.error(
                         "infrastructure unavailable; rewinding %s: %s",
                         self.topic.name,
@@ -143,26 +246,6 @@ class EventConsumer:
                     return
                 await asyncio.sleep(0.2 * 2**attempt)
         await message.ack()
-
-    async def _apply(self, event: Event, handler: EventHandler) -> None:
-        async with self.runtime.unit_of_work() as uow:
-            await self.runtime.begin_consumer_write(uow)
-            if not await uow.first_time(self.name, self.topic.name, str(event.id)):
-                self.runtime.metrics.events_duplicate.labels(
-                    self.runtime.metrics.service, self.topic.name
-                ).inc()
-                return
-            await handler(uow, event)
-            await uow.commit()
-        self.runtime.metrics.events_processed.labels(
-            self.runtime.metrics.service, self.topic.name, event.type
-        ).inc()
-
-    async def dead_letter(self, message: KafkaMessage, error: str) -> None:
-        """Publish the original bytes with the error to the dead-letter topic (acked)."""
-        record = message.raw_message
-        first = record[0] if isinstance(record, tuple) else record
-        await dead_letter_record(self.runtime, first, error, self.name)
 
 
 def subscribe_events(

@@ -126,3 +126,102 @@ async def test_the_batch_loop_rewinds_on_an_outage_and_without_a_dead_letter() -
         await _process_or_set_aside(records, outage, never, "group")
     with pytest.raises(IntegrityError):
         await _process_or_set_aside(records, poison, None, "group")
+
+
+class FakeMessage:
+    """What ``EventConsumer.handle`` uses of a FastStream Kafka message."""
+
+    def __init__(self, raw: ConsumerRecord[bytes, bytes]) -> None:
+        self.raw_message = raw
+        self.acked = 0
+        self.nacked = 0
+
+    async def ack(self) -> None:
+        self.acked += 1
+
+    async def nack(self) -> None:
+        self.nacked += 1
+
+
+async def test_a_single_message_consumer_shares_the_batch_consumers_policy(
+    database_url: str, bootstrap_servers: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The FastStream subscriber's consumer applies the same :class:`EventPolicy`: an event
+    the database refuses is dead-lettered and acked (the partition moves on), a redelivered
+    event has one effect, another type is acked untouched, and an outage is retried and
+    then rewound (nack), never dead-lettered."""
+    from services.kit.consumer import EventConsumer
+
+    metadata, tally = tally_metadata()
+    topic = fresh_topic()
+    runtime = ServiceRuntime(
+        "kit_poison_test",
+        metadata,
+        settings=Settings(
+            service="kit-poison-single",
+            database_url=database_url,
+            kafka_bootstrap_servers=bootstrap_servers,
+        ),
+    )
+    outage = False
+
+    async def bump(uow: UnitOfWork, event: TallyBumped) -> None:
+        if outage:
+            raise OperationalError("SELECT 1", {}, ConnectionRefusedError())
+        row = {"counter": event.data.counter, "value": 1}
+        await uow.session.execute(tally.insert().values(**row))
+        if event.data.counter.startswith("twice"):
+            await uow.session.execute(tally.insert().values(**row))  # primary key!
+
+    consumer = EventConsumer(
+        runtime=runtime,
+        topic=topic,
+        name="kit-poison-single",
+        adapter=TypeAdapter(TallyBumped),
+        handlers={TallyBumped: bump},
+    )
+    async with runtime.db.engine.begin() as connection:
+        await connection.run_sync(metadata.create_all)
+    await runtime.broker.start()
+    dead: list[tuple[bytes, str]] = []
+
+    async def dead_letter(one: ConsumerRecord[bytes, bytes], error: str) -> None:
+        dead.append((one.value or b"", error))
+
+    monkeypatch.setattr(consumer.policy, "dead_letter", dead_letter)
+    marker = f"twice-{uuid.uuid4().hex[:8]}"
+    try:
+        good = TallyBumped(subject="a", data=Tally(counter="a")).to_bytes()
+        refused = TallyBumped(subject=marker, data=Tally(counter=marker)).to_bytes()
+        other = good.replace(b'"test.tally.bumped"', b'"test.tally.reset"')
+        assert other != good
+        messages = [
+            FakeMessage(record(topic.name, v, i))
+            for i, v in enumerate([good, refused, good, other])
+        ]
+        for message in messages:
+            await consumer.handle(message)  # type: ignore[arg-type]
+        assert [(m.acked, m.nacked) for m in messages] == [(1, 0)] * 4
+        async with runtime.db.sessions() as session:
+            counters = list(await session.scalars(select(tally.c.counter)))
+        assert counters == ["a"]  # once, though delivered twice; the refused one not at all
+        assert [(value, error.split(" ")[0]) for value, error in dead] == [
+            (refused, "IntegrityError")
+        ]
+
+        outage = True
+        monkeypatch.setattr("services.kit.consumer.asyncio.sleep", _no_wait)
+        late = FakeMessage(
+            record(topic.name, TallyBumped(subject="b", data=Tally(counter="b")).to_bytes(), 9)
+        )
+        await consumer.handle(late)  # type: ignore[arg-type]
+        assert (late.acked, late.nacked) == (0, 1)
+        assert len(dead) == 1
+    finally:
+        await runtime.broker.stop()
+        await runtime.sender.stop()
+        await runtime.db.dispose()
+
+
+async def _no_wait(_: float) -> None:
+    return None
