@@ -275,6 +275,12 @@ async def setup(
         )
         created.raise_for_status()
         voucher_id = created.json()["voucher_id"]
+        offered = await gateway.post(  # the selection must be on the list offered
+            f"/v1/clients/{client_id}/choice-lists",
+            json={"service_code": SERVICE},
+            headers=tokens["assessor"],
+        )
+        offered.raise_for_status()
         for _ in range(300):
             selected = await gateway.post(
                 f"/v1/vouchers/{voucher_id}/selection",

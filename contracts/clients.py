@@ -9,7 +9,7 @@ treatment status (claims: level-one caps, residential conditions), authorised se
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, ClassVar, Literal
 
@@ -280,6 +280,37 @@ class ChoiceExceptionRecorded(Event):
     data: ChoiceExceptionRecordedData
 
 
+class ChoiceListOfferedData(EventData):
+    """The list of eligible providers an assessor offered a client for one service (seed
+    003 App. E §4(2) "Assessment staff provided the client with ... a list of the
+    various eligible providers. The client selected a provider"). Ids only, no PHI: the
+    vouchers service accepts a selection only from the latest list offered."""
+
+    client_id: str
+    offer_id: str
+    service_code: str
+    county: str | None = None
+    provider_ids: list[str] = Field(description="Provider ids on the list offered, in order.")
+    choice_exception_id: str | None = Field(
+        default=None,
+        description="The choice exception recorded with this offer when the network could "
+        "not meet the choice rule (then any eligible provider offering the service may be "
+        "selected).",
+    )
+    offered_at: datetime
+    organisation_id: str | None = Field(default=None, description="The assessor's organisation.")
+
+
+class ChoiceListOffered(Event):
+    """A choice list was offered to a client for a service (SPEC §3.2; seed 003 App. E
+    §4(2))."""
+
+    type: Literal["atr.client.choice_list_offered"] = "atr.client.choice_list_offered"
+    source: str = "/atr/eligibility"
+    schemaversion: Literal[1] = 1
+    data: ChoiceListOfferedData
+
+
 ClientEvent = Annotated[
     ClientEnrolled
     | EligibilityDetermined
@@ -287,7 +318,8 @@ ClientEvent = Annotated[
     | TreatmentStatusChanged
     | GpraRecorded
     | DrugTestRecorded
-    | ChoiceExceptionRecorded,
+    | ChoiceExceptionRecorded
+    | ChoiceListOffered,
     Field(discriminator="type"),
 ]
 """Any event on ``atr.clients.v1``."""

@@ -16,7 +16,7 @@ from pydantic import AwareDatetime, Field
 from contracts.api import Answer
 from contracts.clients import AuthorizedService, GpraKind, TreatmentStatus
 from contracts.envelope import Contract
-from contracts.fields import BirthDate, Id, NoControlCharacters, RecordDate
+from contracts.fields import BirthDate, Code, Id, NoControlCharacters, RecordDate
 
 Name = Annotated[str, Field(min_length=1, max_length=100), NoControlCharacters]
 """A name or label typed by a person (a given name, a county, an affiliation)."""
@@ -297,6 +297,16 @@ class RecordConsent(Contract):
     purpose: Literal["assessment_summary"] = "assessment_summary"
 
 
+class OfferChoiceList(Contract):
+    """``POST /v1/clients/{id}/choice-lists``: offer the client the list of eligible
+    providers for one service (seed 003 App. E §4(2) "Assessment staff provided the
+    client with ... a list of the various eligible providers"); the selection on a
+    voucher must be one of them (or the offer records a choice exception)."""
+
+    service_code: Code = Field(examples=["RECOVERY_MENTORING_IND"])
+    county: Name | None = Field(default=None, examples=["Boone"])
+
+
 # --- answers ------------------------------------------------------------------------
 
 
@@ -395,6 +405,13 @@ class ChoiceList(Answer):
     choice_exception: ChoiceException | None = None
     assessor_organisation_id: str | None = None
     providers: list[ChoiceOption]
+
+
+class OfferedChoiceList(ChoiceList):
+    """``201`` to ``POST /v1/clients/{id}/choice-lists``: the list offered, recorded."""
+
+    offer_id: str
+    offered_at: AwareDatetime
 
 
 class ConsentAnswer(Answer):

@@ -1,7 +1,8 @@
 """The vouchers process: module-level ``runtime``, ``broker`` and ``app``.
 
-Consumes eligibility (assessment and service vouchers), the provider registry (who may
-be selected) and adjudicated claims (balances); publishes ``atr.vouchers.v1``.
+Consumes eligibility (assessment and service vouchers, the choice lists offered), the
+provider registry (who may be selected) and adjudicated claims (balances); publishes
+``atr.vouchers.v1``.
 """
 
 from __future__ import annotations
@@ -9,7 +10,12 @@ from __future__ import annotations
 from pydantic import TypeAdapter
 
 from contracts.claims import ClaimAdjudicated, ClaimAdjudicatedEvent, ClaimCorrected
-from contracts.clients import ClientAssessed, ClientEvent, EligibilityDetermined
+from contracts.clients import (
+    ChoiceListOffered,
+    ClientAssessed,
+    ClientEvent,
+    EligibilityDetermined,
+)
 from contracts.providers import ProviderEvent, ProviderRegistered, ProviderUpdated
 from contracts.topics import CLAIMS_ADJUDICATED, CLIENTS, PROVIDERS, VOUCHERS
 from contracts.vouchers import VoucherEvent
@@ -50,7 +56,11 @@ async def _adjudicated(uow: UnitOfWork, events: list[ClaimAdjudicated | ClaimCor
 on_atr_clients_v1 = runtime.consume(
     CLIENTS,
     TypeAdapter(ClientEvent),
-    {EligibilityDetermined: _eligibility, ClientAssessed: _assessed},
+    {
+        EligibilityDetermined: _eligibility,
+        ClientAssessed: _assessed,
+        ChoiceListOffered: use_cases.on_choice_list_offered,
+    },
 )
 on_atr_providers_v1 = runtime.consume(
     PROVIDERS,

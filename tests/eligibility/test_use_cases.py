@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+from pydantic import TypeAdapter
 from sqlalchemy import func, select
 
 from contracts.api.clients import (
@@ -21,14 +22,15 @@ from contracts.api.clients import (
     ReligiousObjections,
 )
 from contracts.api.providers import RegisterProvider
-from contracts.clients import GpraRecordedData
+from contracts.clients import ChoiceListOffered, ClientEvent, GpraRecordedData
 from services.eligibility.adapters.orm import (
     choice_exceptions,
+    choice_lists_offered,
     disclosures,
     identity_reviews,
     metadata,
 )
-from services.eligibility.domain.errors import ClientNotEligibleError
+from services.eligibility.domain.errors import ClientNotEligibleError, ClientNotFoundError
 from services.eligibility.service_layer import assessments, clients, outcomes, providers
 from services.kit.actor import Actor
 from services.kit.database import Database
@@ -234,3 +236,85 @@ async def test_no_phi_in_outbox(service: Service) -> None:
     assert "atr.client.assessed" in text
     for secret in phi_strings():
         assert secret.casefold() not in text.casefold(), secret
+
+
+async def test_app_e_4_the_choice_list_offered_is_recorded_and_published(
+    service: Service,
+) -> None:
+    """Seed 003 App. E §4(2): "Assessment staff provided the client with a
+    recommendation regarding level of care and a list of the various eligible providers.
+    The client selected a provider". The offer is recorded (``choice_lists_offered``) and
+    published with the provider ids only, so the vouchers service can hold the selection
+    to it; an offer the network cannot make whole carries its choice exception."""
+    client_id = (await enrol(service, ALICE)).client_id
+    async with service.uow() as uow:
+        met = await clients.offer_choices(uow, client_id, SERVICE, "Boone", ASSESSOR, TODAY)
+        await clients.record_objections(
+            uow,
+            client_id,
+            ReligiousObjections(provider_ids=["PRV-A"], all_faith_based=True),
+            ASSESSOR,
+        )
+        short = await clients.offer_choices(uow, client_id, SERVICE, None, ASSESSOR, TODAY)
+        await uow.commit()
+    assert [p["provider_id"] for p in met["providers"]] == ["PRV-A", "PRV-B"]
+    assert met["choice_exception"] is None
+    assert short["choice_exception"] is not None  # objects to both: short
+    async with service.db.sessions() as session:
+        rows = (
+            await session.execute(
+                select(
+                    choice_lists_offered.c.offer_id,
+                    choice_lists_offered.c.client_id,
+                    choice_lists_offered.c.county,
+                    choice_lists_offered.c.provider_ids,
+                    choice_lists_offered.c.choice_exception_id,
+                    choice_lists_offered.c.offered_by,
+                ).order_by(choice_lists_offered.c.offered_at)
+            )
+        ).all()
+    assert [tuple(r) for r in rows] == [
+        (met["offer_id"], client_id, "Boone", ["PRV-A", "PRV-B"], None, "tok-assessor"),
+        (
+            short["offer_id"],
+            client_id,
+            None,
+            ["PRV-A", "PRV-B"],  # objected ones stay on the list, marked
+            short["choice_exception"]["exception_id"],
+            "tok-assessor",
+        ),
+    ]
+    adapter: TypeAdapter[ClientEvent] = TypeAdapter(ClientEvent)
+    async with service.db.sessions() as session:
+        payloads = await session.scalars(select(service.tables.outbox.c.payload))
+        events = [
+            adapter.validate_json(p)
+            for p in payloads
+            if b'"type":"atr.client.choice_list_offered"' in bytes(p)
+        ]
+    offered = [e for e in events if isinstance(e, ChoiceListOffered)]
+    assert [
+        (e.data.offer_id, e.data.provider_ids, e.data.choice_exception_id) for e in offered
+    ] == [
+        (met["offer_id"], ["PRV-A", "PRV-B"], None),
+        (short["offer_id"], ["PRV-A", "PRV-B"], short["choice_exception"]["exception_id"]),
+    ]
+    assert all(e.subject == client_id for e in offered)
+    outbox = await service.outbox_text()
+    assert not [phi for phi in phi_strings() if phi in outbox]
+
+
+async def test_a_choice_list_may_be_offered_for_a_voucher_client_not_enrolled_here(
+    service: Service,
+) -> None:
+    """A voucher is issued for a client id without eligibility checking it (``POST
+    /v1/vouchers``), so the list offered for its selection needs no enrolment either;
+    the preview (``GET /choices``) still does."""
+    async with service.uow() as uow:
+        offered = await clients.offer_choices(uow, "CL-VOUCHER-ONLY", SERVICE, None, ASSESSOR)
+        await uow.commit()
+    assert offered["client_id"] == "CL-VOUCHER-ONLY"
+    assert await service.count(choice_lists_offered) == 1
+    async with service.uow() as uow:
+        with pytest.raises(ClientNotFoundError):
+            await clients.choices(uow, "CL-VOUCHER-ONLY", SERVICE, None, ASSESSOR)

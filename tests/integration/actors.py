@@ -101,8 +101,8 @@ async def active_voucher(
     admitted_on: date | None = None,
     assessed_on: date | None = None,
 ) -> dict[str, Any]:
-    """Issue a service voucher (assessed on ``assessed_on``, default today), select the
-    provider, report the admission."""
+    """Issue a service voucher (assessed on ``assessed_on``, default today), offer the
+    client the choice lists for its services, select the provider, report the admission."""
     body: dict[str, Any] = {
         "client_id": client_id,
         "authorized_services": services,
@@ -113,19 +113,8 @@ async def active_voucher(
     created = await gateway.post("/v1/vouchers", json=body, headers=assessor)
     assert created.status_code == 201, created.text
     voucher_id = created.json()["voucher_id"]
-
-    async def selected() -> bool:
-        answer = await gateway.post(
-            f"/v1/vouchers/{voucher_id}/selection",
-            json={"provider_id": provider_id},
-            headers=assessor,
-        )
-        if answer.status_code == 422 and "unknown provider" in answer.text:
-            return False  # the provider event has not reached vouchers yet
-        assert answer.status_code == 200, answer.text
-        return True
-
-    await wait_until(selected, timeout_s=120)
+    await offer_choices(gateway, assessor, client_id, [s["service_code"] for s in services])
+    await select_provider(gateway, assessor, voucher_id, provider_id)
     admitted = await gateway.post(
         f"/v1/vouchers/{voucher_id}/admission",
         json={"admitted_on": (admitted_on or utc_today()).isoformat()},
@@ -134,3 +123,41 @@ async def active_voucher(
     assert admitted.status_code == 200, admitted.text
     admission: dict[str, Any] = admitted.json()
     return admission
+
+
+async def offer_choices(
+    gateway: httpx.AsyncClient, assessor: dict[str, str], client_id: str, service_codes: list[str]
+) -> None:
+    """Offer the client the choice list for each service (a selection must be on it)."""
+    for code in service_codes:
+        answer = await gateway.post(
+            f"/v1/clients/{client_id}/choice-lists", json={"service_code": code}, headers=assessor
+        )
+        assert answer.status_code == 201, answer.text
+
+
+def selection_pending(answer: httpx.Response) -> bool:
+    """A selection refused only because an event has not reached vouchers yet: the
+    provider's (422 unknown provider) or the choice list offered (409 offer it first)."""
+    return (answer.status_code == 422 and "unknown provider" in answer.text) or (
+        answer.status_code == 409 and "offer it first" in answer.text
+    )
+
+
+async def select_provider(
+    gateway: httpx.AsyncClient, assessor: dict[str, str], voucher_id: str, provider_id: str
+) -> None:
+    """Record the client's choice, retrying while the events it needs are on the way."""
+
+    async def selected() -> bool:
+        answer = await gateway.post(
+            f"/v1/vouchers/{voucher_id}/selection",
+            json={"provider_id": provider_id},
+            headers=assessor,
+        )
+        if selection_pending(answer):
+            return False
+        assert answer.status_code == 200, answer.text
+        return True
+
+    assert await wait_until(selected, timeout_s=120), f"{provider_id} never selectable"

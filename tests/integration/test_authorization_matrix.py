@@ -25,7 +25,13 @@ import httpx
 
 from services.gateway.fhir.systems import SERVICE_CODE as SERVICE_CODE_SYSTEM
 from tests.gateway.x12_build import Claim, Line, build_837
-from tests.integration.actors import active_voucher, bearer, utc_today
+from tests.integration.actors import (
+    active_voucher,
+    bearer,
+    offer_choices,
+    selection_pending,
+    utc_today,
+)
 from tests.integration.conftest import RunningPlatform
 
 SERVICE = "RECOVERY_MENTORING_IND"
@@ -128,6 +134,7 @@ TABLE: dict[tuple[str, str], dict[str, str]] = {
     # assessors (they are recorded with the client at intake and choice)
     ("POST", "/v1/clients/{client_id}/religious-objections"): cells("assessor"),
     ("GET", "/v1/clients/{client_id}/choices"): cells("assessor"),
+    ("POST", "/v1/clients/{client_id}/choice-lists"): cells("assessor"),
     ("POST", "/v1/clients/{client_id}/consents"): cells("assessor"),
     ("POST", "/v1/clients/{client_id}/consents/{consent_id}/revocation"): cells("assessor"),
     # SPEC silent: the code discloses the summary to the consented provider only
@@ -481,6 +488,11 @@ REQUESTS: dict[tuple[str, str], Callable[[World, str], Request]] = {
         None,
         {"service": SERVICE},
     ),
+    ("POST", "/v1/clients/{client_id}/choice-lists"): lambda w, r: (
+        f"/v1/clients/{w.client_id}/choice-lists",
+        {"service_code": SERVICE},
+        None,
+    ),
     ("POST", "/v1/clients/{client_id}/consents"): lambda w, r: (
         f"/v1/clients/{w.client_id}/consents",
         {"provider_id": w.own, "signed_on": _today()},
@@ -710,14 +722,14 @@ async def test_a_selection_opens_the_client_at_once_and_a_move_closes_it(
         201,
     )
     url = f"/v1/vouchers/{voucher['voucher_id']}/selection"
+    await offer_choices(gateway, assessor, client["client_id"], [SERVICE])
 
     async def select(provider_id: str) -> None:
-        for _ in range(240):  # the provider may not have reached the vouchers replica yet
+        for _ in range(240):  # the provider or the offer may not have reached vouchers yet
             answer = await gateway.post(url, headers=assessor, json={"provider_id": provider_id})
             if answer.status_code == 200:
                 return
-            assert answer.status_code == 422, answer.text
-            assert "unknown provider" in answer.text
+            assert selection_pending(answer), answer.text
             await asyncio.sleep(0.5)
         raise AssertionError(f"{provider_id} never reached vouchers")
 

@@ -25,7 +25,13 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from contracts.topics import CLAIMS_ADJUDICATED, CLAIMS_SUBMITTED, DEAD_LETTER
 from tests.infrastructure import wait_until
-from tests.integration.actors import grant, register_provider, utc_today
+from tests.integration.actors import (
+    grant,
+    offer_choices,
+    register_provider,
+    selection_pending,
+    utc_today,
+)
 from tests.integration.conftest import RunningPlatform
 
 MENTORING = "RECOVERY_MENTORING_IND"
@@ -96,12 +102,13 @@ async def _voucher(
     )
     assert created.status_code == 201, created.text
     voucher_id = created.json()["voucher_id"]
+    await offer_choices(gateway, assessor, client_id, [MENTORING])
 
     async def selected() -> bool:
         answer = await gateway.post(
             f"/v1/vouchers/{voucher_id}/selection", json={"provider_id": PROVIDER}, headers=assessor
         )
-        if answer.status_code == 422 and "unknown provider" in answer.text:
+        if selection_pending(answer):
             return False
         assert answer.status_code == 200, answer.text
         return True

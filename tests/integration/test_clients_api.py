@@ -5,6 +5,7 @@ Every person comes from ``tests.phi_fixtures`` so the PHI scan can look for them
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -263,3 +264,58 @@ def _assessment(*, with_gpra: bool = True) -> dict[str, Any]:
         "attributes": ["national_guard_referral"],
         **({"gpra_intake": _gpra("intake")} if with_gpra else {}),
     }
+
+
+async def test_seed_003_app_e_4_the_selection_is_one_of_the_providers_offered(
+    gateway: httpx.AsyncClient, platform: RunningPlatform, actors: dict[str, Any]
+) -> None:
+    """Seed 003 App. E §4(2): "Assessment staff provided the client with a
+    recommendation regarding level of care and a list of the various eligible providers.
+    The client selected a provider". Through the gateway: before any list is offered the
+    selection is a 409 to retry; a provider outside the list offered (another county) is
+    refused 422 naming ``provider_id``; one on it is selected."""
+    assessor = actors["assessor"]
+    first, _ = actors["providers"]
+    elsewhere = await _provider(gateway, platform, counties=["Cole"])
+    client_id = f"CL-CHOICE-{uuid.uuid4().hex[:8].upper()}"
+    created = await gateway.post(
+        "/v1/vouchers",
+        headers=assessor,
+        json={
+            "client_id": client_id,
+            "authorized_services": [{"service_code": SERVICE, "units": 5}],
+        },
+    )
+    assert created.status_code == 201, created.text
+    url = f"/v1/vouchers/{created.json()['voucher_id']}/selection"
+
+    async def select(provider_id: str, *, waiting: tuple[str, ...]) -> httpx.Response:
+        for _ in range(480):
+            answer = await gateway.post(url, headers=assessor, json={"provider_id": provider_id})
+            if answer.status_code == 200 or not any(s in answer.text for s in waiting):
+                return answer
+            await asyncio.sleep(0.25)  # an event on its way to vouchers
+        raise AssertionError(f"still waiting: {answer.text}")
+
+    before = await select(first, waiting=("unknown provider",))
+    assert before.status_code == 409, before.text
+    assert "offer it first" in before.json()["detail"]
+
+    offered = await gateway.post(
+        f"/v1/clients/{client_id}/choice-lists",
+        headers=assessor,
+        json={"service_code": SERVICE, "county": "Boone"},
+    )
+    assert offered.status_code == 201, offered.text
+    listed = [p["provider_id"] for p in offered.json()["providers"]]
+    assert first in listed
+    assert elsewhere not in listed
+    assert offered.json()["choice_exception"] is None  # two Boone providers at least
+
+    off_list = await select(elsewhere, waiting=("unknown provider", "offer it first"))
+    assert off_list.status_code == 422, off_list.text
+    assert off_list.json()["errors"][0]["loc"][-1] == "provider_id"
+    assert "not on the choice list offered" in off_list.text
+    chosen = await select(first, waiting=("offer it first",))
+    assert chosen.status_code == 200, chosen.text
+    assert chosen.json()["provider_id"] == first

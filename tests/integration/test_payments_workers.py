@@ -44,7 +44,13 @@ from contracts.topics import CLAIMS_ADJUDICATED
 from services.payments.domain.funding import fiscal_year_of, quarter_start
 from services.payments.service_layer.ledger import check_ledger
 from tests.infrastructure import wait_until
-from tests.integration.actors import grant, register_provider, utc_today
+from tests.integration.actors import (
+    grant,
+    offer_choices,
+    register_provider,
+    selection_pending,
+    utc_today,
+)
 from tests.integration.conftest import RunningPlatform
 from tests.integration.test_crash_recovery import Supervisor, post_retrying, rows
 
@@ -100,12 +106,13 @@ async def _voucher(
     )
     assert created.status_code == 201, created.text
     voucher_id: str = created.json()["voucher_id"]
+    await offer_choices(gateway, assessor, client_id, [MENTORING])
 
     async def selected() -> bool:
         answer = await gateway.post(
             f"/v1/vouchers/{voucher_id}/selection", json={"provider_id": PROVIDER}, headers=assessor
         )
-        if answer.status_code == 422 and "unknown provider" in answer.text:
+        if selection_pending(answer):
             return False
         assert answer.status_code == 200, answer.text
         return True

@@ -28,7 +28,13 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from tests.infrastructure import wait_until
-from tests.integration.actors import grant, register_provider, utc_today
+from tests.integration.actors import (
+    grant,
+    offer_choices,
+    register_provider,
+    selection_pending,
+    utc_today,
+)
 from tests.integration.conftest import RunningPlatform
 
 REPETITIONS = 5
@@ -136,6 +142,7 @@ class Scenario:
             ),
             201,
         )
+        await offer_choices(self.gateway, self.assessor, client_id, [SERVICE])
         return client_id, str(voucher["voucher_id"])
 
     # the four facts ------------------------------------------------------------------
@@ -147,8 +154,8 @@ class Scenario:
                 json={"provider_id": self.provider_id},
                 headers=self.assessor,
             )
-            if answer.status_code == 422 and "unknown provider" in answer.text:
-                return False  # the registration has not reached the vouchers service
+            if selection_pending(answer):
+                return False  # the registration or the offer has not reached vouchers yet
             assert answer.status_code == 200, answer.text
             return True
 

@@ -34,6 +34,7 @@ from services.kit.unit_of_work import UnitOfWork
 from services.vouchers.adapters.orm import metadata
 from services.vouchers.service_layer import relationships, use_cases
 from services.vouchers.service_layer.relationships import Relationship
+from tests.vouchers.test_use_cases import offer
 
 MENTORING = "RECOVERY_MENTORING_IND"
 GRACE = 60
@@ -143,6 +144,10 @@ async def vouchers(database_url: str) -> AsyncIterator[Vouchers]:
                     ),
                 ),
             )
+            await uow.commit()
+    for client_id in ("CL-1", "CL-OTHER", "CL-CLOSED", "CL-LAPSED"):
+        async with service.uow() as uow:
+            await offer(uow, client_id, ["PRV-A", "PRV-B"])
             await uow.commit()
     try:
         yield service

@@ -10,6 +10,7 @@ claims, expiry by the scheduler with an injectable clock).
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -21,6 +22,8 @@ from contracts.api.vouchers import CreateVoucher, ReportAdmission, SelectProvide
 from contracts.claims import ClaimAdjudicated, ClaimAdjudicatedData
 from contracts.clients import (
     AuthorizedService,
+    ChoiceListOffered,
+    ChoiceListOfferedData,
     ClientAssessed,
     ClientAssessedData,
     EligibilityDetermined,
@@ -108,10 +111,40 @@ async def service(database_url: str) -> AsyncIterator[Service]:
                 ),
             )
             await uow.commit()
+    for client_id in ("CL-1", "CL-2", "CL-3"):
+        async with svc.uow() as uow:
+            await offer(uow, client_id, ["PRV-A", "PRV-B", "PRV-SELF"])
+            await uow.commit()
     try:
         yield svc
     finally:
         await db.dispose()
+
+
+async def offer(
+    uow: UnitOfWork,
+    client_id: str,
+    provider_ids: list[str],
+    *,
+    service_code: str = MENTORING,
+    exception_id: str | None = None,
+    offered_at: datetime = datetime(2026, 8, 1, 9, tzinfo=UTC),
+) -> None:
+    """The choice list an assessor offered ``client_id``, as eligibility publishes it."""
+    await use_cases.on_choice_list_offered(
+        uow,
+        ChoiceListOffered(
+            subject=client_id,
+            data=ChoiceListOfferedData(
+                client_id=client_id,
+                offer_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"{client_id}/{offered_at}")),
+                service_code=service_code,
+                provider_ids=provider_ids,
+                choice_exception_id=exception_id,
+                offered_at=offered_at,
+            ),
+        ),
+    )
 
 
 def service_voucher(client_id: str = "CL-1") -> CreateVoucher:

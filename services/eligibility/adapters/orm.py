@@ -180,7 +180,7 @@ choice_exceptions = Table(
     "choice_exceptions",
     metadata,
     Column("exception_id", String(36), primary_key=True),
-    Column("client_id", String(32), nullable=False, index=True),
+    Column("client_id", String(64), nullable=False, index=True),
     Column("service_code", String(60), nullable=False),
     Column("county", String(100)),
     Column("shortfalls", JSON, nullable=False),
@@ -189,3 +189,19 @@ choice_exceptions = Table(
     Column("organisation_id", String(64)),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
 )
+
+choice_lists_offered = Table(
+    "choice_lists_offered",
+    metadata,
+    Column("offer_id", String(36), primary_key=True),
+    Column("client_id", String(64), nullable=False, index=True),
+    Column("service_code", String(60), nullable=False),
+    Column("county", String(100)),
+    Column("provider_ids", JSON, nullable=False),
+    Column("choice_exception_id", String(36)),
+    Column("offered_by", String(64), nullable=False),
+    Column("organisation_id", String(64)),
+    Column("offered_at", DateTime(timezone=True), nullable=False),
+)
+"""Every choice list an assessor offered a client (seed 003 App. E §4(2)): which
+providers, in order, and the choice exception recorded with it, if any."""

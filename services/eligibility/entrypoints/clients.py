@@ -25,6 +25,8 @@ from contracts.api.clients import (
     Intake,
     IntakeAnswer,
     ObjectionsAnswer,
+    OfferChoiceList,
+    OfferedChoiceList,
     RecordConsent,
     RecordDrugTest,
     ReligiousObjections,
@@ -106,6 +108,24 @@ async def choices(
 ) -> object:
     """The choice list for one service; records a choice exception when unmet."""
     answer = await client_cases.choices(uow, client_id, service, county, actor, _today(request))
+    await uow.commit()
+    return answer
+
+
+@router.post(
+    "/{client_id}/choice-lists",
+    status_code=201,
+    response_model=OfferedChoiceList,
+    operation_id="offerChoiceList",
+)
+async def offer_choices(
+    client_id: str, body: OfferChoiceList, request: Request, uow: UnitOfWorkDep, actor: CallerDep
+) -> object:
+    """Offer and record the choice list for one service (seed 003 App. E §4(2)); the
+    voucher selection must then be one of its providers."""
+    answer = await client_cases.offer_choices(
+        uow, client_id, body.service_code, body.county, actor, _today(request)
+    )
     await uow.commit()
     return answer
 

@@ -15,6 +15,8 @@ from contracts.api.clients import DetermineEligibility, Intake, ReligiousObjecti
 from contracts.clients import (
     ChoiceExceptionRecorded,
     ChoiceExceptionRecordedData,
+    ChoiceListOffered,
+    ChoiceListOfferedData,
     ClientEnrolled,
     ClientEnrolledData,
     EligibilityDetermined,
@@ -23,6 +25,7 @@ from contracts.clients import (
 from contracts.topics import CLIENTS
 from services.eligibility.adapters.orm import (
     choice_exceptions,
+    choice_lists_offered,
     clients,
     eligibility_determinations,
     identity_reviews,
@@ -264,6 +267,78 @@ async def choices(
     returned and each option equal to it is marked as a self-referral.
     """
     await ensure_client(uow, client_id)
+    verdict, exception_id = await _choice_verdict(uow, client_id, service_code, county, caller, on)
+    return _choice_answer(client_id, verdict, caller, exception_id)
+
+
+async def offer_choices(
+    uow: UnitOfWork,
+    client_id: str,
+    service_code: str,
+    county: str | None,
+    caller: Actor,
+    on: date | None = None,
+) -> dict[str, Any]:
+    """``POST /clients/{id}/choice-lists``: offer the client the choice list for a
+    service and record the offer (seed 003 App. E §4(2) "Assessment staff provided the
+    client with a recommendation regarding level of care and a list of the various
+    eligible providers. The client selected a provider").
+
+    The list is :func:`choices`' (a choice exception recorded when the rule cannot be
+    met); the offer is kept in ``choice_lists_offered`` and published as
+    ``ChoiceListOffered`` (ids only), from which the vouchers service accepts a
+    selection only of a provider on the latest list offered for the service, or any
+    eligible one when that offer recorded a choice exception.
+
+    The client need not be enrolled here: a voucher is issued for a client id without
+    eligibility checking it (``POST /v1/vouchers``), and the offer follows the voucher.
+    """
+    verdict, exception_id = await _choice_verdict(uow, client_id, service_code, county, caller, on)
+    offer_id = str(uuid.uuid4())
+    offered_at = datetime.now(UTC)
+    provider_ids = [o.provider.provider_id for o in verdict.options]
+    await uow.session.execute(
+        choice_lists_offered.insert().values(
+            offer_id=offer_id,
+            client_id=client_id,
+            service_code=service_code,
+            county=county,
+            provider_ids=provider_ids,
+            choice_exception_id=exception_id,
+            offered_by=caller.token_id,
+            organisation_id=caller.organisation_id,
+            offered_at=offered_at,
+        )
+    )
+    uow.emit(
+        CLIENTS,
+        ChoiceListOffered(
+            subject=client_id,
+            data=ChoiceListOfferedData(
+                client_id=client_id,
+                offer_id=offer_id,
+                service_code=service_code,
+                county=county,
+                provider_ids=provider_ids,
+                choice_exception_id=exception_id,
+                offered_at=offered_at,
+                organisation_id=caller.organisation_id,
+            ),
+        ),
+    )
+    answer = _choice_answer(client_id, verdict, caller, exception_id)
+    return {**answer, "offer_id": offer_id, "offered_at": offered_at}
+
+
+async def _choice_verdict(
+    uow: UnitOfWork,
+    client_id: str,
+    service_code: str,
+    county: str | None,
+    caller: Actor,
+    on: date | None,
+) -> tuple[ChoiceList, str | None]:
+    """The choice list and, when the rule is not met, the choice exception recorded."""
     rows = (await uow.session.execute(select(providers))).all()
     facts = [
         ProviderFacts(
@@ -318,7 +393,7 @@ async def choices(
                 recorded_at=recorded_at,
             )
         )
-    return _choice_answer(client_id, verdict, caller, exception_id)
+    return verdict, exception_id
 
 
 def _choice_answer(

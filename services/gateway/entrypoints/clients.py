@@ -31,6 +31,8 @@ from contracts.api.clients import (
     Intake,
     IntakeAnswer,
     ObjectionsAnswer,
+    OfferChoiceList,
+    OfferedChoiceList,
     RecordConsent,
     RecordDrugTest,
     ReligiousObjections,
@@ -154,6 +156,23 @@ async def choices(
         f"/clients/{client_id}/choices",
         principal=principal,
         params={"service": service, "county": county},
+    )
+
+
+@router.post(
+    "/{client_id}/choice-lists",
+    status_code=201,
+    response_model=OfferedChoiceList,
+    operation_id="offerChoiceList",
+)
+async def offer_choices(
+    client_id: PathId, body: OfferChoiceList, request: Request, principal: Principal = assessor
+) -> OfferedChoiceList | Response:
+    """Offer the client the choice list for one service and record it (assessor; seed 003
+    App. E §4(2)): a voucher's selection must be a provider on the latest list offered
+    for each of its services, or the offer recorded a choice exception."""
+    return await _post(
+        request, OfferedChoiceList, f"/clients/{client_id}/choice-lists", principal, body
     )
 
 

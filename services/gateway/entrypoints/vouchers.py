@@ -65,7 +65,11 @@ async def select_provider(
     request: Request,
     principal: Principal = Depends(require(Role.ASSESSOR)),
 ) -> VoucherSnapshot | Response:
-    """Record the client's provider choice (self-referrals are flagged)."""
+    """Record the client's provider choice (self-referrals are flagged). It must be on the
+    latest choice list offered to the client for each of the voucher's services (``POST
+    /v1/clients/{id}/choice-lists``) unless that offer recorded a choice exception: 422
+    naming ``provider_id`` otherwise; 409 (retry) while no list has been offered or its
+    event has not reached the vouchers service (seed 003 App. E §4(2))."""
     return await forward_as(
         request,
         VoucherSnapshot,

@@ -59,3 +59,16 @@ client_attributes = Table(
 )
 """Replica of the latest ``ClientAssessed`` per client: the attributes (referrals) a
 voucher's services may need when it is issued (seed 001 Recovery Home)."""
+
+offered_choice_lists = Table(
+    "offered_choice_lists",
+    metadata,
+    Column("client_id", String(64), primary_key=True),
+    Column("service_code", String(64), primary_key=True),
+    Column("offer_id", String(36), nullable=False),
+    Column("provider_ids", JSON, nullable=False),
+    Column("choice_exception_id", String(36)),
+    Column("offered_at", DateTime(timezone=True), nullable=False),
+)
+"""Replica of ``ChoiceListOffered``: the latest choice list offered to each client for
+each service; a selection must be on it (seed 003 App. E §4(2))."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Protocol
 
 from sqlalchemy import select
@@ -21,7 +22,12 @@ from contracts.api.vouchers import (
     SelectProvider,
 )
 from contracts.claims import ClaimAdjudicated, ClaimCorrected, ClaimCorrectedData
-from contracts.clients import AuthorizedService, ClientAssessed, EligibilityDetermined
+from contracts.clients import (
+    AuthorizedService,
+    ChoiceListOffered,
+    ClientAssessed,
+    EligibilityDetermined,
+)
 from contracts.payments import next_fiscal_year_start
 from contracts.providers import ProviderRegistered, ProviderUpdated
 from contracts.vouchers import (
@@ -48,7 +54,7 @@ from services.kit.actor import Actor
 from services.kit.clock import Clock
 from services.kit.provider_status import receives_vouchers_on
 from services.kit.unit_of_work import UnitOfWork
-from services.vouchers.adapters.orm import voucher_providers, vouchers
+from services.vouchers.adapters.orm import offered_choice_lists, voucher_providers, vouchers
 from services.vouchers.domain import lifecycle
 from services.vouchers.domain.lifecycle import RuleViolationError
 from services.vouchers.service_layer import repository
@@ -250,7 +256,8 @@ async def select_provider(
 
     Only a provider eligible today may be chosen: not a suspended one (SPEC §3.2), and
     one declared ineligible for the next fiscal year only until that year begins (seed
-    003 App. E §6; ``services.kit.provider_status``).
+    003 App. E §6; ``services.kit.provider_status``); and only one on the choice list
+    offered to the client for each of the voucher's services (:func:`check_offered`).
     """
     voucher = await repository.load(uow, voucher_id)
     provider = (
@@ -265,6 +272,7 @@ async def select_provider(
     missing = {s.service_code for s in voucher.authorized_services} - set(provider.services)
     if missing:
         raise RuleViolationError("provider_id", f"the provider does not offer {sorted(missing)[0]}")
+    await check_offered(uow, voucher, command.provider_id)
     updated = lifecycle.select_provider(voucher, command.provider_id)
     self_referral = (
         actor.organisation_id is not None and actor.organisation_id == command.provider_id
@@ -289,6 +297,80 @@ async def select_provider(
         detail={"provider_id": command.provider_id, "self_referral": self_referral},
     )
     return updated
+
+
+async def check_offered(uow: UnitOfWork, voucher: VoucherSnapshot, provider_id: str) -> None:
+    """The client's selection must be one of the providers on the choice list offered,
+    or a choice exception was recorded (seed 003 App. E §4(2) "Assessment staff provided
+    the client with a recommendation regarding level of care and a list of the various
+    eligible providers. The client selected a provider"; SPEC §3.2 choice rule).
+
+    For every service on the voucher the latest list offered to the client for it
+    (``offered_choice_lists``, from ``ChoiceListOffered``) must name ``provider_id``,
+    unless that offer recorded a choice exception: then the network could not give the
+    choice the rule asks for, and any eligible provider offering the service may be
+    selected. No list offered yet (or its event not yet arrived) is a 409 telling to
+    offer the list first, retryable; a provider not on it a 422 naming ``provider_id``.
+    """
+    codes = [s.service_code for s in voucher.authorized_services]
+    rows = (
+        await uow.session.execute(
+            select(
+                offered_choice_lists.c.service_code,
+                offered_choice_lists.c.provider_ids,
+                offered_choice_lists.c.choice_exception_id,
+            ).where(
+                offered_choice_lists.c.client_id == voucher.client_id,
+                offered_choice_lists.c.service_code.in_(codes),
+            )
+        )
+    ).all()
+    offers = {row.service_code: row for row in rows}
+    for code in codes:
+        offer = offers.get(code)
+        if offer is None:
+            raise lifecycle.InvalidTransitionError(
+                voucher,
+                "select a provider for",
+                f"no choice list has been offered to the client for {code}: offer it first "
+                f"(POST /v1/clients/{voucher.client_id}/choice-lists) and retry",
+            )
+        if offer.choice_exception_id is None and provider_id not in offer.provider_ids:
+            raise RuleViolationError(
+                "provider_id",
+                f"the provider is not on the choice list offered to the client for {code}: "
+                "the client selects one of the providers offered",
+            )
+
+
+async def on_choice_list_offered(uow: UnitOfWork, event: ChoiceListOffered) -> None:
+    """Keep the latest choice list offered to each client for each service (seed 003
+    App. E §4(2)); an older offer arriving late (a replay) does not replace a newer one."""
+    data = event.data
+    key = (
+        offered_choice_lists.c.client_id == data.client_id,
+        offered_choice_lists.c.service_code == data.service_code,
+    )
+    current = await uow.session.scalar(select(offered_choice_lists.c.offered_at).where(*key))
+    values = {
+        "offer_id": data.offer_id,
+        "provider_ids": data.provider_ids,
+        "choice_exception_id": data.choice_exception_id,
+        "offered_at": data.offered_at,
+    }
+    if current is None:
+        await uow.session.execute(
+            offered_choice_lists.insert().values(
+                client_id=data.client_id, service_code=data.service_code, **values
+            )
+        )
+    elif _aware(current) <= data.offered_at:
+        await uow.session.execute(offered_choice_lists.update().where(*key).values(**values))
+
+
+def _aware(moment: datetime) -> datetime:
+    """``moment`` with a time zone (SQLite hands back naive UTC datetimes)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 async def admit(
