@@ -15,6 +15,10 @@ from pydantic import Field
 from contracts.envelope import Event, EventData
 
 
+BackgroundCheckOutcome = Literal["passed", "failed", "pending"]
+"""What a staff member's background check found (seed 002 Qualifications §2)."""
+
+
 class StaffSnapshot(EventData):
     """A provider's staff member as claims adjudication needs it (SPEC §3.2)."""
 
@@ -28,6 +32,28 @@ class StaffSnapshot(EventData):
     supervised: bool = Field(default=False, description="Works under clinical supervision.")
     background_check_date: date | None = Field(
         default=None, description="Date of the last background check (needed to serve minors)."
+    )
+    background_check_outcome: BackgroundCheckOutcome | None = Field(
+        default=None,
+        description="Outcome of that check: only a `passed` check dated on or before the "
+        'service date lets the staff member serve a minor (seed 002 Qualifications §2 "must '
+        'successfully pass a DHW background check *prior to* the delivery of services").',
+    )
+    credential_expiry: dict[str, date] = Field(
+        default_factory=dict,
+        description="The last day each credential is current, by credential code: on a "
+        "later service date it does not qualify (seed 002 Qualifications §3a \"must have "
+        'current certification"). A credential without an entry does not expire, unless '
+        "the qualification asks for a current one.",
+        examples=[{"CADC": "2027-06-30"}],
+    )
+    experience: dict[str, int] = Field(
+        default_factory=dict,
+        description="Months of experience by what it was with: a target population "
+        "(e.g. `substance_use_disorders`) or a service code (seed 002 Qualifications §3b "
+        '"twelve (12) months experience with the target population", §3e "two years of '
+        'providing the recovery support service the individual wishes to deliver").',
+        examples=[{"substance_use_disorders": 14, "CASE_MANAGEMENT": 6}],
     )
 
 

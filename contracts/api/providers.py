@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from contracts.api import Answer
 from contracts.envelope import Contract
 from contracts.fields import Code, NoControlCharacters, RecordDate
+from contracts.providers import BackgroundCheckOutcome
 
 OrganisationName = Annotated[str, Field(min_length=1, max_length=200), NoControlCharacters]
 Place = Annotated[str, Field(min_length=1, max_length=100), NoControlCharacters]
 """A county or a religious affiliation as typed (``St. Louis``, ``Methodist``)."""
+Months = Annotated[int, Field(ge=0, le=1200)]
+"""Months of a staff member's experience."""
 
 
 class RegisterProvider(Contract):
@@ -71,6 +74,32 @@ class AddStaff(Contract):
     months_experience: int = Field(default=0, ge=0, le=1200)
     supervised: bool = False
     background_check_date: RecordDate | None = None
+    background_check_outcome: BackgroundCheckOutcome | None = Field(
+        default=None,
+        description='Outcome of the check (seed 002 Qualifications §2 "must successfully '
+        'pass a DHW background check *prior to* the delivery of services").',
+    )
+    credential_expiry: dict[Code, RecordDate] = Field(
+        default_factory=dict,
+        max_length=50,
+        description="The last day each listed credential is current (seed 002 "
+        'Qualifications §3a "current certification"); every key is one of `credentials`.',
+    )
+    experience: dict[Code, Months] = Field(
+        default_factory=dict,
+        max_length=50,
+        description="Months of experience by target population or service code (seed 002 "
+        'Qualifications §3b "experience with the target population", §3e "providing the '
+        'recovery support service the individual wishes to deliver").',
+    )
+
+    @model_validator(mode="after")
+    def _expiry_of_held_credentials(self) -> AddStaff:
+        """An expiry is recorded for a credential the staff member holds."""
+        stray = sorted(set(self.credential_expiry) - set(self.credentials))
+        if stray:
+            raise ValueError(f"credential_expiry names credentials not held: {stray}")
+        return self
 
 
 class DirectoryEntry(Answer):

@@ -232,6 +232,16 @@ def staff_record(member: Mapping[str, Any]) -> StaffRecord:
         months_experience=int(member.get("months_experience", 0)),
         supervised=bool(member.get("supervised", False)),
         background_check_date=date.fromisoformat(checked) if checked else None,
+        background_check_outcome=member.get("background_check_outcome"),
+        credential_expiry=MappingProxyType(
+            {
+                credential: date.fromisoformat(last)
+                for credential, last in (member.get("credential_expiry") or {}).items()
+            }
+        ),
+        experience=MappingProxyType(
+            {area: int(months) for area, months in (member.get("experience") or {}).items()}
+        ),
     )
 
 
@@ -240,6 +250,7 @@ def client_from_row(row: Any) -> Client:
     return Client(
         eligible=row.eligible,
         minor=row.minor,
+        turns_18_in=row.turns_18_in,
         statuses=tuple(
             StatusPeriod(s["status"], date.fromisoformat(s["effective_from"])) for s in row.statuses
         ),

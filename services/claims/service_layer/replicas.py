@@ -123,6 +123,7 @@ async def _update_client(uow: UnitOfWork, client_id: str, change: ClientChange) 
             "client_id": client_id,
             "eligible": None,
             "minor": False,
+            "turns_18_in": None,
             "statuses": [],
             "attributes": [],
         }
@@ -150,10 +151,11 @@ async def apply_client_event(
     uow.applied(CLIENTS, event)
     data = event.data
     if isinstance(event, ClientEnrolled):
-        minor = event.data.minor
+        minor, turns_18_in = event.data.minor, event.data.turns_18_in
 
         def change(values: dict[str, object]) -> None:
             values["minor"] = minor
+            values["turns_18_in"] = turns_18_in
     elif isinstance(event, EligibilityDetermined):
         eligible = event.data.eligible
 

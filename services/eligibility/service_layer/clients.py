@@ -39,6 +39,7 @@ from services.eligibility.domain.identity import (
     Identity,
     KnownClient,
     is_minor,
+    turns_18_in,
     match_identity,
     ssn_digits,
     ssn_key,
@@ -134,6 +135,7 @@ async def enrol(
         client_id=client_id,
         returning=match.returning is not None,
         minor=is_minor(command.date_of_birth, on),
+        turns_18_in=turns_18_in(command.date_of_birth, on),
         county=command.county,
         enrolled_on=on,
     )
