@@ -111,7 +111,7 @@ class SubmitClaim(Contract):
     missed_appointment_on: RecordDate | None = Field(
         default=None,
         description="For a re-engagement contact: the date of the scheduled program "
-        "activity the client failed to appear at (seed 004 (A)3 \"Such efforts should be "
+        'activity the client failed to appear at (seed 004 (A)3 "Such efforts should be '
         'initiated within forty-eight (48) hours").',
     )
     documented_purpose: ShortText | None = Field(

@@ -14,9 +14,27 @@ from pydantic import Field
 
 from contracts.envelope import Event, EventData
 
-
 BackgroundCheckOutcome = Literal["passed", "failed", "pending"]
 """What a staff member's background check found (seed 002 Qualifications §2)."""
+
+
+class CredentialExpiry(EventData):
+    """The last day a staff member's credential is current (seed 002 §3a)."""
+
+    credential: str = Field(examples=["CADC"])
+    current_until: date = Field(examples=["2027-06-30"])
+
+
+class Experience(EventData):
+    """Months of a staff member's experience with a population or in a service (seed 002
+    §3b "experience with the target population", §3e "providing the recovery support
+    service")."""
+
+    area: str = Field(
+        description="A target population (`substance_use_disorders`) or a service code.",
+        examples=["substance_use_disorders"],
+    )
+    months: int = Field(ge=0, examples=[14])
 
 
 class StaffSnapshot(EventData):
@@ -39,21 +57,19 @@ class StaffSnapshot(EventData):
         'service date lets the staff member serve a minor (seed 002 Qualifications §2 "must '
         'successfully pass a DHW background check *prior to* the delivery of services").',
     )
-    credential_expiry: dict[str, date] = Field(
-        default_factory=dict,
-        description="The last day each credential is current, by credential code: on a "
-        "later service date it does not qualify (seed 002 Qualifications §3a \"must have "
-        'current certification"). A credential without an entry does not expire, unless '
-        "the qualification asks for a current one.",
-        examples=[{"CADC": "2027-06-30"}],
+    credential_expiry: list[CredentialExpiry] = Field(
+        default_factory=list,
+        description="The last day each listed credential is current: on a later service "
+        'date it does not qualify (seed 002 Qualifications §3a "must have current '
+        'certification"). A credential not listed does not expire, unless the '
+        "qualification asks for a current one.",
     )
-    experience: dict[str, int] = Field(
-        default_factory=dict,
-        description="Months of experience by what it was with: a target population "
-        "(e.g. `substance_use_disorders`) or a service code (seed 002 Qualifications §3b "
-        '"twelve (12) months experience with the target population", §3e "two years of '
-        'providing the recovery support service the individual wishes to deliver").',
-        examples=[{"substance_use_disorders": 14, "CASE_MANAGEMENT": 6}],
+    experience: list[Experience] = Field(
+        default_factory=list,
+        description="Months of experience by what it was with: a target population or a "
+        'service code (seed 002 Qualifications §3b "twelve (12) months experience with the '
+        'target population", §3e "two years of providing the recovery support service the '
+        'individual wishes to deliver").',
     )
 
 

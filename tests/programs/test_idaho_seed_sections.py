@@ -189,9 +189,7 @@ def test_seed_002_qualifications_2_minority_is_judged_on_the_service_date() -> N
     unchecked = staff("CADC")
     grown = ClientHistory(staff=unchecked, minor=True, turns_18_in=DAY.year - 1)
     assert grown.minor_on(DAY) is False
-    assert decide(unchecked, history(minor=True)).reasons == (
-        "STAFF_NOT_QUALIFIED",
-    )
+    assert decide(unchecked, history(minor=True)).reasons == ("STAFF_NOT_QUALIFIED",)
     assert decide(unchecked, replace(history(minor=True), turns_18_in=DAY.year - 1)).outcome == (
         "approved"
     )
@@ -228,8 +226,11 @@ def test_seed_002_qualifications_the_roster_records_expiry_outcome_and_experienc
         credentials=["CADC"],
         background_check_date=date(2026, 1, 5),
         background_check_outcome="passed",
-        credential_expiry={"CADC": date(2027, 6, 30)},
-        experience={POPULATION: 14, "CASE_MANAGEMENT": 6},
+        credential_expiry=[{"credential": "CADC", "current_until": date(2027, 6, 30)}],
+        experience=[
+            {"area": POPULATION, "months": 14},
+            {"area": "CASE_MANAGEMENT", "months": 6},
+        ],
     )
     record = staff_record(member.model_dump(mode="json"))
     assert record.credential_expiry == {"CADC": date(2027, 6, 30)}
@@ -238,7 +239,11 @@ def test_seed_002_qualifications_the_roster_records_expiry_outcome_and_experienc
     assert not record.passed_background_check(date(2026, 1, 4))
     assert record.current_credentials(date(2027, 7, 1)) == frozenset()
     with pytest.raises(ValidationError, match="not held"):
-        AddStaff(staff_id="STF-2", credentials=["CPS"], credential_expiry={"CADC": "2027-06-30"})
+        AddStaff(
+            staff_id="STF-2",
+            credentials=["CPS"],
+            credential_expiry=[{"credential": "CADC", "current_until": "2027-06-30"}],
+        )
     with pytest.raises(ValidationError):
         AddStaff(staff_id="STF-3", credentials=["CPS"], background_check_outcome="cleared")
 

@@ -235,12 +235,12 @@ def staff_record(member: Mapping[str, Any]) -> StaffRecord:
         background_check_outcome=member.get("background_check_outcome"),
         credential_expiry=MappingProxyType(
             {
-                credential: date.fromisoformat(last)
-                for credential, last in (member.get("credential_expiry") or {}).items()
+                term["credential"]: date.fromisoformat(term["current_until"])
+                for term in member.get("credential_expiry") or ()
             }
         ),
         experience=MappingProxyType(
-            {area: int(months) for area, months in (member.get("experience") or {}).items()}
+            {item["area"]: int(item["months"]) for item in member.get("experience") or ()}
         ),
     )
 

@@ -310,8 +310,10 @@ def qualified(service: Service, staff: StaffRecord | None, minor: bool, service_
         return True
     if staff is None:
         return False
-    if rule.background_check_for_minors and minor and not staff.passed_background_check(
-        service_date
+    if (
+        rule.background_check_for_minors
+        and minor
+        and not staff.passed_background_check(service_date)
     ):
         return False
     return any(
@@ -351,8 +353,7 @@ def _meets(
     if not set(option.credentials) <= staff.credentials:
         return False
     if option.current and any(
-        staff.credential_expiry.get(credential, date.min) < day
-        for credential in option.credentials
+        staff.credential_expiry.get(credential, date.min) < day for credential in option.credentials
     ):
         return False
     if option.experience_in is None:

@@ -39,10 +39,10 @@ from services.eligibility.domain.identity import (
     Identity,
     KnownClient,
     is_minor,
-    turns_18_in,
     match_identity,
     ssn_digits,
     ssn_key,
+    turns_18_in,
 )
 from services.eligibility.service_layer.caller import not_after
 from services.kit.actor import Actor
