@@ -251,6 +251,9 @@ def client_from_row(row: Any) -> Client:
         eligible=row.eligible,
         minor=row.minor,
         turns_18_in=row.turns_18_in,
+        reviewed=frozenset(
+            (date.fromisoformat(r["service_date"]), r["service_code"]) for r in row.reviewed or ()
+        ),
         statuses=tuple(
             StatusPeriod(s["status"], date.fromisoformat(s["effective_from"])) for s in row.statuses
         ),

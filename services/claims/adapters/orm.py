@@ -149,10 +149,14 @@ client_replica = Table(
     Column("eligible", Boolean),
     Column("minor", Boolean, nullable=False),
     Column("turns_18_in", Integer),
+    Column("reviewed", JSON),
     Column("statuses", JSON, nullable=False),
     Column("attributes", JSON, nullable=False),
 )
-"""What adjudication needs about a client from ``atr.clients.v1`` (no PHI)."""
+"""What adjudication needs about a client from ``atr.clients.v1`` (no PHI), and the
+reviews of documented unusual circumstances the administrative agency recorded here
+(``reviewed``: a JSON list of {service_date, service_code, record_reference,
+reviewed_by, recorded_at}; seed 004 (A)2), which events never change."""
 
 subject_versions = add_kit_tables(metadata).subject_versions
 """How many versioned facts the replicas applied per topic and subject (the kit table;

@@ -101,6 +101,9 @@ class Client:
     eligible: bool | None = None
     minor: bool = False
     turns_18_in: int | None = None
+    reviewed: frozenset[tuple[date, str]] = frozenset()
+    """(service date, service code) whose documented unusual circumstances were reviewed
+    and approved (seed 004 (A)2)."""
     statuses: tuple[StatusPeriod, ...] = ()
     attributes: frozenset[str] = frozenset()
 
