@@ -72,3 +72,28 @@ def test_each_catalog_lists_the_credentials_and_activities_it_names() -> None:
     activities = load_catalog("missouri_community_support").activities()
     assert any(billable for billable, _ in activities.values())
     assert any(not billable for billable, _ in activities.values())
+
+
+async def test_seed_002_expiry_experience_and_check_outcome_are_stored(
+    service: Service,  # noqa: F811
+) -> None:
+    """Seed 002 Qualifications §2 "must successfully pass a DHW background check", §3a
+    "current certification", §3b "experience with the target population": the registry
+    keeps each on the roster entry it publishes."""
+    body = AddStaff.model_validate(
+        {
+            "staff_id": "STF-3",
+            "credentials": ["CADC"],
+            "background_check_date": "2026-01-02",
+            "background_check_outcome": "passed",
+            "credential_expiry": [{"credential": "CADC", "current_until": "2027-06-30"}],
+            "experience": [{"area": "substance_use_disorders", "months": 14}],
+        }
+    )
+    async with service.uow() as uow:
+        snapshot = await providers.add_staff(uow, "PRV-A", body, IDAHO)
+        await uow.commit()
+    member = snapshot.model_dump(mode="json")["staff"][0]
+    assert member["background_check_outcome"] == "passed"
+    assert member["credential_expiry"] == [{"credential": "CADC", "current_until": "2027-06-30"}]
+    assert member["experience"] == [{"area": "substance_use_disorders", "months": 14}]
