@@ -234,3 +234,19 @@ async def test_no_phi_in_outbox(service: Service) -> None:
     assert "atr.client.assessed" in text
     for secret in phi_strings():
         assert secret.casefold() not in text.casefold(), secret
+
+
+async def test_seed_002_a_minor_is_published_with_the_year_they_turn_18_only(
+    service: Service,
+) -> None:
+    """Seed 002 Qualifications §2 "delivering case management services to
+    children/minors": intake publishes a minor's ``turns_18_in`` year so claims judge
+    minority on each service date, and nothing of the birth date beyond that year."""
+    youth = FictitiousPerson("Perpetua", "Windlesham", date(2010, 5, 23), "556-20-4817")
+    await enrol(service, youth)
+    await enrol(service, ALICE)
+    text = await service.outbox_text()
+    assert '"turns_18_in":2028' in text
+    assert '"turns_18_in":null' in text  # Alice: an adult at intake
+    for secret in ("2010-05-23", "05-23", "Windlesham"):
+        assert secret not in text
