@@ -517,6 +517,18 @@ class Catalog(BaseModel):
                 found.setdefault(equivalent, set()).update(found.get(rule.credential, set()))
         return {credential: sorted(codes) for credential, codes in sorted(found.items())}
 
+    def experience_areas(self) -> frozenset[str]:
+        """What a staff member's experience may be recorded with: every service code
+        (seed 002 §3e "providing the recovery support service the individual wishes to
+        deliver") and every target population a qualification names (§3b "experience
+        with the target population")."""
+        populations = {
+            s.qualification.target_population
+            for s in self.services.values()
+            if s.qualification is not None and s.qualification.target_population is not None
+        }
+        return frozenset(self.services) | populations
+
     def held_credentials(self, credentials: Iterable[str]) -> frozenset[str]:
         """The credentials a staff member holds for qualification checks: their own, and
         each credential one of them is an equivalent of (``credential_equivalents``;

@@ -11,7 +11,11 @@ from fastapi import FastAPI
 
 from contracts.api.providers import AddStaff
 from programs.loader import load_catalog
-from services.eligibility.domain.errors import EligibilityError, UnknownCredentialError
+from services.eligibility.domain.errors import (
+    EligibilityError,
+    UnknownCredentialError,
+    UnknownExperienceAreaError,
+)
 from services.eligibility.service_layer import providers
 from tests.eligibility.test_use_cases import Service, service  # noqa: F401 (fixture)
 
@@ -97,3 +101,27 @@ async def test_seed_002_expiry_experience_and_check_outcome_are_stored(
     assert member["background_check_outcome"] == "passed"
     assert member["credential_expiry"] == [{"credential": "CADC", "current_until": "2027-06-30"}]
     assert member["experience"] == [{"area": "substance_use_disorders", "months": 14}]
+
+
+async def test_seed_002_experience_with_an_unknown_area_is_refused_naming_it(
+    service: Service,  # noqa: F811
+) -> None:
+    """Seed 002 Qualifications §3b "experience with the target population", §3e
+    "providing the recovery support service the individual wishes to deliver": months
+    recorded with anything else would never count, so they are refused (422 naming
+    ``experience.<i>.area``); the target population and the program's services are kept."""
+    body = AddStaff.model_validate(
+        {
+            "staff_id": "STF-4",
+            "experience": [
+                {"area": "substance_use_disorders", "months": 14},
+                {"area": "CASE_MANAGEMENT", "months": 30},
+                {"area": "substance_abuse", "months": 3},
+            ],
+        }
+    )
+    async with service.uow() as uow:
+        with pytest.raises(UnknownExperienceAreaError) as refused:
+            await providers.add_staff(uow, "PRV-A", body, IDAHO)
+    assert [p["item"] for p in refused.value.problems] == ["experience.2.area"]
+    assert IDAHO.experience_areas() == {"CASE_MANAGEMENT", "substance_use_disorders"}
