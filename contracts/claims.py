@@ -27,7 +27,7 @@ from contracts.billing_codes import (
     ProcedureCode,
 )
 from contracts.envelope import Contract, Event, EventData
-from contracts.fields import Code, Id, LocalTime, ShortText
+from contracts.fields import Code, Id, LocalTime, RecordDate, ShortText
 from contracts.reasons import Reason
 
 Outcome = Literal["approved", "partially_approved", "denied"]
@@ -107,6 +107,19 @@ class SubmitClaim(Contract):
         description="The reference of the pre-authorisation of this trip, for a service "
         'whose trips are each pre-authorised (seed 001 Transportation: "Transportation '
         'costs must be preauthorized on an individual basis"); one trip per reference.',
+    )
+    missed_appointment_on: RecordDate | None = Field(
+        default=None,
+        description="For a re-engagement contact: the date of the scheduled program "
+        'activity the client failed to appear at (seed 004 (A)3 "Such efforts should be '
+        'initiated within forty-eight (48) hours").',
+    )
+    documented_purpose: ShortText | None = Field(
+        default=None,
+        description="What in the client record the service addresses, for an activity "
+        "billable only so (seed 004 (B)7 transport to resolve an immediate crisis or a "
+        "clearly documented need, (B)8 a home visit related to the rehabilitation plan "
+        "goals): the crisis, the documented need or the plan goal, by its record reference.",
     )
     rendering_npi: Npi | None = Field(
         default=None, description="NPI of the practitioner who delivered the service."
@@ -215,6 +228,7 @@ class ClaimSubmittedData(SubmitClaim):
     pass_serial: str | None = Field(default=None, max_length=64)
     activity: str | None = Field(default=None, max_length=64)
     trip_authorization: str | None = Field(default=None, max_length=64)
+    documented_purpose: str | None = Field(default=None, max_length=64)
     claim_id: str
     submitted_at: AwareDatetime
     filed_on: date | None = Field(

@@ -21,6 +21,9 @@ from contracts.fields import Code
 TreatmentStatus = Literal["none", "level_1", "level_1_residential", "level_2", "level_3"]
 """Clinical treatment status (SPEC §3.1; seed 000 level-one caps and residential rules)."""
 
+Year = Annotated[int, Field(ge=1900, le=2200, examples=[2028])]
+"""A calendar year."""
+
 GpraKind = Literal["intake", "follow_up", "discharge", "post_exit"]
 """When a GPRA interview was conducted (seed 003 App. C)."""
 
@@ -31,6 +34,14 @@ class ClientEnrolledData(EventData):
     client_id: str = Field(examples=["CL-7F3A9C21"])
     returning: bool = Field(description="The person was already known (same client_id).")
     minor: bool = Field(default=False, description="Under 18 on the intake date.")
+    turns_18_in: Year | None = Field(
+        default=None,
+        description="For a minor: the calendar year the client turns 18, so that minority "
+        "is judged on each service date, not fixed at intake (seed 002 Qualifications §2 "
+        '"delivering case management services to children/minors"). The year only: no '
+        "birth date (or day derived from it) is published. A service dated in that year "
+        "counts as a minor's.",
+    )
     county: str | None = Field(default=None, examples=["Boone"])
     enrolled_on: date
 

@@ -14,6 +14,28 @@ from pydantic import Field
 
 from contracts.envelope import Event, EventData
 
+BackgroundCheckOutcome = Literal["passed", "failed", "pending"]
+"""What a staff member's background check found (seed 002 Qualifications §2)."""
+
+
+class CredentialExpiry(EventData):
+    """The last day a staff member's credential is current (seed 002 §3a)."""
+
+    credential: str = Field(examples=["CADC"])
+    current_until: date = Field(examples=["2027-06-30"])
+
+
+class Experience(EventData):
+    """Months of a staff member's experience with a population or in a service (seed 002
+    §3b "experience with the target population", §3e "providing the recovery support
+    service")."""
+
+    area: str = Field(
+        description="A target population (`substance_use_disorders`) or a service code.",
+        examples=["substance_use_disorders"],
+    )
+    months: int = Field(ge=0, examples=[14])
+
 
 class StaffSnapshot(EventData):
     """A provider's staff member as claims adjudication needs it (SPEC §3.2)."""
@@ -28,6 +50,26 @@ class StaffSnapshot(EventData):
     supervised: bool = Field(default=False, description="Works under clinical supervision.")
     background_check_date: date | None = Field(
         default=None, description="Date of the last background check (needed to serve minors)."
+    )
+    background_check_outcome: BackgroundCheckOutcome | None = Field(
+        default=None,
+        description="Outcome of that check: only a `passed` check dated on or before the "
+        'service date lets the staff member serve a minor (seed 002 Qualifications §2 "must '
+        'successfully pass a DHW background check *prior to* the delivery of services").',
+    )
+    credential_expiry: list[CredentialExpiry] = Field(
+        default_factory=list,
+        description="The last day each listed credential is current: on a later service "
+        'date it does not qualify (seed 002 Qualifications §3a "must have current '
+        'certification"). A credential not listed does not expire, unless the '
+        "qualification asks for a current one.",
+    )
+    experience: list[Experience] = Field(
+        default_factory=list,
+        description="Months of experience by what it was with: a target population or a "
+        'service code (seed 002 Qualifications §3b "twelve (12) months experience with the '
+        'target population", §3e "two years of providing the recovery support service the '
+        'individual wishes to deliver").',
     )
 
 

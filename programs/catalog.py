@@ -72,6 +72,13 @@ class Limit(Rule):
     per_line: bool = Field(
         default=False, description="Cap each line (e.g. one unit per team meeting)."
     )
+    reviewable: bool = Field(
+        default=False,
+        description="The limit yields where an administrator or the state reviewed and "
+        "approved documented unusual circumstances for the client's service on that date "
+        '(seed 004 (A)2 "Unless there are unusual circumstances that are documented in '
+        'the client record"): the reviewed line is not cut by it.',
+    )
 
     @model_validator(mode="after")
     def _units_or_amount(self) -> Limit:
@@ -116,10 +123,27 @@ class Timing(Rule):
 
 
 class Qualification(Rule):
-    """Staff qualification alternatives: a staff member must satisfy one of them."""
+    """Staff qualification alternatives: a staff member must satisfy one of them.
+
+    ``background_check_for_minors``: a client who is a minor on the service date may be
+    served only by a staff member who passed a background check dated on or before it
+    (seed 002 Qualifications §2 "must successfully pass a DHW background check *prior
+    to* the delivery of services"). ``target_population`` names the population an
+    option's ``experience_in: target_population`` counts experience with (seed 002 §3b
+    "at least twelve (12) months experience with the target population").
+    """
 
     any_of: list[QualificationOption] = Field(min_length=1)
     background_check_for_minors: bool = False
+    target_population: str | None = None
+
+    @model_validator(mode="after")
+    def _population_named(self) -> Qualification:
+        if self.target_population is None and any(
+            option.experience_in == "target_population" for option in self.any_of
+        ):
+            raise ValueError("experience with the target population needs target_population")
+        return self
 
 
 class QualificationOption(BaseModel):
@@ -131,6 +155,19 @@ class QualificationOption(BaseModel):
     min_months: int = 0
     supervised_instead_of_months: bool = False
     supervised: bool = Field(default=False, description="Qualifies by being supervised.")
+    current: bool = Field(
+        default=False,
+        description="The credentials must be current on the service date: an expiry on "
+        'record on or after it (seed 002 §3a "must have current certification"); without '
+        "it a credential counts unless its recorded expiry has passed.",
+    )
+    experience_in: Literal["target_population", "service"] | None = Field(
+        default=None,
+        description="What ``min_months`` must have been with: the qualification's "
+        "``target_population`` (seed 002 §3b, §3c) or the service being delivered (§3e "
+        '"providing the recovery support service the individual wishes to deliver"); '
+        "None: any experience.",
+    )
 
 
 class CredentialEquivalence(Rule):
@@ -205,6 +242,42 @@ class Attestation(Rule):
     terms (``atr program explain``, ``GET /v1/program``) and for audits of the provider's
     records (e.g. seed 000 §3 "Licensed (or license waived) child care")."""
 
+    requirement: str = Field(min_length=8)
+
+
+class ReEngagement(Rule):
+    """A re-engagement contact follows a missed appointment and belongs to efforts
+    initiated within ``within_hours`` of it (seed 004 (A)3 "If a client fails to appear
+    at a scheduled program activity, staff shall initiate efforts to contact and
+    re-engage the person in treatment. Such efforts should be initiated within
+    forty-eight (48) hours").
+
+    A line with ``activity`` names the missed appointment's date
+    (``missed_appointment_on``; without it ``DOCUMENTATION_MISSING``). Lines carry dates,
+    not times, so the hours are read as days after the missed appointment's date
+    (48 hours: that date and the two following). The line is billable when its service
+    date is within them, or when an allowed contact of the same missed appointment was
+    (the efforts were initiated in time, and continue); otherwise, or dated before the
+    missed appointment, ``NOT_BILLABLE``."""
+
+    activity: str
+    within_hours: int = Field(ge=1)
+
+    @property
+    def within_days(self) -> int:
+        """The days after the missed appointment's date the efforts may start on."""
+        return -(-self.within_hours // 24)
+
+
+class ActivityPurpose(Rule):
+    """Activities billable only when the line names what in the client record they
+    address (``documented_purpose``): seed 004 (B)7 transport "unless the presence of the
+    community support worker is required to resolve an immediate crisis or to address a
+    clearly documented need", (B)8 home visits "unless such visit(s) is clearly and
+    directly related to the rehabilitation plan goals". A line of one of ``activities``
+    without it is ``DOCUMENTATION_MISSING``. ``requirement`` states it in words."""
+
+    activities: list[str] = Field(min_length=1)
     requirement: str = Field(min_length=8)
 
 
@@ -305,6 +378,8 @@ class Service(BaseModel):
     timing: Timing | None = None
     attestations: list[Attestation] = Field(default_factory=list)
     follows_discharge: FollowsDischarge | None = None
+    re_engagement: ReEngagement | None = None
+    activity_purposes: list[ActivityPurpose] = Field(default_factory=list)
     trip_authorization: TripAuthorization | None = None
     gpra_category: GpraCategory
     hcpcs: Hcpcs | None = Field(
@@ -332,6 +407,12 @@ class Service(BaseModel):
             raise ValueError(f"{self.code}: every rule needs its seed citation (`*_source`)")
         if self.rate is not None and self.rate_from_config:
             raise ValueError(f"{self.code}: a fixed rate or a configured one, not both")
+        named = [p for rule in self.activity_purposes for p in rule.activities]
+        if self.re_engagement is not None:
+            named.append(self.re_engagement.activity)
+        billable = set(self.activities.billable) if self.activities is not None else set()
+        if not set(named) <= billable:
+            raise ValueError(f"{self.code}: a rule names activities not billable: {named}")
         return self
 
 
@@ -435,6 +516,18 @@ class Catalog(BaseModel):
             for equivalent in rule.equivalents:
                 found.setdefault(equivalent, set()).update(found.get(rule.credential, set()))
         return {credential: sorted(codes) for credential, codes in sorted(found.items())}
+
+    def experience_areas(self) -> frozenset[str]:
+        """What a staff member's experience may be recorded with: every service code
+        (seed 002 §3e "providing the recovery support service the individual wishes to
+        deliver") and every target population a qualification names (§3b "experience
+        with the target population")."""
+        populations = {
+            s.qualification.target_population
+            for s in self.services.values()
+            if s.qualification is not None and s.qualification.target_population is not None
+        }
+        return frozenset(self.services) | populations
 
     def held_credentials(self, credentials: Iterable[str]) -> frozenset[str]:
         """The credentials a staff member holds for qualification checks: their own, and

@@ -11,6 +11,8 @@ from pydantic import Field
 
 from contracts.api import Answer
 from contracts.api.payments import Funding
+from contracts.envelope import Contract
+from contracts.fields import Code, Id, RecordDate, ShortText
 
 LineStatus = Literal["pending", "approved", "partially_approved", "denied", "voided"]
 """A stored line's status, what ``GET /v1/claims?status=`` filters on: ``pending`` while
@@ -105,3 +107,31 @@ class ClaimPage(Answer):
         "poll ``next_cursor`` later for lines written since.",
         examples=[False],
     )
+
+
+class ReviewUnusualCircumstances(Contract):
+    """``POST /v1/claims/reviews``: the administrative agency or the state records that
+    it reviewed and approved the unusual circumstances documented in a client's record
+    for one service on one date (seed 004 (A)2 "Unless there are unusual circumstances
+    that are documented in the client record, CSWs should bill no more than one unit of
+    Community Support Work per client per meeting"). A line of that client, service and
+    date decided afterwards is not cut by the service's reviewable limits."""
+
+    client_id: Id = Field(examples=["CL-7F3A9C21"])
+    service_code: Code = Field(examples=["COMMUNITY_SUPPORT"])
+    service_date: RecordDate = Field(examples=["2026-09-16"])
+    record_reference: ShortText = Field(
+        description="Where the unusual circumstances are documented in the client record.",
+        examples=["NOTE-2026-09-16-4"],
+    )
+
+
+class UnusualCircumstancesReview(Answer):
+    """A recorded review of documented unusual circumstances (seed 004 (A)2)."""
+
+    client_id: str
+    service_code: str
+    service_date: date
+    record_reference: str
+    reviewed_by: str = Field(description="Token id of the administrator who recorded it.")
+    recorded_at: datetime

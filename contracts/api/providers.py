@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from contracts.api import Answer
 from contracts.envelope import Contract
 from contracts.fields import Code, NoControlCharacters, RecordDate
+from contracts.providers import BackgroundCheckOutcome
 
 OrganisationName = Annotated[str, Field(min_length=1, max_length=200), NoControlCharacters]
 Place = Annotated[str, Field(min_length=1, max_length=100), NoControlCharacters]
 """A county or a religious affiliation as typed (``St. Louis``, ``Methodist``)."""
+Months = Annotated[int, Field(ge=0, le=1200)]
+"""Months of a staff member's experience."""
 
 
 class RegisterProvider(Contract):
@@ -59,6 +62,20 @@ class UpdateProvider(Contract):
         return value
 
 
+class StaffCredentialExpiry(Contract):
+    """The last day a staff member's credential is current (seed 002 §3a)."""
+
+    credential: Code = Field(examples=["CADC"])
+    current_until: RecordDate = Field(examples=["2027-06-30"])
+
+
+class StaffExperience(Contract):
+    """Months of experience with a target population or in a service (seed 002 §3b, §3e)."""
+
+    area: Code = Field(examples=["substance_use_disorders"])
+    months: Months = Field(examples=[14])
+
+
 class AddStaff(Contract):
     """``POST /v1/providers/{id}/staff``: a staff member's credentials (no personal name)."""
 
@@ -71,6 +88,37 @@ class AddStaff(Contract):
     months_experience: int = Field(default=0, ge=0, le=1200)
     supervised: bool = False
     background_check_date: RecordDate | None = None
+    background_check_outcome: BackgroundCheckOutcome | None = Field(
+        default=None,
+        description='Outcome of the check (seed 002 Qualifications §2 "must successfully '
+        'pass a DHW background check *prior to* the delivery of services").',
+    )
+    credential_expiry: list[StaffCredentialExpiry] = Field(
+        default_factory=list,
+        max_length=50,
+        description="The last day each listed credential is current (seed 002 "
+        'Qualifications §3a "current certification"); each is one of `credentials`, once.',
+    )
+    experience: list[StaffExperience] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Months of experience by target population or service code (seed 002 "
+        'Qualifications §3b "experience with the target population", §3e "providing the '
+        'recovery support service the individual wishes to deliver"), each area once.',
+    )
+
+    @model_validator(mode="after")
+    def _expiry_of_held_credentials(self) -> AddStaff:
+        """An expiry is recorded once, for a credential the staff member holds; each
+        experience area once."""
+        named = [term.credential for term in self.credential_expiry]
+        stray = sorted(set(named) - set(self.credentials))
+        if stray:
+            raise ValueError(f"credential_expiry names credentials not held: {stray}")
+        areas = [item.area for item in self.experience]
+        if len(set(named)) != len(named) or len(set(areas)) != len(areas):
+            raise ValueError("a credential's expiry, or an experience area, is given twice")
+        return self
 
 
 class DirectoryEntry(Answer):

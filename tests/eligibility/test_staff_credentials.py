@@ -11,7 +11,11 @@ from fastapi import FastAPI
 
 from contracts.api.providers import AddStaff
 from programs.loader import load_catalog
-from services.eligibility.domain.errors import EligibilityError, UnknownCredentialError
+from services.eligibility.domain.errors import (
+    EligibilityError,
+    UnknownCredentialError,
+    UnknownExperienceAreaError,
+)
 from services.eligibility.service_layer import providers
 from tests.eligibility.test_use_cases import Service, service  # noqa: F401 (fixture)
 
@@ -72,3 +76,52 @@ def test_each_catalog_lists_the_credentials_and_activities_it_names() -> None:
     activities = load_catalog("missouri_community_support").activities()
     assert any(billable for billable, _ in activities.values())
     assert any(not billable for billable, _ in activities.values())
+
+
+async def test_seed_002_expiry_experience_and_check_outcome_are_stored(
+    service: Service,  # noqa: F811
+) -> None:
+    """Seed 002 Qualifications §2 "must successfully pass a DHW background check", §3a
+    "current certification", §3b "experience with the target population": the registry
+    keeps each on the roster entry it publishes."""
+    body = AddStaff.model_validate(
+        {
+            "staff_id": "STF-3",
+            "credentials": ["CADC"],
+            "background_check_date": "2026-01-02",
+            "background_check_outcome": "passed",
+            "credential_expiry": [{"credential": "CADC", "current_until": "2027-06-30"}],
+            "experience": [{"area": "substance_use_disorders", "months": 14}],
+        }
+    )
+    async with service.uow() as uow:
+        snapshot = await providers.add_staff(uow, "PRV-A", body, IDAHO)
+        await uow.commit()
+    member = snapshot.model_dump(mode="json")["staff"][0]
+    assert member["background_check_outcome"] == "passed"
+    assert member["credential_expiry"] == [{"credential": "CADC", "current_until": "2027-06-30"}]
+    assert member["experience"] == [{"area": "substance_use_disorders", "months": 14}]
+
+
+async def test_seed_002_experience_with_an_unknown_area_is_refused_naming_it(
+    service: Service,  # noqa: F811
+) -> None:
+    """Seed 002 Qualifications §3b "experience with the target population", §3e
+    "providing the recovery support service the individual wishes to deliver": months
+    recorded with anything else would never count, so they are refused (422 naming
+    ``experience.<i>.area``); the target population and the program's services are kept."""
+    body = AddStaff.model_validate(
+        {
+            "staff_id": "STF-4",
+            "experience": [
+                {"area": "substance_use_disorders", "months": 14},
+                {"area": "CASE_MANAGEMENT", "months": 30},
+                {"area": "substance_abuse", "months": 3},
+            ],
+        }
+    )
+    async with service.uow() as uow:
+        with pytest.raises(UnknownExperienceAreaError) as refused:
+            await providers.add_staff(uow, "PRV-A", body, IDAHO)
+    assert [p["item"] for p in refused.value.problems] == ["experience.2.area"]
+    assert IDAHO.experience_areas() == {"CASE_MANAGEMENT", "substance_use_disorders"}

@@ -318,3 +318,19 @@ async def test_a_choice_list_may_be_offered_for_a_voucher_client_not_enrolled_he
     async with service.uow() as uow:
         with pytest.raises(ClientNotFoundError):
             await clients.choices(uow, "CL-VOUCHER-ONLY", SERVICE, None, ASSESSOR)
+
+
+async def test_seed_002_a_minor_is_published_with_the_year_they_turn_18_only(
+    service: Service,
+) -> None:
+    """Seed 002 Qualifications §2 "delivering case management services to
+    children/minors": intake publishes a minor's ``turns_18_in`` year so claims judge
+    minority on each service date, and nothing of the birth date beyond that year."""
+    youth = FictitiousPerson("Perpetua", "Windlesham", date(2010, 5, 23), "556-20-4817")
+    await enrol(service, youth)
+    await enrol(service, ALICE)
+    text = await service.outbox_text()
+    assert '"turns_18_in":2028' in text
+    assert '"turns_18_in":null' in text  # Alice: an adult at intake
+    for secret in ("2010-05-23", "05-23", "Windlesham"):
+        assert secret not in text

@@ -97,6 +97,9 @@ TABLE: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/v1/claims/{claim_id}"): cells("admin", "provider_own", not_found=OTHER),
     # SPEC silent on corrections: the line's provider, or the administrative agency
     ("POST", "/v1/claims/{claim_id}/corrections"): cells("admin", "provider_own", not_found=OTHER),
+    # seed 004 (A)2 "unusual circumstances that are documented in the client record":
+    # the administrative agency reviews and records them (SPEC silent on who: admin)
+    ("POST", "/v1/claims/reviews"): cells("admin"),
     # the claims list (SPEC §4: provider, admin; state_system refused, see the route):
     # every cell asks for the own provider's lines, which the other provider may not
     ("GET", "/v1/claims"): cells("admin", "provider_own"),
@@ -422,6 +425,16 @@ REQUESTS: dict[tuple[str, str], Callable[[World, str], Request]] = {
         "/v1/fhir/ExplanationOfBenefit",
         None,
         {"patient": w.client_id},
+    ),
+    ("POST", "/v1/claims/reviews"): lambda w, r: (
+        "/v1/claims/reviews",
+        {
+            "client_id": w.client_id,
+            "service_code": "COMMUNITY_SUPPORT",
+            "service_date": "2026-09-16",
+            "record_reference": "NOTE-MATRIX",
+        },
+        None,
     ),
     ("POST", "/v1/claims/{claim_id}/corrections"): lambda w, r: (
         f"/v1/claims/{w.claim_id}/corrections",

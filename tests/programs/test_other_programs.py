@@ -114,58 +114,6 @@ def test_illinois_services_are_face_to_face() -> None:
 
 
 @pytest.mark.parametrize(
-    ("staff", "ok"),
-    [
-        (StaffRecord("S", frozenset({"ISAS"})), True),
-        (StaffRecord("S", frozenset({"CADC"})), True),
-        (StaffRecord("S", frozenset({"CPS"})), True),
-        (StaffRecord("S", frozenset({"bachelors_human_services"}), months_experience=12), True),
-        (StaffRecord("S", frozenset({"bachelors_human_services"}), months_experience=6), False),
-        (
-            StaffRecord(
-                "S", frozenset({"bachelors_human_services"}), months_experience=6, supervised=True
-            ),
-            True,
-        ),
-        (StaffRecord("S", frozenset({"LPC"}), months_experience=12), True),
-        (StaffRecord("S", frozenset({"LCPC"}), months_experience=3), False),
-        (StaffRecord("S", frozenset({"LCPC"}), months_experience=3, supervised=True), True),
-        (
-            StaffRecord(
-                "S", frozenset({"licensed_pastoral_counselor", "core_competencies_clergy_training"})
-            ),
-            True,
-        ),
-        (StaffRecord("S", frozenset({"licensed_pastoral_counselor"})), False),
-        (StaffRecord("S", frozenset(), months_experience=24), True),
-        (StaffRecord("S", frozenset(), months_experience=23), False),
-        (None, False),
-    ],
-)
-def test_idaho_case_manager_qualification_alternatives(staff: StaffRecord | None, ok: bool) -> None:
-    """Seed 002 RSS Case Manager Qualifications §3 a-e."""
-    decision = evaluate(ID, line("CASE_MANAGEMENT", 2), history(staff=staff))
-    assert decision.outcome == ("approved" if ok else "denied")
-    if not ok:
-        assert decision.reasons == ("STAFF_NOT_QUALIFIED",)
-
-
-def test_idaho_background_check_before_serving_minors() -> None:
-    """Seed 002 Qualifications §2: a background check before serving children/minors."""
-    unchecked = StaffRecord("S", frozenset({"CADC"}))
-    checked = StaffRecord("S", frozenset({"CADC"}), background_check_date=DAY - timedelta(days=9))
-    later = StaffRecord("S", frozenset({"CADC"}), background_check_date=DAY + timedelta(days=1))
-    assert evaluate(ID, line("CASE_MANAGEMENT", 2), history(staff=unchecked)).outcome == "approved"
-    assert evaluate(ID, line("CASE_MANAGEMENT", 2), history(staff=checked, minor=True)).outcome == (
-        "approved"
-    )
-    for staff in (unchecked, later):
-        assert evaluate(
-            ID, line("CASE_MANAGEMENT", 2), history(staff=staff, minor=True)
-        ).reasons == ("STAFF_NOT_QUALIFIED",)
-
-
-@pytest.mark.parametrize(
     "activity",
     [
         "record_review",

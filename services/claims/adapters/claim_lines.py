@@ -232,6 +232,16 @@ def staff_record(member: Mapping[str, Any]) -> StaffRecord:
         months_experience=int(member.get("months_experience", 0)),
         supervised=bool(member.get("supervised", False)),
         background_check_date=date.fromisoformat(checked) if checked else None,
+        background_check_outcome=member.get("background_check_outcome"),
+        credential_expiry=MappingProxyType(
+            {
+                term["credential"]: date.fromisoformat(term["current_until"])
+                for term in member.get("credential_expiry") or ()
+            }
+        ),
+        experience=MappingProxyType(
+            {item["area"]: int(item["months"]) for item in member.get("experience") or ()}
+        ),
     )
 
 
@@ -240,6 +250,10 @@ def client_from_row(row: Any) -> Client:
     return Client(
         eligible=row.eligible,
         minor=row.minor,
+        turns_18_in=row.turns_18_in,
+        reviewed=frozenset(
+            (date.fromisoformat(r["service_date"]), r["service_code"]) for r in row.reviewed or ()
+        ),
         statuses=tuple(
             StatusPeriod(s["status"], date.fromisoformat(s["effective_from"])) for s in row.statuses
         ),

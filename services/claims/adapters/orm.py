@@ -67,6 +67,7 @@ claims = Table(
     Column("activity", String(64)),
     Column("face_to_face", Boolean),
     Column("trip_authorization", String(64)),
+    Column("missed_appointment_on", Date),
     Column("service_date_to", Date),
     Column("allowed_days", JSON),
     Column("line", JSON, nullable=False),
@@ -80,7 +81,8 @@ claims = Table(
 """Every claim line the workers received, its status and decision.
 
 The history columns (times, miles, pass type, activity, face to face, trip
-authorization, and the days allowed of a date-range line, ``allowed_days``) are what
+authorization, the missed appointment a re-engagement contact follows, and the days
+allowed of a date-range line, ``allowed_days``) are what
 the rule engine reads of earlier lines; ``service_date_to`` ends a date-range line;
 ``line`` keeps the whole submission.
 ``seq`` is the order lines were received in (per client, the submission order);
@@ -146,10 +148,15 @@ client_replica = Table(
     Column("client_id", String(64), primary_key=True),
     Column("eligible", Boolean),
     Column("minor", Boolean, nullable=False),
+    Column("turns_18_in", Integer),
+    Column("reviewed", JSON),
     Column("statuses", JSON, nullable=False),
     Column("attributes", JSON, nullable=False),
 )
-"""What adjudication needs about a client from ``atr.clients.v1`` (no PHI)."""
+"""What adjudication needs about a client from ``atr.clients.v1`` (no PHI), and the
+reviews of documented unusual circumstances the administrative agency recorded here
+(``reviewed``: a JSON list of {service_date, service_code, record_reference,
+reviewed_by, recorded_at}; seed 004 (A)2), which events never change."""
 
 subject_versions = add_kit_tables(metadata).subject_versions
 """How many versioned facts the replicas applied per topic and subject (the kit table;

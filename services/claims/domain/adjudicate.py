@@ -142,6 +142,8 @@ def _client_history(facts: Facts, voucher: Voucher | None, history: History) -> 
         staff=facts.staff,
         attributes=client.attributes if client else frozenset(),
         minor=client.minor if client else False,
+        turns_18_in=client.turns_18_in if client else None,
+        reviewed=client.reviewed if client else frozenset(),
         episode_start=voucher.valid_from if voucher else None,
         episode_end=voucher.valid_until if voucher else None,
     )

@@ -207,7 +207,10 @@ def _whole_line_faults(
     if service.trip_authorization is not None and not _trip_authorised(claim, history):
         faults.add(Reason.SERVICE_NOT_AUTHORIZED)
     if service.qualification is not None and not qualified(
-        service, _as_held(catalog, history.staff), history.minor, claim.service_date
+        service,
+        _as_held(catalog, history.staff, claim.service_date),
+        history.minor_on(claim.service_date),
+        claim.service_date,
     ):
         faults.add(Reason.STAFF_NOT_QUALIFIED)
     if _documentation_missing(service, claim):
@@ -220,6 +223,7 @@ def _whole_line_faults(
                 faults.add(Reason.DOCUMENTATION_MISSING)
         elif claim.activity not in service.activities.billable:
             faults.add(Reason.NOT_BILLABLE)  # the (B) list and anything unlisted (seed 004)
+    faults |= _activity_faults(service, claim, history)
     if service.attendance is not None and (
         claim.start_time is None
         or claim.end_time is None
@@ -229,6 +233,51 @@ def _whole_line_faults(
     if _conflicts(catalog, service, claim, history.lines.on(claim.service_date)):
         faults.add(Reason.CONFLICTING_SERVICE)
     return faults
+
+
+def _activity_faults(service: Service, claim: ClaimLine, history: ClientHistory) -> set[Reason]:
+    """What the line's activity needs besides being billable (seed 004).
+
+    A re-engagement contact names the missed appointment (``DOCUMENTATION_MISSING``
+    without it) and belongs to efforts initiated within 48 hours of it (``NOT_BILLABLE``
+    otherwise: :func:`re_engagement_in_time`); a (B)7 / (B)8 exception names what in the
+    client record it addresses (:class:`~programs.catalog.ActivityPurpose`)."""
+    faults: set[Reason] = set()
+    rule = service.re_engagement
+    if rule is not None and claim.activity == rule.activity:
+        if claim.missed_appointment_on is None:
+            faults.add(Reason.DOCUMENTATION_MISSING)
+        elif not re_engagement_in_time(service, claim, history):
+            faults.add(Reason.NOT_BILLABLE)
+    for purpose in service.activity_purposes:
+        if claim.activity in purpose.activities and not claim.documented_purpose:
+            faults.add(Reason.DOCUMENTATION_MISSING)
+    return faults
+
+
+def re_engagement_in_time(service: Service, claim: ClaimLine, history: ClientHistory) -> bool:
+    """Whether a re-engagement contact belongs to efforts initiated in time (seed 004
+    (A)3 "Such efforts should be initiated within forty-eight (48) hours"): dated on
+    the missed appointment's date or within the rule's days after it, or following an
+    allowed contact of the same missed appointment that was (the efforts continue). A
+    contact dated before the missed appointment follows no absence."""
+    rule = service.re_engagement
+    missed = claim.missed_appointment_on
+    if rule is None or missed is None:
+        return rule is None
+    deadline = missed + timedelta(days=rule.within_days)
+    if claim.service_date < missed:
+        return False
+    if claim.service_date <= deadline:
+        return True
+    return any(
+        p.service_code == service.code
+        and p.activity == rule.activity
+        and p.missed_appointment_on == missed
+        and missed <= p.service_date <= deadline
+        and p.claim_id != claim.claim_id
+        for p in history.lines.between(missed, deadline)
+    )
 
 
 def _trip_authorised(claim: ClaimLine, history: ClientHistory) -> bool:
@@ -245,11 +294,16 @@ def _trip_authorised(claim: ClaimLine, history: ClientHistory) -> bool:
 
 
 def qualified(service: Service, staff: StaffRecord | None, minor: bool, service_date: date) -> bool:
-    """The staff member meets one qualification alternative (seed 000; seed 002 §3).
+    """The staff member meets one qualification alternative on ``service_date`` (seed
+    000; seed 002 Qualifications §3) — ``staff`` holding the credentials current that day
+    (:func:`_as_held`).
 
-    When the rule asks for a background check before serving minors (seed 002
-    "Criminal Background Check"), a minor may only be served after a check dated on or
-    before the service date.
+    When the rule asks for a background check before serving minors, a client who is a
+    minor on the service date (``minor``) may only be served by a staff member who
+    passed a check dated on or before it (seed 002 Qualifications §2 "Any individual
+    delivering case management services to children/minors must successfully pass a DHW
+    background check *prior to* the delivery of services"): a check without an outcome,
+    failed or pending does not count.
     """
     rule = service.qualification
     if rule is None:
@@ -259,28 +313,55 @@ def qualified(service: Service, staff: StaffRecord | None, minor: bool, service_
     if (
         rule.background_check_for_minors
         and minor
-        and (staff.background_check_date is None or staff.background_check_date > service_date)
+        and not staff.passed_background_check(service_date)
     ):
         return False
-    return any(_meets(option, staff) for option in rule.any_of)
+    return any(
+        _meets(option, staff, service, rule.target_population, service_date)
+        for option in rule.any_of
+    )
 
 
-def _as_held(catalog: Catalog, staff: StaffRecord | None) -> StaffRecord | None:
-    """The staff member with the credentials their equivalents stand in for (the
-    catalog's ``credential_equivalents``; seed 000 §7-§10 "a duly ordained minister or
-    their equivalent such as a rabbi or imam")."""
-    if staff is None or not catalog.credential_equivalents:
+def _as_held(catalog: Catalog, staff: StaffRecord | None, day: date) -> StaffRecord | None:
+    """The staff member with the credentials they hold on ``day``: those current that
+    day (a credential past its recorded expiry is not held; seed 002 Qualifications §3a
+    "must have current certification"), and the credentials their equivalents stand in
+    for (the catalog's ``credential_equivalents``; seed 000 §7-§10 "a duly ordained
+    minister or their equivalent such as a rabbi or imam")."""
+    if staff is None:
         return staff
-    held = catalog.held_credentials(staff.credentials)
+    held = catalog.held_credentials(staff.current_credentials(day))
     return staff if held == staff.credentials else replace(staff, credentials=held)
 
 
-def _meets(option: QualificationOption, staff: StaffRecord) -> bool:
+def _meets(
+    option: QualificationOption,
+    staff: StaffRecord,
+    service: Service,
+    population: str | None,
+    day: date,
+) -> bool:
+    """One alternative: its credentials (current on ``day`` when it says so: seed 002
+    §3a "must have current certification"), then its months of experience — with the
+    target population or in the service when it says so (seed 002 §3b "twelve (12)
+    months experience with the target population", §3e "two years of providing the
+    recovery support service the individual wishes to deliver") — or supervision in
+    their place (§3b "may gain this experience by working for twelve months under the
+    supervision of a fully-qualified case manager")."""
     if option.supervised and not option.credentials:
         return staff.supervised
     if not set(option.credentials) <= staff.credentials:
         return False
-    if staff.months_experience >= option.min_months:
+    if option.current and any(
+        staff.credential_expiry.get(credential, date.min) < day for credential in option.credentials
+    ):
+        return False
+    if option.experience_in is None:
+        months = staff.months_experience
+    else:
+        area = population if option.experience_in == "target_population" else service.code
+        months = staff.experience.get(area or "", 0)
+    if months >= option.min_months:
         return True
     return option.supervised_instead_of_months and staff.supervised
 
@@ -511,6 +592,8 @@ def _units_room(
     if limit.activity is not None and claim.activity != limit.activity:
         return claim.units
     if limit.face_to_face is not None and bool(claim.face_to_face) != limit.face_to_face:
+        return claim.units
+    if limit.reviewable and (claim.service_date, service.code) in history.reviewed:
         return claim.units
     if limit.per_line:
         return limit.units

@@ -94,11 +94,16 @@ INELIGIBLE = "ineligible"
 
 @dataclass(frozen=True)
 class Client:
-    """What adjudication knows of a client: eligibility, age group, treatment statuses
-    and program attributes (SPEC §3.1; seed 001 attributes). No PHI."""
+    """What adjudication knows of a client: eligibility, age group (a minor at intake,
+    and the year they turn 18: seed 002 Qualifications §2), treatment statuses and
+    program attributes (SPEC §3.1; seed 001 attributes). No PHI."""
 
     eligible: bool | None = None
     minor: bool = False
+    turns_18_in: int | None = None
+    reviewed: frozenset[tuple[date, str]] = frozenset()
+    """(service date, service code) whose documented unusual circumstances were reviewed
+    and approved (seed 004 (A)2)."""
     statuses: tuple[StatusPeriod, ...] = ()
     attributes: frozenset[str] = frozenset()
 

@@ -9,11 +9,12 @@ exhaustively (SPEC §3.4).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property
+from types import MappingProxyType
 from typing import Literal
 
 from contracts.reasons import Reason
@@ -47,6 +48,8 @@ class ClaimLine:
     pass_price: Decimal | None = None
     activity: str | None = None
     trip_authorization: str | None = None
+    missed_appointment_on: date | None = None
+    documented_purpose: str | None = None
     claim_ref: str = ""
     submitted_at: datetime | None = None
     filed_on: date | None = None
@@ -102,6 +105,7 @@ class ClaimLine:
             activity=self.activity,
             face_to_face=self.face_to_face,
             trip_authorization=self.trip_authorization,
+            missed_appointment_on=self.missed_appointment_on,
             allowed_days=days,
         )
 
@@ -133,6 +137,7 @@ class PriorLine:
     activity: str | None = None
     face_to_face: bool | None = None
     trip_authorization: str | None = None
+    missed_appointment_on: date | None = None
     allowed_days: tuple[date, ...] | None = None
 
     def per_day(self) -> tuple[PriorLine, ...]:
@@ -256,13 +261,39 @@ class StatusPeriod:
 
 @dataclass(frozen=True)
 class StaffRecord:
-    """The staff member who delivered the service, from the provider roster (seed 002)."""
+    """The staff member who delivered the service, from the provider roster (seed 002).
+
+    ``credential_expiry`` is the last day each credential is current (seed 002
+    Qualifications §3a "current certification"); ``experience`` the months of experience
+    by target population or service code (§3b "experience with the target population",
+    §3e "providing the recovery support service the individual wishes to deliver"),
+    ``months_experience`` experience not tied to either; ``background_check_outcome``
+    what the dated check found (§2 "must successfully pass a DHW background check").
+    """
 
     staff_id: str
     credentials: frozenset[str] = frozenset()
     months_experience: int = 0
     supervised: bool = False
     background_check_date: date | None = None
+    background_check_outcome: str | None = None
+    credential_expiry: Mapping[str, date] = field(default_factory=lambda: MappingProxyType({}))
+    experience: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+
+    def current_credentials(self, day: date) -> frozenset[str]:
+        """The credentials current on ``day``: every credential but those whose recorded
+        expiry is before it (seed 002 Qualifications §3a "must have current
+        certification")."""
+        expired = {c for c, last in self.credential_expiry.items() if last < day}
+        return self.credentials - expired if expired else self.credentials
+
+    def passed_background_check(self, day: date) -> bool:
+        """A background check dated on or before ``day`` that the staff member passed
+        (seed 002 Qualifications §2 "must successfully pass a DHW background check
+        *prior to* the delivery of services"): a date alone, or a failed or pending
+        check, is not a pass."""
+        checked = self.background_check_date
+        return checked is not None and checked <= day and self.background_check_outcome == "passed"
 
 
 @dataclass(frozen=True)
@@ -283,6 +314,23 @@ class ClientHistory:
     minor: bool = False
     episode_start: date | None = None
     episode_end: date | None = None
+    turns_18_in: int | None = None
+    reviewed: frozenset[tuple[date, str]] = frozenset()
+    """(service date, service code) of the client's services an administrator or the
+    state reviewed and approved for documented unusual circumstances (seed 004 (A)2
+    "Unless there are unusual circumstances that are documented in the client record"):
+    a limit marked ``reviewable`` does not cut the lines of that service on that date."""
+
+    def minor_on(self, day: date) -> bool:
+        """Whether the client is a minor on ``day`` (seed 002 Qualifications §2
+        "children/minors"), judged on the service date, not fixed at intake: a client
+        under 18 at intake is a minor through the calendar year they turn 18
+        (``turns_18_in``; the clients topic carries the year, never the birth date, so a
+        service in that year counts as a minor's). Without the year (an older event),
+        the intake's answer stands."""
+        if not self.minor:
+            return False
+        return self.turns_18_in is None or day.year <= self.turns_18_in
 
     @cached_property
     def lines(self) -> PriorLines:

@@ -9,7 +9,14 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from sqlalchemy import select
 
-from contracts.api.claims import CLAIM_PAGE_LIMIT, ClaimPage, ClaimStatus, LineStatus
+from contracts.api.claims import (
+    CLAIM_PAGE_LIMIT,
+    ClaimPage,
+    ClaimStatus,
+    LineStatus,
+    ReviewUnusualCircumstances,
+    UnusualCircumstancesReview,
+)
 from contracts.claims import CorrectClaim
 from contracts.fields import ID_PATTERN
 from services.claims.adapters.claim_lines import claim_view
@@ -18,6 +25,7 @@ from services.claims.domain.claim_feed import BadCursorError, FeedFilter
 from services.claims.domain.correction import CorrectionRefusedError, NotDecidedError
 from services.claims.service_layer import claim_list
 from services.claims.service_layer.corrections import ClaimNotFoundError, correct_claim
+from services.claims.service_layer.replicas import record_review
 from services.kit.deps import CallerDep, ReadSessionDep, UnitOfWorkDep
 from services.kit.http import problem, validation_problem
 
@@ -52,6 +60,32 @@ async def list_claims(
         return validation_problem(
             [{"loc": ["query", "cursor"], "msg": str(exc), "type": "value_error"}]
         )
+
+
+@router.post(
+    "/reviews",
+    status_code=201,
+    response_model=UnusualCircumstancesReview,
+    operation_id="reviewUnusualCircumstances",
+)
+async def review_unusual_circumstances(
+    body: ReviewUnusualCircumstances, request: Request, uow: UnitOfWorkDep, actor: CallerDep
+) -> UnusualCircumstancesReview:
+    """Record the administrative agency's review of unusual circumstances documented in
+    the client record for one service and date (seed 004 (A)2 "Unless there are unusual
+    circumstances that are documented in the client record, CSWs should bill no more
+    than one unit ... per meeting"): lines decided afterwards pass the service's
+    reviewable limits. Admin only (403 otherwise)."""
+    if actor.role != "admin":
+        raise HTTPException(403, "only the administrative agency reviews unusual circumstances")
+    review = UnusualCircumstancesReview(
+        **body.model_dump(),
+        reviewed_by=actor.token_id,
+        recorded_at=request.app.state.clock.now(),
+    )
+    await record_review(uow, review.model_dump(mode="json"))
+    await uow.commit()
+    return review
 
 
 @router.get("/{claim_id}", response_model=ClaimStatus, operation_id="readClaim")

@@ -6,8 +6,9 @@ client's pending lines are decided at once (SPEC §3.4 event lag).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import select
 
@@ -123,6 +124,8 @@ async def _update_client(uow: UnitOfWork, client_id: str, change: ClientChange) 
             "client_id": client_id,
             "eligible": None,
             "minor": False,
+            "turns_18_in": None,
+            "reviewed": [],
             "statuses": [],
             "attributes": [],
         }
@@ -150,10 +153,11 @@ async def apply_client_event(
     uow.applied(CLIENTS, event)
     data = event.data
     if isinstance(event, ClientEnrolled):
-        minor = event.data.minor
+        minor, turns_18_in = event.data.minor, event.data.turns_18_in
 
         def change(values: dict[str, object]) -> None:
             values["minor"] = minor
+            values["turns_18_in"] = turns_18_in
     elif isinstance(event, EligibilityDetermined):
         eligible = event.data.eligible
 
@@ -179,3 +183,21 @@ async def apply_client_event(
 def _aware(moment: datetime) -> datetime:
     """SQLite hands back naive datetimes; they were stored as UTC."""
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+async def record_review(uow: UnitOfWork, review: Mapping[str, Any]) -> None:
+    """Keep a review of documented unusual circumstances with the client (seed 004 (A)2
+    "Unless there are unusual circumstances that are documented in the client record"):
+    lines of its service and date decided afterwards are not cut by reviewable limits.
+    A repeated review of the same service and date replaces the earlier one."""
+
+    def change(values: dict[str, object]) -> None:
+        key = (review["service_date"], review["service_code"])
+        kept = [
+            r
+            for r in values.get("reviewed") or []  # type: ignore[attr-defined]
+            if (r["service_date"], r["service_code"]) != key
+        ]
+        values["reviewed"] = [*kept, review]
+
+    await _update_client(uow, review["client_id"], change)

@@ -135,3 +135,14 @@ class UnknownCredentialError(EligibilityError):
     code = "CREDENTIAL_UNKNOWN"
     http_status = 422
     message = "a credential is not one the active program knows"
+
+
+class UnknownExperienceAreaError(EligibilityError):
+    """Experience recorded with something the active program's qualification rules never
+    count: neither a target population they name nor one of its services (seed 002
+    Qualifications §3b "experience with the target population", §3e "providing the
+    recovery support service"), so a typo cannot leave the months silently uncounted."""
+
+    code = "EXPERIENCE_AREA_UNKNOWN"
+    http_status = 422
+    message = "an experience area is neither a target population nor a service of the program"

@@ -144,3 +144,10 @@ def is_minor(date_of_birth: date, on: date) -> bool:
     had_birthday = (on.month, on.day) >= (date_of_birth.month, date_of_birth.day)
     age = on.year - date_of_birth.year - (0 if had_birthday else 1)
     return age < 18
+
+
+def turns_18_in(date_of_birth: date, on: date) -> int | None:
+    """The calendar year a client under 18 on ``on`` turns 18 (None for an adult): what
+    the clients topic publishes in place of the birth date, so minority is judged on
+    each service date (seed 002 Qualifications §2 "children/minors")."""
+    return date_of_birth.year + 18 if is_minor(date_of_birth, on) else None

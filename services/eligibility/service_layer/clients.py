@@ -45,6 +45,7 @@ from services.eligibility.domain.identity import (
     match_identity,
     ssn_digits,
     ssn_key,
+    turns_18_in,
 )
 from services.eligibility.service_layer.caller import not_after
 from services.kit.actor import Actor
@@ -137,6 +138,7 @@ async def enrol(
         client_id=client_id,
         returning=match.returning is not None,
         minor=is_minor(command.date_of_birth, on),
+        turns_18_in=turns_18_in(command.date_of_birth, on),
         county=command.county,
         enrolled_on=on,
     )

@@ -19,7 +19,7 @@ from contracts.providers import (
 from contracts.topics import PROVIDERS
 from programs.catalog import Catalog
 from services.eligibility.adapters.orm import providers
-from services.eligibility.domain.errors import UnknownCredentialError
+from services.eligibility.domain.errors import UnknownCredentialError, UnknownExperienceAreaError
 from services.kit.provider_status import receives_vouchers_on
 from services.kit.unit_of_work import UnitOfWork
 
@@ -160,7 +160,10 @@ async def add_staff(
 
     Each credential must be one ``catalog`` (the active program) knows, else
     :class:`UnknownCredentialError` naming ``credentials.<i>`` (a typo would otherwise
-    leave the staff member silently unqualified for every service)."""
+    leave the staff member silently unqualified for every service); each experience
+    area a target population or a service of the catalog, else
+    :class:`UnknownExperienceAreaError` naming ``experience.<i>.area`` (seed 002 §3b,
+    §3e: experience counts only with the population or in the service)."""
     known = catalog.credentials()
     unknown = [
         {
@@ -174,6 +177,19 @@ async def add_staff(
     ]
     if unknown:
         raise UnknownCredentialError(problems=unknown)
+    areas = catalog.experience_areas()
+    stray = [
+        {
+            "item": f"experience.{index}.area",
+            "code": UnknownExperienceAreaError.code,
+            "msg": f"{item.area!r} is neither a target population nor a service of "
+            f"{catalog.program}",
+        }
+        for index, item in enumerate(command.experience)
+        if item.area not in areas
+    ]
+    if stray:
+        raise UnknownExperienceAreaError(problems=stray)
     current = await _load(uow, provider_id)
     member = StaffSnapshot(**command.model_dump())
     staff = [s for s in current.staff if s.staff_id != command.staff_id] + [member]

@@ -20,6 +20,8 @@ from contracts.api.claims import (
     ClaimPage,
     ClaimStatus,
     LineStatus,
+    ReviewUnusualCircumstances,
+    UnusualCircumstancesReview,
 )
 from contracts.api.errors import ERROR_RESPONSES
 from contracts.api.payments import Funding
@@ -246,6 +248,33 @@ async def _with_fundings(request: Request, principal: Principal, page: ClaimPage
     fundings = parser_of(dict[str, Funding]).validate_json(bytes(answer.body))
     items = [_funded(item, fundings.get(item.claim_id)) for item in page.items]
     return page.model_copy(update={"items": items})
+
+
+@router.post(
+    "/reviews",
+    status_code=201,
+    response_model=UnusualCircumstancesReview,
+    operation_id="reviewUnusualCircumstances",
+)
+async def review_unusual_circumstances(
+    body: ReviewUnusualCircumstances,
+    request: Request,
+    principal: Principal = Depends(require(Role.ADMIN)),
+) -> UnusualCircumstancesReview | Response:
+    """Record the administrative agency's review and approval of unusual circumstances
+    documented in a client's record for one service on one date (seed 004 (A)2 "Unless
+    there are unusual circumstances that are documented in the client record, CSWs
+    should bill no more than one unit of Community Support Work per client per
+    meeting"): a line of that client, service and date decided afterwards is not cut by
+    the service's reviewable limits (the per-meeting cap). Admin only."""
+    return await forward_as(
+        request,
+        UnusualCircumstancesReview,
+        "claims",
+        "/claims/reviews",
+        principal=principal,
+        json_body=body.model_dump(mode="json"),
+    )
 
 
 @router.post(

@@ -71,6 +71,8 @@ LINE_FIELDS = frozenset(
         "pass_price",
         "activity",
         "trip_authorization",
+        "missed_appointment_on",
+        "documented_purpose",
     }
 )
 """Line fields an ``item`` extension may carry (``claim-line-<field>``, ``-`` for ``_``)."""

@@ -119,6 +119,8 @@ LATER_OPTIONAL_FIELDS = frozenset(
         "place_of_service",
         "group_clients",
         "trip_authorization",
+        "missed_appointment_on",
+        "documented_purpose",
         "service_date_to",
     }
 )
