@@ -134,6 +134,7 @@ def test_a_one_item_claim_is_one_line_with_every_field_from_its_element() -> Non
         "modifiers": ["U1"],
         "diagnosis_codes": ["Z63"],
         "place_of_service": "57",
+        "frequency": "original",  # a FHIR Claim is always an original here
     }
     assert mapped.sequence == 1
 
