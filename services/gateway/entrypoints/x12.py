@@ -191,6 +191,7 @@ async def read_835(
                 allowed_units=status.allowed_units,
                 denied_amount=status.denied_amount or Decimal("0.00"),
                 reasons=tuple(status.reasons),
+                service_date_to=status.service_date_to,
             )
         details[line.claim_id] = detail
     body = x12_out.remittance_835(
