@@ -23,7 +23,12 @@ from services.gateway.domain.x12_837 import read_837
 from services.gateway.entrypoints import claims as claim_routes
 from services.gateway.entrypoints.auth import current_principal
 from services.gateway.service_layer import frequency
-from services.gateway.service_layer.claims import Accepted, body_hash
+from services.gateway.service_layer.claims import (
+    Accepted,
+    ClaimRefConflictError,
+    body_hash,
+    check_conflicts,
+)
 from services.gateway.service_layer.intake import ClaimIntake
 from services.gateway.service_layer.x12 import service_resolver, take_837
 from services.kit.http import install_validation_errors
@@ -72,8 +77,15 @@ class Platform:
         self.accepted.append([x.claim_ref for x in lines])
         return [Accepted(x.claim_ref, f"CLM-{x.claim_ref}", False) for x in lines]
 
+    async def vet(self, lines: list[SubmitClaim]) -> None:
+        for x in lines:
+            if x.claim_ref in self.known:
+                raise ClaimRefConflictError(x.claim_ref, self.known[x.claim_ref])
+
     async def take(self, lines: list[SubmitClaim], *, batch: bool = True) -> list[Accepted]:
-        return await frequency.take_lines(lines, self.look_up, self.void, self.accept, batch=batch)
+        return await frequency.take_lines(
+            lines, self.look_up, self.void, self.accept, batch=batch, vet=self.vet
+        )
 
 
 async def test_a_void_voids_the_earlier_claim_and_submits_nothing() -> None:
@@ -128,6 +140,27 @@ async def test_an_undecided_earlier_claim_accepts_nothing() -> None:
     with pytest.raises(frequency.EarlierClaimPendingError):
         await platform.take([line("EHR-1R", frequency="replacement", replaces_claim_ref="EHR-1")])
     assert platform.accepted == []
+
+
+async def test_a_replacement_whose_claim_ref_conflicts_voids_nothing() -> None:
+    platform = Platform({"EHR-1": "CLM-OLD", "EHR-USED": "CLM-USED"})
+    with pytest.raises(ClaimRefConflictError):
+        await platform.take([line("EHR-USED", frequency="replacement", replaces_claim_ref="EHR-1")])
+    assert (platform.voided, platform.accepted) == ([], [])
+
+
+async def test_the_conflict_check_finds_what_acceptance_would_refuse(
+    intake: ClaimIntake,
+) -> None:
+    first = line("EHR-1")
+    await intake.accept([first], NOW, TODAY)
+    units = intake._unit_of_work
+    async with units() as uow:
+        await check_conflicts(uow, [first, line("EHR-2")])  # a duplicate and a new line
+        with pytest.raises(ClaimRefConflictError):
+            await check_conflicts(uow, [line("EHR-1", units=3)])
+        with pytest.raises(ClaimRefConflictError):
+            await check_conflicts(uow, [line("EHR-3"), line("EHR-3", units=3)])
 
 
 def test_an_original_keeps_the_fingerprint_it_had_before_frequencies() -> None:

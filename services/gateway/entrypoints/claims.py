@@ -96,6 +96,7 @@ async def accept_lines(
             earlier_claim_voider(request, principal),
             lambda new: claim_intake(request, units).accept(new, datetime.now(UTC), filed_on),
             batch=batch,
+            vet=conflict_check(units),
         )
     except frequency.UnknownEarlierClaimError as exc:
         raise RequestValidationError(exc.errors) from None
@@ -129,6 +130,17 @@ def earlier_claim_lookup(units: UnitsOfWorkDep) -> frequency.LookUp:
             return await intake.find_claim_ids(uow, provider_id, refs)
 
     return look_up
+
+
+def conflict_check(units: UnitsOfWorkDep) -> frequency.VetLines:
+    """Refuses, before an earlier claim is voided, new lines whose ``claim_ref`` was used
+    for another line (the 409 their acceptance would give)."""
+
+    async def vet(lines: list[SubmitClaim]) -> None:
+        async with units() as uow:
+            await intake.check_conflicts(uow, lines)
+
+    return vet
 
 
 def earlier_claim_voider(request: Request, principal: Principal) -> frequency.VoidClaim:

@@ -36,6 +36,7 @@ from services.gateway.domain.x12_837 import NotX12Error
 from services.gateway.entrypoints.auth import require
 from services.gateway.entrypoints.claims import (
     claim_intake,
+    conflict_check,
     earlier_claim_lookup,
     earlier_claim_voider,
     program_today,
@@ -111,6 +112,7 @@ async def submit_837(
             earlier_claim_voider(request, principal),
             lambda new: claim_intake(request, units).accept(new, datetime.now(UTC), today),
             batch=True,
+            vet=conflict_check(units),
         )
 
     try:

@@ -296,3 +296,18 @@ async def find_claim_ids(uow: UnitOfWork, provider_id: str, refs: Sequence[str])
         )
     )
     return {row.claim_ref: row.claim_id for row in rows}
+
+
+async def check_conflicts(uow: UnitOfWork, lines: Sequence[SubmitClaim]) -> None:
+    """Raise :class:`ClaimRefConflictError` if accepting ``lines`` would (a ``claim_ref``
+    stored, or repeated among them, with another body), writing nothing: what
+    :func:`admit` checks, asked before a replacement voids its earlier claim."""
+    known = await stored_keys(uow, lines)
+    seen: dict[tuple[str, str], str] = {}
+    for line in lines:
+        key, digest = (line.provider_id, line.claim_ref), body_hash(line)
+        stored = known.get(key)
+        if stored is not None and stored[1] != digest:
+            raise ClaimRefConflictError(line.claim_ref, stored[0])
+        if seen.setdefault(key, digest) != digest:
+            raise ClaimRefConflictError(line.claim_ref, "this request")

@@ -35,6 +35,10 @@ while it is not decided)."""
 AcceptLines = Callable[[list[SubmitClaim]], Awaitable[list[Accepted]]]
 """Accepts new lines in the gateway's intake (all or none)."""
 
+VetLines = Callable[[list[SubmitClaim]], Awaitable[None]]
+"""Raises what accepting these new lines would raise (a ``claim_ref`` conflict), before
+any earlier claim is voided."""
+
 
 class UnknownEarlierClaimError(Exception):
     """A replacement or void names a ``claim_ref`` its provider never submitted (422)."""
@@ -106,18 +110,22 @@ async def take_lines(
     accept: AcceptLines,
     *,
     batch: bool,
+    vet: VetLines | None = None,
 ) -> list[Accepted]:
     """The answers to ``lines`` in their order, every frequency applied (see the module
     docstring): earlier claims looked up, voided (each once), new lines accepted.
 
-    Raises :class:`UnknownEarlierClaimError` (nothing done),
-    :class:`EarlierClaimPendingError` (an earlier claim is not decided: the voids before
-    it are done, which a retry repeats harmlessly; no line is accepted) and whatever
-    ``accept`` raises (a ``claim_ref`` conflict)."""
+    Raises :class:`UnknownEarlierClaimError` (nothing done), whatever ``vet`` raises
+    for the new lines when some line voids (a ``claim_ref`` conflict found before
+    anything is voided), :class:`EarlierClaimPendingError` (an earlier claim is not
+    decided: the voids before it are done, which a retry repeats harmlessly; no line is
+    accepted) and whatever ``accept`` raises."""
     earlier = await earlier_claims(lines, look_up, batch=batch)
+    new = [line for line in lines if line.frequency is not ClaimFrequency.VOID]
+    if earlier and new and vet is not None:
+        await vet(new)
     for claim_id in dict.fromkeys(earlier.values()):
         await void(claim_id)
-    new = [line for line in lines if line.frequency is not ClaimFrequency.VOID]
     accepted = iter(await accept(new) if new else [])
     answers: list[Accepted] = []
     for index, line in enumerate(lines):
