@@ -190,7 +190,13 @@ async def submit_claim(
     422 if ``service_date`` is before the program's first day or more than 366 days
     ahead (a later date within that is accepted and denied ``FUTURE_DATE``), or if
     ``procedure_code`` is not the catalog's HCPCS code for ``service_code``; 409 with
-    the stored ``claim_id`` if the ``claim_ref`` was used for a different line."""
+    the stored ``claim_id`` if the ``claim_ref`` was used for a different line.
+
+    A ``replacement`` or ``void`` (``frequency``) first voids the provider's earlier
+    claim ``replaces_claim_ref`` through the correction path (0 units); a void then
+    answers with that claim (``status: voided``), a replacement is accepted as a new
+    claim. 422 naming ``replaces_claim_ref`` when no claim of the provider has it, 409
+    while that claim is not decided."""
     _check_against_catalog(settings, [body], batch=False)
     check_binding(principal, [body])
     answers = await accept_lines(request, units, principal, [body], program_today(settings))
@@ -209,7 +215,12 @@ async def submit_batch(
 ) -> BatchAccepted | Response:
     """Accept up to 1,000 lines at once, all or none (409 if any ref conflicts; 422
     naming ``claims[i].service_date`` for each line dated outside the window and
-    ``claims[i].procedure_code`` for each code that is not its service's HCPCS code)."""
+    ``claims[i].procedure_code`` for each code that is not its service's HCPCS code).
+
+    Each line may be a ``replacement`` or ``void`` of an earlier claim, as on
+    ``POST /v1/claims``: every earlier claim is looked up first (422 naming
+    ``claims[i].replaces_claim_ref``, nothing done), voided, then the new lines are
+    accepted all or none; ``voided`` counts the void lines."""
     _check_against_catalog(settings, body.claims, batch=True)
     check_binding(principal, body.claims)
     answers = await accept_lines(
