@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 from decimal import Decimal
+from enum import StrEnum
 from typing import Annotated, ClassVar, Literal
 
 from pydantic import AwareDatetime, ConfigDict, Field, ValidationInfo, field_validator
@@ -44,6 +45,21 @@ MAX_RANGE_DAYS = 31
 def range_days(first: date, last: date) -> int:
     """Days from ``first`` to ``last`` inclusive (0 when ``last`` is before ``first``)."""
     return max((last - first).days + 1, 0)
+
+
+class ClaimFrequency(StrEnum):
+    """What a submitted line does to the provider's earlier claims (the claim frequency
+    of X12 ``CLM05-3``: 1 original, 7 replacement, 8 void; ``contracts/x12_codes.py``).
+
+    ``original`` is a new claim. ``void`` voids the earlier claim named by
+    ``replaces_claim_ref`` (corrected to 0 units, as ``POST /v1/claims/{id}/corrections``
+    does) and submits nothing new. ``replacement`` voids the earlier claim that way and
+    submits this line as a new claim under its own ``claim_ref``.
+    """
+
+    ORIGINAL = "original"
+    REPLACEMENT = "replacement"
+    VOID = "void"
 
 
 class SubmitClaim(Contract):
@@ -147,6 +163,39 @@ class SubmitClaim(Contract):
     place_of_service: PlaceOfService | None = Field(
         default=None, description="CMS two-digit place-of-service code, `01` to `99`."
     )
+    frequency: ClaimFrequency = Field(
+        default=ClaimFrequency.ORIGINAL,
+        description="`original` (a new claim), `replacement` (voids the earlier claim "
+        "`replaces_claim_ref` and submits this line as a new claim under its own "
+        "`claim_ref`) or `void` (voids the earlier claim; nothing new is submitted). The "
+        "X12 claim frequency codes 1, 7 and 8.",
+    )
+    replaces_claim_ref: Id | None = Field(
+        default=None,
+        validate_default=True,
+        description="The `claim_ref` of the provider's earlier claim a `replacement` or "
+        "`void` acts on (required for them, refused for an `original`).",
+    )
+
+    @field_validator("replaces_claim_ref")
+    @classmethod
+    def _names_the_earlier_claim(cls, earlier: str | None, info: ValidationInfo) -> str | None:
+        """A replacement or void names the earlier claim it acts on, an original names
+        none; a replacement is a new claim, so under another ``claim_ref`` than the one
+        it replaces (the error names ``replaces_claim_ref``; a frequency that failed its
+        own check is not compared)."""
+        frequency = info.data.get("frequency")
+        if frequency is None:
+            return earlier
+        if frequency is ClaimFrequency.ORIGINAL:
+            if earlier is not None:
+                raise ValueError("only a replacement or a void names an earlier claim")
+            return earlier
+        if earlier is None:
+            raise ValueError(f"a {frequency} names the earlier claim's claim_ref")
+        if frequency is ClaimFrequency.REPLACEMENT and earlier == info.data.get("claim_ref"):
+            raise ValueError("a replacement is a new claim: give it its own claim_ref")
+        return earlier
 
     @field_validator("group_clients")
     @classmethod

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from contracts.claims import ClaimFrequency
 from contracts.payments import FundingReason
 from contracts.reasons import Reason
 
@@ -82,3 +83,21 @@ def x12_reason(code: str) -> X12Reason:
     """The CARC/RARC of a reason code (:data:`REASON_CODES_X12`); a code this table does
     not know (a newer service's) maps to CARC 45 rather than failing a remittance."""
     return REASON_CODES_X12.get(code, X12Reason(UNEXPLAINED_CARC))
+
+
+CLAIM_FREQUENCY_CODES: dict[str, ClaimFrequency] = {
+    "1": ClaimFrequency.ORIGINAL,
+    "7": ClaimFrequency.REPLACEMENT,
+    "8": ClaimFrequency.VOID,
+}
+"""837P ``CLM05-3`` claim frequency type code → :class:`ClaimFrequency`: 1 "Original
+(admit through discharge claim)", 7 "Replacement of prior claim", 8 "Void/cancel of
+prior claim" (the X12 / NUBC claim frequency codes 005010X222A1 admits in CLM05-3; an
+absent code reads as 1). A replacement or void names the earlier claim in 2300
+``REF*F8`` (payer claim control number)."""
+
+CLAIM_FREQUENCY_X12: dict[ClaimFrequency, str] = {
+    frequency: code for code, frequency in CLAIM_FREQUENCY_CODES.items()
+}
+""":class:`ClaimFrequency` → its ``CLM05-3`` code (the inverse of
+:data:`CLAIM_FREQUENCY_CODES`)."""

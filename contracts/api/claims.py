@@ -23,14 +23,29 @@ CLAIM_PAGE_LIMIT = 100
 
 
 class ClaimAccepted(Answer):
-    """``202`` to ``POST /v1/claims``: the line is stored and will be adjudicated."""
+    """``202`` to ``POST /v1/claims``: the line is stored and will be adjudicated.
+
+    A ``void`` line submits nothing new: its answer is the earlier claim it voided
+    (``claim_id`` and ``voided_claim_id`` both that claim's id, status ``voided``). A
+    ``replacement`` is the new claim (``received``) with the id of the earlier claim it
+    voided in ``voided_claim_id``.
+    """
 
     claim_ref: str = Field(examples=["EHR-2026-000123"])
     claim_id: str = Field(examples=["CLM-0F9A6C21D4E8"])
-    status: Literal["received"] = "received"
+    status: Literal["received", "voided"] = Field(
+        default="received",
+        description="`received`: the line will be adjudicated; `voided`: a void line, the "
+        "earlier claim `claim_id` is voided.",
+    )
     duplicate: bool = Field(
-        description="The same line was accepted before: this is its claim id, not a new one.",
+        description="The same line was accepted before: this is its claim id, not a new one "
+        "(always false for a void, which repeated changes nothing).",
         examples=[False],
+    )
+    voided_claim_id: str | None = Field(
+        default=None,
+        description="The earlier claim a replacement or void line voided (corrected to 0 units).",
     )
 
 
@@ -40,6 +55,9 @@ class BatchAccepted(Answer):
     claims: list[ClaimAccepted]
     accepted: int = Field(ge=0, description="New lines.", examples=[2])
     duplicates: int = Field(ge=0, description="Lines accepted before.", examples=[0])
+    voided: int = Field(
+        default=0, ge=0, description="Void lines (each voided an earlier claim).", examples=[0]
+    )
 
 
 class ClaimStatus(Answer):

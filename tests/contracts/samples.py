@@ -17,6 +17,7 @@ from typing import Any, Literal, TypeVar
 from pydantic import AwareDatetime, BaseModel
 from pydantic.fields import FieldInfo
 
+from contracts.claims import ClaimFrequency
 from contracts.envelope import Event
 
 M = TypeVar("M", bound=BaseModel)
@@ -25,11 +26,16 @@ ENVELOPE_DEFAULTS = {"specversion", "id", "type", "source", "time", "datacontent
 """Envelope attributes an event sets itself; the sample gives ``subject`` and ``data``."""
 
 
+FIELD_VALUES: dict[str, Any] = {"frequency": ClaimFrequency.VOID}
+"""Fields whose value must agree with another field's: a claim line filled with a
+``replaces_claim_ref`` is a void (an original names no earlier claim)."""
+
+
 def sample(model: type[M]) -> M:
     """A valid ``model`` with every field set (envelope attributes left to defaults)."""
     skip = ENVELOPE_DEFAULTS | {"schemaversion"} if issubclass(model, Event) else set()
     values = {
-        name: _value(field.annotation)
+        name: FIELD_VALUES[name] if name in FIELD_VALUES else _value(field.annotation)
         for name, field in model.model_fields.items()
         if name not in skip
     }

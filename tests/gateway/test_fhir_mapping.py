@@ -6,7 +6,7 @@ the ``fhir.resources`` models."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -134,6 +134,7 @@ def test_a_one_item_claim_is_one_line_with_every_field_from_its_element() -> Non
         "modifiers": ["U1"],
         "diagnosis_codes": ["Z63"],
         "place_of_service": "57",
+        "frequency": "original",  # a FHIR Claim is always an original here
     }
     assert mapped.sequence == 1
 
@@ -366,6 +367,21 @@ def test_an_explanation_of_benefit_carries_payment_and_holdback_and_validates() 
     )
     assert nothing.payment.amount.value == 0
     assert nothing.payment.adjustment is None
+
+
+def test_an_eob_item_of_a_date_range_line_carries_its_serviced_period() -> None:
+    one_day = claim_out.explanation_of_benefit(state("CLM-1", 1, DECIDED), insurer="X", now=NOW)
+    [item] = one_day.item
+    assert (item.servicedDate, item.servicedPeriod) == (DECIDED.service_date, None)
+    stay = DECIDED.model_copy(
+        update={"service_date_to": DECIDED.service_date + timedelta(days=2), "billed_units": 3}
+    )
+    eob = claim_out.explanation_of_benefit(state("CLM-1", 1, stay), insurer="X", now=NOW)
+    again = ExplanationOfBenefit.model_validate_json(eob.model_dump_json())  # validates
+    [item] = again.item
+    assert item.servicedDate is None
+    assert str(item.servicedPeriod.start) == DECIDED.service_date.isoformat()
+    assert str(item.servicedPeriod.end) == (DECIDED.service_date + timedelta(days=2)).isoformat()
 
 
 def test_the_search_bundle_validates_with_each_eob() -> None:

@@ -164,3 +164,29 @@ def test_a_statement_with_nothing_paid_is_a_notification() -> None:
     text = remittance_835(empty, {}, control=8, now=NOW)
     assert validate(text)[0]
     assert segments(text, "BPR")[0][1:3] == ["H", "0"]
+
+
+def test_a_date_range_line_gives_its_period_and_still_validates() -> None:
+    stay = line("CLM-6", "paid", "300.00", "270.00", "30.00")
+    # the statement's releases, award and adjustment stay: total = paid + 4 + 10 - 3
+    statement = STATEMENT.model_copy(
+        update={"lines": [stay], "paid": D("270.00"), "held_back": D("30.00"), "total": D("281.00")}
+    )
+    detail = LineDetail("EHR-6", 3, 3, D("0"), (), "H0043", service_date_to=date(2026, 10, 22))
+    text = remittance_835(statement, {"CLM-6": detail}, control=9, now=NOW)
+    ok, summary = validate(text)
+    assert ok, summary
+    dtms = [dtm[1:3] for dtm in segments(text, "DTM") if dtm[1] != "405"]
+    assert dtms == [
+        ["232", "20261020"],
+        ["233", "20261022"],
+        ["150", "20261020"],
+        ["151", "20261022"],
+    ]
+    one_day = remittance_835(
+        statement, {"CLM-6": LineDetail("EHR-6", procedure_code="H0043")}, control=9, now=NOW
+    )
+    assert [dtm[1:3] for dtm in segments(one_day, "DTM") if dtm[1] != "405"] == [
+        ["232", "20261020"],
+        ["472", "20261020"],
+    ]

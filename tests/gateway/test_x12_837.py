@@ -111,6 +111,7 @@ def test_each_service_line_becomes_a_submit_claim() -> None:
         "place_of_service": "57",
         "client_signature": True,  # CLM09 Y
         "face_to_face": True,  # not telehealth
+        "frequency": "original",  # CLM05-3 1
     }
     assert [(x.claim_ref, x.service_code, x.modifiers, x.units) for x in second.lines] == [
         ("EHR-0002-A", "RECOVERY_MENTORING_GRP", ["HQ"], 2),  # REF*6R, SV101-7

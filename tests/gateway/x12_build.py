@@ -39,6 +39,8 @@ class Claim:
     diagnoses: Sequence[str] = ("F1120",)
     place_of_service: str = "57"
     extra: Sequence[str] = field(default_factory=tuple)
+    frequency: str = "1"
+    earlier_ref: str | None = None
 
 
 def build_837(claims: Sequence[Claim], *, control: str = "000000101") -> str:
@@ -65,10 +67,13 @@ def build_837(claims: Sequence[Claim], *, control: str = "000000101") -> str:
         ]
         total = sum(int(line.charge) for line in claim.lines)
         body.append(
-            f"CLM*{claim.patient_control_number}*{total}***{claim.place_of_service}:B:1*Y*A*Y*Y"
+            f"CLM*{claim.patient_control_number}*{total}***"
+            f"{claim.place_of_service}:B:{claim.frequency}*Y*A*Y*Y"
         )
         if claim.voucher_id:
             body.append(f"REF*G1*{claim.voucher_id}")
+        if claim.earlier_ref:
+            body.append(f"REF*F8*{claim.earlier_ref}")
         if claim.diagnoses:
             body.append(
                 "HI*"

@@ -39,7 +39,20 @@ Where the platform's claim fields travel in the 837P (what an EHR must send):
                             statement on file) true, ``I`` false
 ``face_to_face``            true, unless the place of service is telehealth (``02``,
                             ``10``) or a modifier says so (``95``, ``GT``, ``GQ``, ``93``)
+``frequency``               2300 ``CLM05-3`` claim frequency code: ``1`` (or none)
+                            original, ``7`` replacement, ``8`` void
+                            (``contracts.x12_codes.CLAIM_FREQUENCY_CODES``)
+``replaces_claim_ref``      2300 ``REF*F8`` (payer claim control number) of a
+                            replacement or void: the earlier claim's ``CLM01`` (the
+                            earlier claim's line refs are derived from it as
+                            ``claim_ref`` above: ``REF*F8`` itself for a claim of one
+                            line, else ``REF*F8`` + ``-`` + ``LX01``)
 ==========================  =========================================================
+
+A replacement (``CLM05-3`` ``7``) is a new claim: its ``CLM01`` (or the lines'
+``REF*6R``) must differ from the ``REF*F8`` it replaces, else the claim is rejected
+naming ``REF*F8``. A void (``8``) takes back the earlier claim and submits nothing new,
+so it may repeat the earlier ``CLM01``.
 
 An 837P carries no time of day for a professional service: a service whose
 documentation needs start and end times cannot be documented in X12 (its lines are
@@ -64,7 +77,8 @@ import pyx12.params
 import pyx12.x12n_document
 from pydantic import ValidationError
 
-from contracts.claims import SubmitClaim
+from contracts.claims import ClaimFrequency, SubmitClaim
+from contracts.x12_codes import CLAIM_FREQUENCY_CODES
 
 TRANSACTION_VERSION = "005010X222A1"
 """The one 837 implementation guide this gateway reads (GS08 / ST03)."""
@@ -240,6 +254,7 @@ class _Claim:
     claim: ClaimIn
     clm: Any
     voucher: str | None = None
+    earlier_ref: str | None = None
     diagnoses: list[str] = field(default_factory=list)
     rendering_npi: str | None = None
     staff: str | None = None
@@ -314,6 +329,8 @@ def _read_claim_segment(current: _Claim, loop: str, seg_id: str, seg: Any) -> No
     line = current.lines[-1] if current.lines else None
     if seg_id == "REF" and loop == "2300" and _value(seg, "REF01") == "G1":
         current.voucher = _value(seg, "REF02")
+    elif seg_id == "REF" and loop == "2300" and _value(seg, "REF01") == "F8":
+        current.earlier_ref = _value(seg, "REF02") or None
     elif seg_id == "HI" and loop == "2300":
         for index in range(1, 13):
             qualifier = _value(seg, f"HI{index:02d}-1")
@@ -371,6 +388,8 @@ _FIELD_ELEMENTS: Mapping[str, str] = {
     "modifiers": "SV101-3..6",
     "diagnosis_codes": "HI",
     "place_of_service": "SV105 / CLM05-1",
+    "frequency": "CLM05-3",
+    "replaces_claim_ref": "REF*F8",
 }
 """Where each field comes from, to name the element in a rejection."""
 
@@ -440,6 +459,16 @@ def _line(
         claim_ref = f"{current.claim.patient_control_number}-{line.number}"
     else:
         claim_ref = current.claim.patient_control_number
+    frequency_code = _value(current.clm, "CLM05-3") or "1"
+    frequency = CLAIM_FREQUENCY_CODES.get(frequency_code)
+    if frequency is None:
+        return (
+            f"{where}: frequency (CLM05-3) claim frequency code {frequency_code} is not "
+            "1 (original), 7 (replacement) or 8 (void)"
+        )
+    earlier_ref = current.earlier_ref
+    if frequency is not ClaimFrequency.ORIGINAL and earlier_ref is not None and many:
+        earlier_ref = f"{earlier_ref}-{line.number}"
     body: dict[str, Any] = {
         "claim_ref": claim_ref,
         "provider_id": "PENDING",
@@ -459,6 +488,8 @@ def _line(
         "client_signature": {"Y": True, "I": False}.get(release),
         "face_to_face": place not in TELEHEALTH_PLACES
         and not TELEHEALTH_MODIFIERS.intersection(modifiers),
+        "frequency": frequency,
+        "replaces_claim_ref": earlier_ref if frequency is not ClaimFrequency.ORIGINAL else None,
     }
     try:
         return SubmitClaim.model_validate(body)

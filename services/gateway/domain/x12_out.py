@@ -319,6 +319,7 @@ class LineDetail:
     denied_amount: Decimal = Decimal("0.00")
     reasons: Sequence[str] = ()
     procedure_code: str | None = None
+    service_date_to: date | None = None
 
 
 def remittance_835(
@@ -337,7 +338,11 @@ def remittance_835(
     its funding reason's CARC (all group ``CO``; ``contracts/x12_codes.py``); a
     reason's RARC in LQ*HE. Released holdbacks and incentive awards are PLB
     adjustments paid (negative), corrections of earlier runs PLB ``WO`` recoveries;
-    BPR02 = the CLP04 sum - the PLB sum = the statement's total."""
+    BPR02 = the CLP04 sum - the PLB sum = the statement's total. A voided line is CLP02
+    ``22`` (reversal of previous payment). A date-range line (a per-diem stay,
+    ``service_date_to``) gives its period: claim ``DTM*232``/``DTM*233`` and service
+    ``DTM*150``/``DTM*151`` (the 835's service period start and end, where a one-day
+    line has ``DTM*472``)."""
     payee = (GATEWAY_QUALIFIER, statement.provider_id)
     out = Interchange((GATEWAY_QUALIFIER, GATEWAY_ID), payee, control, now)
     out.open("HP", REMITTANCE_VERSION)
@@ -436,6 +441,9 @@ def _claim_payment(out: Interchange, line: RemittanceLine, detail: LineDetail) -
     out.seg("NM1", "QC", "1", "", "", "", "", "", "MI", line.client_id[:80])
     out.seg("REF", "G1", line.voucher_id[:50])
     out.seg("DTM", "232", line.service_date.strftime("%Y%m%d"))
+    last = detail.service_date_to
+    if last is not None and last != line.service_date:
+        out.seg("DTM", "233", last.strftime("%Y%m%d"))
     if procedure:
         units = detail.billed_units
         out.seg(
@@ -448,7 +456,12 @@ def _claim_payment(out: Interchange, line: RemittanceLine, detail: LineDetail) -
             "",
             str(units) if units is not None else "",
         )
-        out.seg("DTM", "472", line.service_date.strftime("%Y%m%d"))
+        if last is not None and last != line.service_date:
+            # a date-range line (per-diem stay): its period, not only its first day
+            out.seg("DTM", "150", line.service_date.strftime("%Y%m%d"))
+            out.seg("DTM", "151", last.strftime("%Y%m%d"))
+        else:
+            out.seg("DTM", "472", line.service_date.strftime("%Y%m%d"))
         _cas(out, adjustments)
         out.seg("REF", "6R", detail.claim_ref[:50])
         remarks = [x12_reason(r).rarc for r in [*detail.reasons, *line.reasons]]

@@ -7,6 +7,7 @@ another provider's claim reads as 404 (never its data).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Annotated
 
@@ -32,6 +33,7 @@ from services.gateway.entrypoints.auth import require
 from services.gateway.entrypoints.params import PathId
 from services.gateway.entrypoints.proxy import forward, forward_as, parser_of
 from services.gateway.service_layer import claims as intake
+from services.gateway.service_layer import frequency
 from services.gateway.service_layer.intake import ClaimIntake
 from services.kit.clock import SystemClock
 from services.kit.deps import SettingsDep, UnitsOfWorkDep
@@ -76,20 +78,104 @@ def claim_intake(request: Request, units: UnitsOfWorkDep) -> ClaimIntake:
 
 
 async def accept_lines(
-    request: Request, units: UnitsOfWorkDep, lines: list[SubmitClaim], filed_on: date
+    request: Request,
+    units: UnitsOfWorkDep,
+    principal: Principal,
+    lines: list[SubmitClaim],
+    filed_on: date,
+    *,
+    batch: bool = False,
 ) -> list[ClaimAccepted] | Response:
     """Accept the request's lines in the next group commit, filed on ``filed_on`` (the
-    program date); 409 for a reused claim_ref."""
+    program date), each line's claim frequency applied first
+    (:mod:`~services.gateway.service_layer.frequency`): 422 naming
+    ``replaces_claim_ref`` for an earlier claim its provider never submitted, 409 while
+    the earlier claim is not decided, 409 for a reused claim_ref."""
     try:
-        answers = await claim_intake(request, units).accept(lines, datetime.now(UTC), filed_on)
+        answers = await frequency.take_lines(
+            lines,
+            earlier_claim_lookup(units),
+            earlier_claim_voider(request, principal),
+            lambda new: claim_intake(request, units).accept(new, datetime.now(UTC), filed_on),
+            batch=batch,
+            vet=conflict_check(units),
+        )
+    except frequency.UnknownEarlierClaimError as exc:
+        raise RequestValidationError(exc.errors) from None
+    except frequency.EarlierClaimPendingError as exc:
+        return problem(409, str(exc), claim_id=exc.claim_id)
+    except VoidFailedError as exc:
+        return exc.response
     except intake.ClaimRefConflictError as exc:
         return problem(409, str(exc), claim_ref=exc.claim_ref, claim_id=exc.claim_id)
-    return [_line_answer(answer) for answer in answers]
+    return [line_answer(answer) for answer in answers]
 
 
-def _line_answer(answer: intake.Accepted) -> ClaimAccepted:
+VOID_REASON = "voided by a replacement or void claim"
+"""The reason recorded on the correction that voids an earlier claim by frequency."""
+
+
+class VoidFailedError(frequency.VoidRefusedError):
+    """The claims service refused to void an earlier claim for another reason than its
+    being undecided: its answer is relayed."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(f"the claims service answered {response.status_code}")
+        self.response = response
+
+
+def earlier_claim_lookup(units: UnitsOfWorkDep) -> frequency.LookUp:
+    """Finds earlier claims by ``claim_ref`` among the gateway's idempotency keys."""
+
+    async def look_up(provider_id: str, refs: Sequence[str]) -> dict[str, str]:
+        async with units() as uow:  # closed before the claims service is asked
+            return await intake.find_claim_ids(uow, provider_id, refs)
+
+    return look_up
+
+
+def conflict_check(units: UnitsOfWorkDep) -> frequency.VetLines:
+    """Refuses, before an earlier claim is voided, new lines whose ``claim_ref`` was used
+    for another line (the 409 their acceptance would give)."""
+
+    async def vet(lines: list[SubmitClaim]) -> None:
+        async with units() as uow:
+            await intake.check_conflicts(uow, lines)
+
+    return vet
+
+
+def earlier_claim_voider(request: Request, principal: Principal) -> frequency.VoidClaim:
+    """Voids an earlier claim through the correction path (``units: 0`` to the claims
+    service's ``/claims/{id}/corrections``, as ``POST /v1/claims/{id}/corrections``
+    does); not decided yet → :class:`~frequency.EarlierClaimPendingError`."""
+
+    async def void(claim_id: str) -> None:
+        answer = await forward_as(
+            request,
+            ClaimStatus,
+            "claims",
+            f"/claims/{claim_id}/corrections",
+            principal=principal,
+            json_body=CorrectClaim(units=0, reason=VOID_REASON).model_dump(mode="json"),
+        )
+        if not isinstance(answer, Response):
+            return
+        if answer.status_code in (404, 409):  # not stored by claims yet, or pending
+            raise frequency.EarlierClaimPendingError(claim_id)
+        raise VoidFailedError(answer)
+
+    return void
+
+
+def line_answer(answer: intake.Accepted) -> ClaimAccepted:
+    """The API answer of one accepted (or voiding) line."""
     return ClaimAccepted(
-        claim_ref=answer.claim_ref, claim_id=answer.claim_id, duplicate=answer.duplicate
+        claim_ref=answer.claim_ref,
+        claim_id=answer.claim_id,
+        duplicate=answer.duplicate,
+        status="voided" if answer.status == "voided" else "received",
+        voided_claim_id=answer.voided_claim_id,
     )
 
 
@@ -106,10 +192,16 @@ async def submit_claim(
     422 if ``service_date`` is before the program's first day or more than 366 days
     ahead (a later date within that is accepted and denied ``FUTURE_DATE``), or if
     ``procedure_code`` is not the catalog's HCPCS code for ``service_code``; 409 with
-    the stored ``claim_id`` if the ``claim_ref`` was used for a different line."""
+    the stored ``claim_id`` if the ``claim_ref`` was used for a different line.
+
+    A ``replacement`` or ``void`` (``frequency``) first voids the provider's earlier
+    claim ``replaces_claim_ref`` through the correction path (0 units); a void then
+    answers with that claim (``status: voided``), a replacement is accepted as a new
+    claim. 422 naming ``replaces_claim_ref`` when no claim of the provider has it, 409
+    while that claim is not decided."""
     _check_against_catalog(settings, [body], batch=False)
     check_binding(principal, [body])
-    answers = await accept_lines(request, units, [body], program_today(settings))
+    answers = await accept_lines(request, units, principal, [body], program_today(settings))
     return answers if isinstance(answers, Response) else answers[0]
 
 
@@ -125,14 +217,27 @@ async def submit_batch(
 ) -> BatchAccepted | Response:
     """Accept up to 1,000 lines at once, all or none (409 if any ref conflicts; 422
     naming ``claims[i].service_date`` for each line dated outside the window and
-    ``claims[i].procedure_code`` for each code that is not its service's HCPCS code)."""
+    ``claims[i].procedure_code`` for each code that is not its service's HCPCS code).
+
+    Each line may be a ``replacement`` or ``void`` of an earlier claim, as on
+    ``POST /v1/claims``: every earlier claim is looked up first (422 naming
+    ``claims[i].replaces_claim_ref``, nothing done), voided, then the new lines are
+    accepted all or none; ``voided`` counts the void lines."""
     _check_against_catalog(settings, body.claims, batch=True)
     check_binding(principal, body.claims)
-    answers = await accept_lines(request, units, body.claims, program_today(settings))
+    answers = await accept_lines(
+        request, units, principal, body.claims, program_today(settings), batch=True
+    )
     if isinstance(answers, Response):
         return answers
     duplicates = sum(1 for a in answers if a.duplicate)
-    return BatchAccepted(claims=answers, accepted=len(answers) - duplicates, duplicates=duplicates)
+    voided = sum(1 for a in answers if a.status == "voided")
+    return BatchAccepted(
+        claims=answers,
+        accepted=len(answers) - duplicates - voided,
+        duplicates=duplicates,
+        voided=voided,
+    )
 
 
 @router.get("", response_model=ClaimPage, operation_id="listClaims")

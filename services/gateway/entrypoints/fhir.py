@@ -165,7 +165,7 @@ async def submit_fhir_claim(
     if errors:
         raise RequestValidationError(claim_in.located(mapped, errors))
     check_binding(principal, lines)
-    answers = await accept_lines(request, units, lines, today)
+    answers = await accept_lines(request, units, principal, lines, today, batch=True)
     if isinstance(answers, Response):
         return answers
     states = [

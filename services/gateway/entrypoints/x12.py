@@ -34,9 +34,16 @@ from services.gateway.domain import x12_out
 from services.gateway.domain.tokens import Principal, Role
 from services.gateway.domain.x12_837 import NotX12Error
 from services.gateway.entrypoints.auth import require
-from services.gateway.entrypoints.claims import claim_intake, program_today
+from services.gateway.entrypoints.claims import (
+    claim_intake,
+    conflict_check,
+    earlier_claim_lookup,
+    earlier_claim_voider,
+    program_today,
+)
 from services.gateway.entrypoints.proxy import forward, forward_as
 from services.gateway.service_layer import claims as intake
+from services.gateway.service_layer import frequency
 from services.gateway.service_layer.claims import Accepted
 from services.gateway.service_layer.x12 import take_837
 from services.kit.deps import SettingsDep, UnitsOfWorkDep
@@ -99,7 +106,14 @@ async def submit_837(
     today = program_today(settings)
 
     async def accept(lines: list[SubmitClaim]) -> list[Accepted]:
-        return await claim_intake(request, units).accept(lines, datetime.now(UTC), today)
+        return await frequency.take_lines(
+            lines,
+            earlier_claim_lookup(units),
+            earlier_claim_voider(request, principal),
+            lambda new: claim_intake(request, units).accept(new, datetime.now(UTC), today),
+            batch=True,
+            vet=conflict_check(units),
+        )
 
     try:
         return await take_837(
@@ -179,6 +193,7 @@ async def read_835(
                 allowed_units=status.allowed_units,
                 denied_amount=status.denied_amount or Decimal("0.00"),
                 reasons=tuple(status.reasons),
+                service_date_to=status.service_date_to,
             )
         details[line.claim_id] = detail
     body = x12_out.remittance_835(

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -212,6 +212,15 @@ def _payment(funding: Funding) -> dict[str, Any]:
     return payment
 
 
+def _serviced(first: date, last: date | None) -> dict[str, Any]:
+    """An item's ``servicedDate``, or for a date-range line (a per-diem stay billed on
+    one line, ``service_date_to``) its ``servicedPeriod`` from the first to the last
+    day, as ``claim_in`` reads a Claim's item."""
+    if last is None or last == first:
+        return {"servicedDate": first.isoformat()}
+    return {"servicedPeriod": {"start": first.isoformat(), "end": last.isoformat()}}
+
+
 def explanation_of_benefit(line: LineState, *, insurer: str, now: datetime) -> ExplanationOfBenefit:
     """The ExplanationOfBenefit of one line (id: its claim id); validated."""
     status = line.status
@@ -236,7 +245,7 @@ def explanation_of_benefit(line: LineState, *, insurer: str, now: datetime) -> E
         item: dict[str, Any] = {
             "sequence": line.sequence,
             "productOrService": _concept(systems.SERVICE_CODE, status.service_code),
-            "servicedDate": status.service_date.isoformat(),
+            **_serviced(status.service_date, status.service_date_to),
             "quantity": {"value": status.billed_units},
         }
         entries = adjudication(line)

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from contracts.claims import ClaimSubmitted, ClaimSubmittedData, SubmitClaim
+from contracts.claims import ClaimFrequency, ClaimSubmitted, ClaimSubmittedData, SubmitClaim
 from contracts.ids import uuid7
 from contracts.topics import CLAIMS_SUBMITTED
 from programs.catalog import Catalog
@@ -40,11 +40,15 @@ class ClaimRefConflictError(Exception):
 
 @dataclass(frozen=True)
 class Accepted:
-    """One line's answer: its claim id and whether it repeats an earlier submission."""
+    """One line's answer: its claim id and whether it repeats an earlier submission; for
+    a replacement or void line, the earlier claim it voided (a void's ``claim_id`` is
+    that claim's, its status ``voided``)."""
 
     claim_ref: str
     claim_id: str
     duplicate: bool
+    status: str = "received"
+    voided_claim_id: str | None = None
 
 
 def service_date_errors(
@@ -122,6 +126,7 @@ LATER_OPTIONAL_FIELDS = frozenset(
         "missed_appointment_on",
         "documented_purpose",
         "service_date_to",
+        "replaces_claim_ref",
     }
 )
 """Optional line fields added after idempotency keys were first stored: left out of a
@@ -131,8 +136,11 @@ it did (its resubmission is a duplicate, not a 409)."""
 
 def body_hash(line: SubmitClaim) -> str:
     """Fingerprint of a line's content (field order is the model's, so stable; optional
-    fields added later count only when given, :data:`LATER_OPTIONAL_FIELDS`)."""
+    fields added later count only when given, :data:`LATER_OPTIONAL_FIELDS`, and the
+    claim frequency only when it is not ``original``)."""
     absent = {name for name in LATER_OPTIONAL_FIELDS if getattr(line, name) is None}
+    if line.frequency is ClaimFrequency.ORIGINAL:
+        absent |= {"frequency", "replaces_claim_ref"}
     return hashlib.sha256(line.model_dump_json(exclude=absent).encode()).hexdigest()
 
 
@@ -276,3 +284,32 @@ async def find_claim(uow: UnitOfWork, claim_id: str) -> tuple[str, str] | None:
         )
     ).first()
     return (row.provider_id, row.claim_ref) if row else None
+
+
+async def find_claim_ids(uow: UnitOfWork, provider_id: str, refs: Sequence[str]) -> dict[str, str]:
+    """``claim_ref`` → claim id of the provider's lines the gateway accepted under any of
+    ``refs`` (its idempotency keys; refs it never accepted are absent)."""
+    if not refs:
+        return {}
+    rows = await uow.session.execute(
+        select(claim_keys.c.claim_ref, claim_keys.c.claim_id).where(
+            claim_keys.c.provider_id == provider_id,
+            claim_keys.c.claim_ref.in_(sorted(set(refs))),
+        )
+    )
+    return {row.claim_ref: row.claim_id for row in rows}
+
+
+async def check_conflicts(uow: UnitOfWork, lines: Sequence[SubmitClaim]) -> None:
+    """Raise :class:`ClaimRefConflictError` if accepting ``lines`` would (a ``claim_ref``
+    stored, or repeated among them, with another body), writing nothing: what
+    :func:`admit` checks, asked before a replacement voids its earlier claim."""
+    known = await stored_keys(uow, lines)
+    seen: dict[tuple[str, str], str] = {}
+    for line in lines:
+        key, digest = (line.provider_id, line.claim_ref), body_hash(line)
+        stored = known.get(key)
+        if stored is not None and stored[1] != digest:
+            raise ClaimRefConflictError(line.claim_ref, stored[0])
+        if seen.setdefault(key, digest) != digest:
+            raise ClaimRefConflictError(line.claim_ref, "this request")

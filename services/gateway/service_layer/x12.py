@@ -29,6 +29,7 @@ from services.gateway.domain.x12_837 import (
     read_837,
     read_envelope,
 )
+from services.gateway.service_layer import frequency
 from services.gateway.service_layer.claims import (
     Accepted,
     ClaimRefConflictError,
@@ -39,7 +40,9 @@ from services.gateway.service_layer.claims import (
 log = logging.getLogger(__name__)
 
 AcceptLines = Callable[[list[SubmitClaim]], Awaitable[list[Accepted]]]
-"""Accepts one claim's lines in the gateway's intake (raises ClaimRefConflictError)."""
+"""Accepts one claim's lines in the gateway's intake, their claim frequency applied
+(:func:`services.gateway.service_layer.frequency.take_lines`: raises its errors and
+ClaimRefConflictError; the lines' errors are located as a batch's)."""
 
 TA1_NOTE_CODES = frozenset(f"{n:03d}" for n in range(1, 32))
 """X12 TA105 interchange note codes (001 to 031); pyx12's ISA/IEA error codes are these."""
@@ -199,9 +202,22 @@ async def _take_claim(
             answers = await accept(lines)
         except ClaimRefConflictError as exc:
             claim.reject(f"claim_ref (REF*6R / CLM01) {exc}")
+        except frequency.UnknownEarlierClaimError as exc:
+            index, message = exc.errors[0]["loc"][2], exc.errors[0]["msg"]
+            claim.reject(f"line {index + 1}: replaces_claim_ref (REF*F8) {message}")
+        except frequency.EarlierClaimPendingError as exc:
+            claim.reject(f"replaces_claim_ref (REF*F8) {exc}")
+        except frequency.VoidRefusedError:
+            claim.reject("replaces_claim_ref (REF*F8) the earlier claim could not be voided")
         else:
             accepted = [
-                ClaimAccepted(claim_ref=a.claim_ref, claim_id=a.claim_id, duplicate=a.duplicate)
+                ClaimAccepted(
+                    claim_ref=a.claim_ref,
+                    claim_id=a.claim_id,
+                    duplicate=a.duplicate,
+                    status="voided" if a.status == "voided" else "received",
+                    voided_claim_id=a.voided_claim_id,
+                )
                 for a in answers
             ]
             return claim, X12ClaimResult(
