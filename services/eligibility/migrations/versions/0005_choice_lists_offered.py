@@ -19,12 +19,13 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     """Create ``choice_lists_offered`` (seed 003 App. E §4(2) "Assessment staff provided
     the client with ... a list of the various eligible providers"); widen
-    ``choice_exceptions.client_id`` to 64 characters, as a voucher's client id may be."""
+    ``choice_exceptions.client_id`` to 64 characters, as a voucher's client id may be, and
+    its ``service_code`` to 64, the longest catalog code a request may name."""
     op.create_table(
         "choice_lists_offered",
         sa.Column("offer_id", sa.String(length=36), nullable=False),
         sa.Column("client_id", sa.String(length=64), nullable=False),
-        sa.Column("service_code", sa.String(length=60), nullable=False),
+        sa.Column("service_code", sa.String(length=64), nullable=False),
         sa.Column("county", sa.String(length=100), nullable=True),
         sa.Column("provider_ids", sa.JSON(), nullable=False),
         sa.Column("choice_exception_id", sa.String(length=36), nullable=True),
@@ -41,11 +42,17 @@ def upgrade() -> None:
         batch_op.alter_column(
             "client_id", existing_type=sa.String(length=32), type_=sa.String(length=64)
         )
+        batch_op.alter_column(
+            "service_code", existing_type=sa.String(length=60), type_=sa.String(length=64)
+        )
 
 
 def downgrade() -> None:
-    """Drop the table; ``choice_exceptions.client_id`` back to 32 characters."""
+    """Drop the table; ``choice_exceptions`` columns back to their first widths."""
     with op.batch_alter_table("choice_exceptions", schema=None) as batch_op:
+        batch_op.alter_column(
+            "service_code", existing_type=sa.String(length=64), type_=sa.String(length=60)
+        )
         batch_op.alter_column(
             "client_id", existing_type=sa.String(length=64), type_=sa.String(length=32)
         )
