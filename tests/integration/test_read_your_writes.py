@@ -358,7 +358,7 @@ async def decisions(platform: RunningPlatform, rep: int, count: int) -> dict[str
     return result
 
 
-@pytest.mark.timeout(1800)  # 4,000 dependent steps: ~8 minutes on a quiet 2-core machine
+@pytest.mark.timeout(2700)  # 4,000 dependent steps and 2,000 choice-list offers
 async def test_each_claim_is_decided_on_the_facts_acknowledged_before_it(
     platform: RunningPlatform, gateway: httpx.AsyncClient
 ) -> None:
